@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: MIT
+#include "commands.h"
+#include "util.h"
+
+int cmd_create(int argc, char **argv)
+{
+	const char *target = NULL, *name = NULL;
+	struct xp_create_opts c = {.owner = XP_OWNER_NONE};
+	const struct cli_opt opts[] = {
+		{.long_name = "size", .short_name = 's', .kind = CLI_SIZE,
+		 .dest = &c.size, .metavar = "SIZE", .required = true,
+		 .help = "extent size, a multiple of its alignment"},
+		{.long_name = "owner", .short_name = 'o', .kind = CLI_U32,
+		 .dest = &c.owner, .metavar = "DOMID", .min = 0,
+		 .max = CLI_DOMID_MAX,
+		 .help = "assign to this Xen domain id (0..32751)"},
+		{.long_name = "align", .short_name = 'a', .kind = CLI_ALIGN,
+		 .dest = &c.align, .metavar = "4K|2M|1G",
+		 .help = "alignment (default: the namespace's)"},
+		{.long_name = "label-size", .short_name = 'l',
+		 .kind = CLI_SIZE, .dest = &c.label_size, .metavar = "SIZE",
+		 .help = "guest label area at the end of the extent "
+			 "(vNVDIMM label-size)"},
+	};
+	const struct cli_arg args[] = {
+		{.metavar = "NAME", .dest = &name, .is_name = true,
+		 .help = "extent name: up to 55 bytes of A-Z a-z 0-9 . _ + : -"},
+		{.metavar = "NAMESPACE", .dest = &target, .help = CLI_NS_HELP},
+	};
+	const struct cli_cmd cmd = {
+		.name = "create",
+		.summary = "Create an extent in the first free space that fits, "
+			   "and print it as JSON.",
+		.args = args, .nargs = CLI_ARRAY_SIZE(args),
+		.opts = opts, .nopts = CLI_ARRAY_SIZE(opts),
+	};
+	struct xp_extent created;
+	struct xp_ns *ns;
+	int rc;
+
+	if (!cli_parse(&cmd, argc, argv, &rc))
+		return rc;
+	c.name = name;
+	rc = cli_open(cmd.name, target, XP_OPEN_WRITE, &ns, NULL);
+	if (rc)
+		return rc;
+	return cli_done(cmd.name, ns, xp_extent_create(ns, &c, &created), name);
+}

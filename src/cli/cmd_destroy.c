@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: MIT
+#include "commands.h"
+#include "util.h"
+
+int cmd_destroy(int argc, char **argv)
+{
+	const char *target = NULL, *name = NULL;
+	bool force = false;
+	const struct cli_opt opts[] = {
+		{.long_name = "force", .short_name = 'f', .kind = CLI_FLAG,
+		 .dest = &force,
+		 .help = "destroy even if the extent is assigned to a domain"},
+	};
+	const struct cli_arg args[] = {
+		{.metavar = "NAME", .dest = &name, .is_name = true,
+		 .help = "the extent to destroy"},
+		{.metavar = "NAMESPACE", .dest = &target, .help = CLI_NS_HELP},
+	};
+	const struct cli_cmd cmd = {
+		.name = "destroy",
+		.summary = "Destroy an extent; its space becomes free. The data "
+			   "is not zeroed (see 'xenpmem wipe').",
+		.args = args, .nargs = CLI_ARRAY_SIZE(args),
+		.opts = opts, .nopts = CLI_ARRAY_SIZE(opts),
+	};
+	struct xp_ns *ns;
+	int rc;
+
+	if (!cli_parse(&cmd, argc, argv, &rc))
+		return rc;
+	rc = cli_open(cmd.name, target, XP_OPEN_WRITE, &ns, NULL);
+	if (rc)
+		return rc;
+	rc = cli_done(cmd.name, ns,
+		      xp_extent_destroy(ns, name, force ? XP_FORCE : 0), NULL);
+	/* As ndctl destroy-namespace: the count, on stderr. */
+	if (!rc)
+		cli_notice(cmd.name, "destroyed 1 extent");
+	return rc;
+}

@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: MIT
+#include "commands.h"
+#include "util.h"
+
+int cmd_init(int argc, char **argv)
+{
+	const char *target = NULL;
+	uint32_t max_extents = 1024, per_page = 40;
+	struct xp_init_opts o = {0};
+	const struct cli_opt opts[] = {
+		{.long_name = "force", .short_name = 'f', .kind = CLI_FLAG,
+		 .dest = &o.force,
+		 .help = "overwrite what the safety probes found (existing "
+			 "xenpmem metadata, filesystems, partition tables, "
+			 "Linux info blocks)"},
+		{.long_name = "max-extents", .short_name = 'e',
+		 .kind = CLI_U32, .dest = &max_extents, .metavar = "N",
+		 .min = 1, .max = 65536,
+		 .help = "extent table slots, 1..65536 (default 1024)"},
+		{.long_name = "mgmt-per-page", .short_name = 'm',
+		 .kind = CLI_U32, .dest = &per_page, .metavar = "B", .min = 0,
+		 .max = 256,
+		 .help = "management bytes per 4 KiB data page, 0..256 "
+			 "(default 40: Xen page_info + M2P; 0: frame table "
+			 "in RAM)"},
+		{.long_name = "align", .short_name = 'a', .kind = CLI_ALIGN,
+		 .dest = &o.align, .metavar = "4K|2M|1G",
+		 .help = "data area and default extent alignment "
+			 "(default 2M)"},
+	};
+	const struct cli_arg args[] = {
+		{.metavar = "NAMESPACE", .dest = &target, .help = CLI_NS_HELP},
+	};
+	const struct cli_cmd cmd = {
+		.name = "init",
+		.summary = "Write a fresh, empty layout on a namespace and print "
+			   "its info as JSON.",
+		.description = "Refuses a namespace that holds data unless "
+			       "--force is given; what --force overrode is "
+			       "reported on stderr.",
+		.args = args, .nargs = CLI_ARRAY_SIZE(args),
+		.opts = opts, .nopts = CLI_ARRAY_SIZE(opts),
+	};
+	struct xp_info info;
+	struct xp_ns *ns;
+	int rc;
+
+	if (!cli_parse(&cmd, argc, argv, &rc))
+		return rc;
+	o.max_extents = max_extents;
+	o.per_page = (int32_t)per_page;
+	if (xp_ns_init(target, &o))
+		return cli_lib_error(cmd.name);
+	if (o.overridden[0])
+		cli_notice(cmd.name, "--force overrode: %.*s",
+			   (int)sizeof(o.overridden), o.overridden);
+	rc = cli_open(cmd.name, target, 0, &ns, &info);
+	if (rc)
+		return rc;
+	xp_ns_close(ns);
+	return cli_print_json(cmd.name, cli_info_json(&info, false));
+}

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+/* One entry point per command, each in its own cmd_<name>.c. */
+#ifndef XP_CLI_COMMANDS_H
+#define XP_CLI_COMMANDS_H
+
+int cmd_init(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_create(int argc, char **argv);
+int cmd_destroy(int argc, char **argv);
+int cmd_resize(int argc, char **argv);
+int cmd_rename(int argc, char **argv);
+int cmd_assign(int argc, char **argv);
+int cmd_unassign(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_map(int argc, char **argv);
+int cmd_wipe(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+
+#endif /* XP_CLI_COMMANDS_H */

@@ -1,0 +1,672 @@
+// SPDX-License-Identifier: MIT
+#include "util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CLI_MAX_OPTS 16
+/* getopt_long values for long-only options start above any char. */
+#define CLI_LONG_BASE 0x100
+
+/*
+ * Arguments are echoed in error messages; past this they are cut, so one
+ * bad argument cannot turn the one-line error into a screenful.
+ */
+#define CLI_SHOW_MAX 64
+
+/*
+ * Every message ends up on a terminal or in a log parsed line by line:
+ * control bytes (a newline in a file name, an escape sequence in an
+ * extent name) are written as \xNN so a message stays one line and cannot
+ * drive the terminal.
+ */
+void cli_put_escaped(FILE *f, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\x%02x", *p);
+		else
+			fputc(*p, f);
+	}
+}
+
+static void vreport(const char *cmd, const char *suffix, const char *fmt,
+		    va_list ap)
+{
+	char msg[1024];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	fflush(stdout);
+	fputs("xenpmem", stderr);
+	if (cmd) {
+		fputc(' ', stderr);
+		cli_put_escaped(stderr, cmd);
+	}
+	fputs(": ", stderr);
+	cli_put_escaped(stderr, msg);
+	if (suffix)
+		fputs(suffix, stderr);
+	fputc('\n', stderr);
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	char suffix[96];
+	va_list ap;
+
+	snprintf(suffix, sizeof(suffix), "; see 'xenpmem %s%s--help'",
+		 cmd ? cmd : "", cmd ? " " : "");
+	va_start(ap, fmt);
+	vreport(cmd, suffix, fmt, ap);
+	va_end(ap);
+	return CLI_EXIT_USAGE;
+}
+
+int cli_fail(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport(cmd, NULL, fmt, ap);
+	va_end(ap);
+	return CLI_EXIT_FAIL;
+}
+
+void cli_notice(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport(cmd, NULL, fmt, ap);
+	va_end(ap);
+}
+
+int cli_lib_error(const char *cmd)
+{
+	const char *e = xp_last_error();
+
+	return cli_fail(cmd, "%s", e && *e ? e : "operation failed");
+}
+
+/* @s cut to CLI_SHOW_MAX bytes for display; @buf holds the result. */
+static const char *shown(const char *s, char *buf, size_t len)
+{
+	size_t n = strlen(s);
+
+	if (n <= CLI_SHOW_MAX || len < CLI_SHOW_MAX + 4)
+		return s;
+	snprintf(buf, len, "%.*s...", CLI_SHOW_MAX, s);
+	return buf;
+}
+
+static bool all_digits(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isdigit((unsigned char)*s))
+			return false;
+	return true;
+}
+
+/*
+ * The library's size parser is the authority on suffixes, but it need not
+ * be strict about a leading sign or blank: strtoull() happily turns "-1"
+ * into 2^64-1. A size starts with a digit, or it is malformed.
+ */
+static int parse_size(const char *s, uint64_t *out)
+{
+	if (!isdigit((unsigned char)s[0]))
+		return -EINVAL;
+	return xp_parse_size(s, out);
+}
+
+static int parse_u32(const char *s, uint32_t min, uint32_t max,
+		     uint32_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!all_digits(s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -ERANGE;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static bool has_control(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return true;
+	return false;
+}
+
+/* Only what the library cannot say well is checked here. */
+static int check_name(const char *cmd, const char *what, const char *name)
+{
+	char buf[CLI_SHOW_MAX + 8];
+
+	if (!*name)
+		return cli_usage_error(cmd, "%s must not be empty", what);
+	if (strlen(name) > XP_NAME_MAX)
+		return cli_usage_error(cmd, "%s '%s' is longer than %u bytes",
+				       what, shown(name, buf, sizeof(buf)),
+				       XP_NAME_MAX);
+	if (has_control(name))
+		return cli_usage_error(cmd,
+				       "%s '%s' contains control characters",
+				       what, shown(name, buf, sizeof(buf)));
+	return 0;
+}
+
+static const struct cli_opt *find_opt(const struct cli_cmd *cmd, int val)
+{
+	for (size_t i = 0; i < cmd->nopts; i++) {
+		const struct cli_opt *o = &cmd->opts[i];
+
+		if ((o->short_name && o->short_name == val) ||
+		    val == CLI_LONG_BASE + (int)i)
+			return o;
+	}
+	return NULL;
+}
+
+static void print_help(const struct cli_cmd *cmd)
+{
+	printf("usage: xenpmem %s%s", cmd->name,
+	       cmd->nopts ? " [OPTIONS]" : "");
+	for (size_t i = 0; i < cmd->nargs; i++)
+		printf(" %s", cmd->args[i].metavar);
+	printf("\n\n%s\n", cmd->summary);
+	if (cmd->description)
+		printf("\n%s\n", cmd->description);
+
+	printf("\narguments:\n");
+	for (size_t i = 0; i < cmd->nargs; i++)
+		printf("  %-24s %s\n", cmd->args[i].metavar,
+		       cmd->args[i].help);
+
+	printf("\noptions:\n");
+	for (size_t i = 0; i < cmd->nopts; i++) {
+		const struct cli_opt *o = &cmd->opts[i];
+		char left[64];
+		int n = 0;
+
+		if (o->short_name)
+			n = snprintf(left, sizeof(left), "-%c, ",
+				     o->short_name);
+		else
+			n = snprintf(left, sizeof(left), "    ");
+		if (o->kind == CLI_FLAG)
+			snprintf(left + n, sizeof(left) - (size_t)n, "--%s",
+				 o->long_name);
+		else
+			snprintf(left + n, sizeof(left) - (size_t)n, "--%s=%s",
+				 o->long_name, o->metavar);
+		printf("  %-24s %s%s\n", left, o->help,
+		       o->required ? " (required)" : "");
+	}
+	printf("  %-24s %s\n", "-h, --help", "show this help and exit");
+}
+
+static int set_value(const struct cli_cmd *cmd, const struct cli_opt *o,
+		     const char *arg)
+{
+	char buf[CLI_SHOW_MAX + 8];
+	const char *s = shown(arg, buf, sizeof(buf));
+	int rc;
+
+	switch (o->kind) {
+	case CLI_FLAG:
+		*(bool *)o->dest = true;
+		return 0;
+	case CLI_SIZE:
+		rc = parse_size(arg, (uint64_t *)o->dest);
+		if (rc == -ERANGE)
+			return cli_usage_error(cmd->name,
+					       "size '%s' for --%s is too large",
+					       s, o->long_name);
+		if (rc)
+			return cli_usage_error(cmd->name,
+					       "invalid size '%s' for --%s "
+					       "(a whole number with an optional "
+					       "K, M, G or T suffix)",
+					       s, o->long_name);
+		return 0;
+	case CLI_ALIGN: {
+		uint64_t v = 0;
+
+		if (parse_size(arg, &v) ||
+		    (v != 4096 && v != 2ull << 20 && v != 1ull << 30))
+			return cli_usage_error(cmd->name,
+					       "invalid alignment '%s' for --%s "
+					       "(use 4K, 2M or 1G)",
+					       s, o->long_name);
+		*(uint64_t *)o->dest = v;
+		return 0;
+	}
+	case CLI_U32:
+		if (parse_u32(arg, o->min, o->max, (uint32_t *)o->dest))
+			return cli_usage_error(cmd->name,
+					       "invalid value '%s' for --%s "
+					       "(a number from %u to %u)",
+					       s, o->long_name, o->min, o->max);
+		return 0;
+	case CLI_NAME:
+		if (check_name(cmd->name, "extent name", arg))
+			return CLI_EXIT_USAGE;
+		*(const char **)o->dest = arg;
+		return 0;
+	case CLI_CHOICE:
+		for (const char *const *c = o->choices; *c; c++) {
+			if (!strcmp(arg, *c)) {
+				*(const char **)o->dest = *c;
+				return 0;
+			}
+		}
+		return cli_usage_error(cmd->name,
+				       "invalid value '%s' for --%s (one of %s)",
+				       s, o->long_name, o->metavar);
+	}
+	return cli_usage_error(cmd->name, "internal: bad option kind");
+}
+
+static int option_error(const struct cli_cmd *cmd, int c, char **argv)
+{
+	const char *bad = argv[optind - 1];
+	const struct cli_opt *o = find_opt(cmd, optopt);
+	char buf[CLI_SHOW_MAX + 8];
+
+	if (c == ':')
+		return cli_usage_error(cmd->name, "option '--%s' needs a value",
+				       o ? o->long_name : "?");
+	if (o && !strncmp(bad, "--", 2))
+		return cli_usage_error(cmd->name,
+				       "option '--%s' does not take a value",
+				       o->long_name);
+	if (optopt && optopt < CLI_LONG_BASE)
+		return cli_usage_error(cmd->name, "unknown option '-%c'",
+				       isprint(optopt) ? optopt : '?');
+	return cli_usage_error(cmd->name, "unknown option '%s'",
+			       shown(bad, buf, sizeof(buf)));
+}
+
+bool cli_parse(const struct cli_cmd *cmd, int argc, char **argv,
+	       int *exit_code)
+{
+	struct option longopts[CLI_MAX_OPTS + 2];
+	char optstring[3 * CLI_MAX_OPTS + 8];
+	bool seen[CLI_MAX_OPTS] = {false};
+	size_t n = 0;
+	int c, nargs;
+
+	*exit_code = CLI_EXIT_USAGE;
+	if (cmd->nopts > CLI_MAX_OPTS) {
+		cli_fail(cmd->name, "internal: too many options");
+		return false;
+	}
+
+	/* ':' first: report a missing value apart from an unknown option. */
+	optstring[n++] = ':';
+	optstring[n++] = 'h';
+	for (size_t i = 0; i < cmd->nopts; i++) {
+		const struct cli_opt *o = &cmd->opts[i];
+		bool val = o->kind != CLI_FLAG;
+
+		longopts[i] = (struct option){
+			.name = o->long_name,
+			.has_arg = val ? required_argument : no_argument,
+			.val = o->short_name ? o->short_name
+					     : CLI_LONG_BASE + (int)i,
+		};
+		if (o->short_name) {
+			optstring[n++] = (char)o->short_name;
+			if (val)
+				optstring[n++] = ':';
+		}
+	}
+	optstring[n] = '\0';
+	longopts[cmd->nopts] = (struct option){"help", no_argument, NULL, 'h'};
+	longopts[cmd->nopts + 1] = (struct option){NULL, 0, NULL, 0};
+
+	/* 0, not 1: glibc then forgets state from any earlier parse. */
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, optstring, longopts, NULL)) != -1) {
+		const struct cli_opt *o;
+
+		if (c == 'h') {
+			print_help(cmd);
+			*exit_code = CLI_EXIT_OK;
+			return false;
+		}
+		if (c == '?' || c == ':') {
+			option_error(cmd, c, argv);
+			return false;
+		}
+		o = find_opt(cmd, c);
+		if (!o) {
+			cli_usage_error(cmd->name, "internal: option %d", c);
+			return false;
+		}
+		if (set_value(cmd, o, optarg))
+			return false;
+		seen[o - cmd->opts] = true;
+	}
+
+	for (size_t i = 0; i < cmd->nopts; i++) {
+		if (cmd->opts[i].required && !seen[i]) {
+			cli_usage_error(cmd->name, "option '--%s' is required",
+					cmd->opts[i].long_name);
+			return false;
+		}
+	}
+
+	nargs = argc - optind;
+	if (nargs < (int)cmd->nargs) {
+		char want[128] = "";
+		size_t len = 0;
+
+		for (size_t i = 0; i < cmd->nargs; i++)
+			len += (size_t)snprintf(want + len,
+						len < sizeof(want)
+							? sizeof(want) - len
+							: 0,
+						"%s%s", i ? " " : "",
+						cmd->args[i].metavar);
+		cli_usage_error(cmd->name,
+				"missing argument: expected %s, got %d", want,
+				nargs);
+		return false;
+	}
+	if (nargs > (int)cmd->nargs) {
+		char buf[CLI_SHOW_MAX + 8];
+
+		cli_usage_error(cmd->name, "unexpected argument '%s'",
+				shown(argv[optind + (int)cmd->nargs], buf,
+				      sizeof(buf)));
+		return false;
+	}
+
+	for (size_t i = 0; i < cmd->nargs; i++) {
+		const struct cli_arg *a = &cmd->args[i];
+		const char *v = argv[optind + (int)i];
+
+		if (a->is_name && check_name(cmd->name, "extent name", v))
+			return false;
+		if (!*v) {
+			cli_usage_error(cmd->name, "%s must not be empty",
+					a->metavar);
+			return false;
+		}
+		*a->dest = v;
+	}
+	*exit_code = CLI_EXIT_OK;
+	return true;
+}
+
+int cli_open(const char *cmd, const char *target, unsigned flags,
+	     struct xp_ns **nsp, struct xp_info *info)
+{
+	struct xp_ns *ns = NULL;
+
+	if (xp_ns_open(target, flags, &ns))
+		return cli_lib_error(cmd);
+	if (info && xp_ns_get_info(ns, info)) {
+		int rc = cli_lib_error(cmd);
+
+		xp_ns_close(ns);
+		return rc;
+	}
+	*nsp = ns;
+	return 0;
+}
+
+void cli_fmt_iec(uint64_t bytes, char *buf, size_t len)
+{
+	static const char *const unit[] = {"B", "KiB", "MiB", "GiB", "TiB",
+					   "PiB", "EiB"};
+	double v = (double)bytes;
+	unsigned u = 0;
+
+	while (v >= 1024.0 && u + 1 < CLI_ARRAY_SIZE(unit)) {
+		v /= 1024.0;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, len, "%llu B", (unsigned long long)bytes);
+	else
+		snprintf(buf, len, "%.2f %s", v, unit[u]);
+}
+
+void cli_fmt_hex(uint64_t v, char *buf, size_t len)
+{
+	snprintf(buf, len, "%#llx", (unsigned long long)v);
+}
+
+void cli_fmt_uuid(const uint8_t u[16], char out[37])
+{
+	snprintf(out, 37,
+		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+		 "%02x%02x%02x%02x%02x%02x",
+		 u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9],
+		 u[10], u[11], u[12], u[13], u[14], u[15]);
+}
+
+/*
+ * ndctl's --human size: plain bytes below 5000 KiB; then binary and
+ * decimal units side by side, MiB below 2 GiB, GiB below 2 TiB (ndctl stops
+ * at GiB; a pmem namespace can exceed that, so TiB follows).
+ */
+json_object *cli_json_size(uint64_t bytes, bool human)
+{
+	static const struct {
+		uint64_t below;
+		double bin, dec;
+		const char *bname, *dname;
+	} scale[] = {
+		{2ull << 30, 1048576.0, 1e6, "MiB", "MB"},
+		{2ull << 40, 1073741824.0, 1e9, "GiB", "GB"},
+		{UINT64_MAX, 1099511627776.0, 1e12, "TiB", "TB"},
+	};
+	char buf[64];
+	size_t i = 0;
+
+	if (!human || bytes < 5000ull * 1024)
+		return json_object_new_uint64(bytes);
+	while (i + 1 < CLI_ARRAY_SIZE(scale) && bytes >= scale[i].below)
+		i++;
+	snprintf(buf, sizeof(buf), "%.2f %s (%.2f %s)",
+		 (double)bytes / scale[i].bin, scale[i].bname,
+		 (double)bytes / scale[i].dec, scale[i].dname);
+	return json_object_new_string(buf);
+}
+
+json_object *cli_json_offset(uint64_t off, bool human)
+{
+	char buf[32];
+
+	if (!human)
+		return json_object_new_uint64(off);
+	cli_fmt_hex(off, buf, sizeof(buf));
+	return json_object_new_string(buf);
+}
+
+/* Adds @val under @key; false (and nothing added) when @val is NULL. */
+static bool add(json_object *obj, const char *key, json_object *val)
+{
+	if (!val)
+		return false;
+	if (json_object_object_add(obj, key, val)) {
+		json_object_put(val);
+		return false;
+	}
+	return true;
+}
+
+static json_object *json_time(uint64_t ns)
+{
+	time_t t = (time_t)(ns / 1000000000ull);
+	struct tm tm;
+	char buf[32];
+
+	if (!gmtime_r(&t, &tm) ||
+	    !strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm))
+		return json_object_new_null();
+	return json_object_new_string(buf);
+}
+
+json_object *cli_info_json(const struct xp_info *in, bool human)
+{
+	json_object *o = json_object_new_object();
+	json_object *sb = json_object_new_object();
+	char uuid[37], version[16];
+	bool ok = o && sb;
+
+	cli_fmt_uuid(in->uuid, uuid);
+	snprintf(version, sizeof(version), "%u.%u", in->major, in->minor);
+
+	ok = ok && add(o, "target", json_object_new_string(in->target));
+	ok = ok && add(o, "backend",
+		       json_object_new_string(xp_backend_name(in->backend)));
+	ok = ok && add(o, "version", json_object_new_string(version));
+	ok = ok && add(o, "uuid", json_object_new_string(uuid));
+	ok = ok && add(o, "generation", json_object_new_uint64(in->generation));
+	ok = ok && add(o, "size", cli_json_size(in->ns_size, human));
+	if (in->phys_known)
+		ok = ok && add(o, "phys_start",
+			       cli_json_offset(in->phys_base, human));
+	ok = ok && add(o, "table_offset",
+		       cli_json_offset(in->table_offset, human));
+	ok = ok && add(o, "table_size", cli_json_size(in->table_size, human));
+	ok = ok && add(o, "slots", json_object_new_uint64(in->slot_count));
+	ok = ok && add(o, "mgmt_offset",
+		       cli_json_offset(in->mgmt_offset, human));
+	ok = ok && add(o, "mgmt_size", cli_json_size(in->mgmt_size, human));
+	ok = ok && add(o, "mgmt_per_page", json_object_new_uint64(in->per_page));
+	ok = ok && add(o, "data_offset",
+		       cli_json_offset(in->data_offset, human));
+	ok = ok && add(o, "data_size", cli_json_size(in->data_size, human));
+	ok = ok && add(o, "align", cli_json_size(in->align, human));
+	ok = ok && add(o, "init_time", json_time(in->init_time));
+	ok = ok && add(o, "extents", json_object_new_uint64(in->extent_count));
+	ok = ok && add(o, "used", cli_json_size(in->used_bytes, human));
+	ok = ok && add(o, "free", cli_json_size(in->free_bytes, human));
+	ok = ok && add(o, "largest_free",
+		       cli_json_size(in->largest_free, human));
+	ok = ok && add(sb, "primary",
+		       json_object_new_string(in->primary_ok ? "ok"
+							     : "invalid"));
+	ok = ok && add(sb, "backup",
+		       json_object_new_string(in->backup_ok ? "ok"
+							    : "invalid"));
+	if (ok) {
+		ok = add(o, "superblocks", sb);
+		sb = NULL;
+	}
+	json_object_put(sb);
+	if (!ok) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+json_object *cli_extent_json(const struct xp_extent *e,
+			     const struct xp_info *info, bool human)
+{
+	json_object *o = json_object_new_object();
+	char uuid[37];
+	bool ok = o != NULL;
+
+	cli_fmt_uuid(e->uuid, uuid);
+	ok = ok && add(o, "name", json_object_new_string(e->name));
+	ok = ok && add(o, "uuid", json_object_new_string(uuid));
+	ok = ok && add(o, "slot", json_object_new_uint64(e->slot));
+	ok = ok && add(o, "offset", cli_json_offset(e->offset, human));
+	ok = ok && add(o, "size", cli_json_size(e->size, human));
+	ok = ok && add(o, "align", cli_json_size(e->align, human));
+	if (e->label_size)
+		ok = ok && add(o, "label_size",
+			       cli_json_size(e->label_size, human));
+	if (e->owner != XP_OWNER_NONE)
+		ok = ok && add(o, "owner", json_object_new_uint64(e->owner));
+	if (e->phys_known) {
+		ok = ok && add(o, "phys_start",
+			       cli_json_offset(info->phys_base + e->offset,
+					       human));
+		ok = ok && add(o, "first_mfn",
+			       json_object_new_uint64(e->first_mfn));
+		ok = ok && add(o, "nr_frames",
+			       json_object_new_uint64(e->nr_frames));
+	}
+	if (e->badblocks)
+		ok = ok && add(o, "badblocks",
+			       json_object_new_uint64(e->badblocks));
+	if (!ok) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+int cli_print_json(const char *cmd, json_object *obj)
+{
+	const char *s;
+	int rc = CLI_EXIT_OK;
+
+	if (!obj)
+		return cli_fail(cmd, "out of memory building the output");
+	/* Paths are the common string here: keep them readable. */
+	s = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY |
+						JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (!s)
+		rc = cli_fail(cmd, "out of memory printing the output");
+	else
+		puts(s);
+	json_object_put(obj);
+	return rc;
+}
+
+int cli_print_extent(const char *cmd, struct xp_ns *ns, const char *name)
+{
+	struct xp_info info;
+	struct xp_extent ext;
+
+	if (xp_ns_get_info(ns, &info) || xp_ns_extent_find(ns, name, &ext))
+		return cli_lib_error(cmd);
+	return cli_print_json(cmd, cli_extent_json(&ext, &info, false));
+}
+
+int cli_done(const char *cmd, struct xp_ns *ns, int op_rc, const char *show)
+{
+	int rc = CLI_EXIT_OK;
+
+	if (op_rc)
+		rc = cli_lib_error(cmd);
+	else if (show)
+		rc = cli_print_extent(cmd, ns, show);
+	xp_ns_close(ns);
+	return rc;
+}
+
+unsigned cli_term_width(int fd)
+{
+	struct winsize ws;
+
+	if (!isatty(fd) || ioctl(fd, TIOCGWINSZ, &ws) || !ws.ws_col)
+		return 0;
+	return ws.ws_col;
+}

@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Helpers every xenpmem command shares: a declarative option parser (so
+ * `CMD --help` can never drift from what CMD accepts), error reporting with
+ * the CLI's exit-code contract, size formatting and JSON output.
+ */
+#ifndef XP_CLI_UTIL_H
+#define XP_CLI_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <json-c/json.h>
+
+#include "xenpmem.h"
+
+#define CLI_EXIT_OK 0
+#define CLI_EXIT_FAIL 1
+#define CLI_EXIT_USAGE 2
+
+/* Highest Xen domain id a guest can have (DOMID_FIRST_RESERVED - 1). */
+#define CLI_DOMID_MAX 32751u
+
+enum cli_opt_kind {
+	CLI_FLAG,	/* bool */
+	CLI_SIZE,	/* uint64_t, K/M/G/T suffixes */
+	CLI_ALIGN,	/* uint64_t, one of 4K 2M 1G */
+	CLI_U32,	/* uint32_t within [min, max] */
+	CLI_NAME,	/* const char *, an extent name */
+	CLI_CHOICE,	/* const char *, one of choices[] */
+};
+
+struct cli_opt {
+	const char *long_name;
+	int short_name;		/* 0: long form only */
+	enum cli_opt_kind kind;
+	void *dest;
+	const char *metavar;	/* shown in help for options with a value */
+	const char *help;
+	uint32_t min, max;	/* CLI_U32 */
+	const char *const *choices;	/* CLI_CHOICE, NULL-terminated */
+	bool required;
+};
+
+/* A positional argument; the namespace is always the last one. */
+struct cli_arg {
+	const char *metavar;
+	const char **dest;
+	bool is_name;		/* an extent name: checked before use */
+	const char *help;
+};
+
+struct cli_cmd {
+	const char *name;
+	const char *summary;
+	const char *description;	/* optional extra paragraph for --help */
+	const struct cli_arg *args;
+	size_t nargs;
+	const struct cli_opt *opts;
+	size_t nopts;
+};
+
+#define CLI_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The help text of the namespace argument every command takes last. */
+#define CLI_NS_HELP \
+	"namespace: a file, /dev/pmemN, /dev/daxN.M or an ndctl name " \
+	"(namespace0.0)"
+
+/*
+ * Parse argv (argv[0] is the command name). Returns true when the command
+ * should run; false with *exit_code set when it should stop: 0 after
+ * --help, CLI_EXIT_USAGE after a usage error (already reported).
+ */
+bool cli_parse(const struct cli_cmd *cmd, int argc, char **argv,
+	       int *exit_code);
+
+/*
+ * Write @s with control bytes as \xNN: text that came from the media or
+ * the command line must neither break a line nor drive the terminal.
+ */
+void cli_put_escaped(FILE *f, const char *s);
+
+/* Report a usage error as one line on stderr; returns CLI_EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Report an operation failure as one line on stderr; returns CLI_EXIT_FAIL. */
+int cli_fail(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Report the library's last error; returns CLI_EXIT_FAIL. */
+int cli_lib_error(const char *cmd);
+
+/* One line on stderr, no exit-code meaning (confirmations, warnings). */
+void cli_notice(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Open @target, reporting failure; returns 0 or CLI_EXIT_FAIL. */
+int cli_open(const char *cmd, const char *target, unsigned flags,
+	     struct xp_ns **nsp, struct xp_info *info);
+
+/* "64.00 MiB" style, for the map legend and progress output. */
+void cli_fmt_iec(uint64_t bytes, char *buf, size_t len);
+
+/* Hex "0x..." formatting for offsets. */
+void cli_fmt_hex(uint64_t v, char *buf, size_t len);
+
+void cli_fmt_uuid(const uint8_t uuid[16], char out[37]);
+
+/*
+ * JSON builders. With @human, byte counts print as ndctl does
+ * ("64.00 MiB (67.11 MB)") and offsets as hex strings; the keys never
+ * change. They return NULL on allocation failure.
+ */
+json_object *cli_json_size(uint64_t bytes, bool human);
+json_object *cli_json_offset(uint64_t off, bool human);
+json_object *cli_info_json(const struct xp_info *info, bool human);
+json_object *cli_extent_json(const struct xp_extent *ext,
+			     const struct xp_info *info, bool human);
+
+/* Print @obj pretty, once, then drop it; returns an exit code. */
+int cli_print_json(const char *cmd, json_object *obj);
+
+/*
+ * Look @name up again after a mutation and print it as JSON: the output
+ * shows what the media now holds, not what the command asked for.
+ */
+int cli_print_extent(const char *cmd, struct xp_ns *ns, const char *name);
+
+/*
+ * End a command that opened @ns: report @op_rc (a library return) as the
+ * failure, else print extent @show (when not NULL); closes @ns either way.
+ */
+int cli_done(const char *cmd, struct xp_ns *ns, int op_rc, const char *show);
+
+/* Terminal columns of @fd, or 0 when it is not a terminal. */
+unsigned cli_term_width(int fd);
+
+#endif /* XP_CLI_UTIL_H */

@@ -1,0 +1,651 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Encode, decode and validate the xenpmem on-media structures.
+ * Freestanding: no libc, no allocation. Validation order follows the Linux
+ * nvdimm info blocks: signature, checksum, version, then every field.
+ */
+#include "xp_format.h"
+#include "xp_overflow.h"
+
+static bool all_zero(const uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+static void bytes_copy(uint8_t *dst, const uint8_t *src, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		dst[i] = src[i];
+}
+
+static void bytes_zero(uint8_t *dst, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		dst[i] = 0;
+}
+
+static bool bytes_equal(const uint8_t *a, const uint8_t *b, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
+}
+
+const char *xp_fmt_strstatus(enum xp_fmt_status st)
+{
+	switch (st) {
+	case XP_OK: return "valid";
+	case XP_E_BLANK: return "blank";
+	case XP_E_SIGNATURE: return "bad signature";
+	case XP_E_CHECKSUM: return "checksum mismatch";
+	case XP_E_VERSION: return "unsupported version";
+	case XP_E_FIELD: return "field out of bounds";
+	case XP_E_LAYOUT: return "inconsistent layout";
+	case XP_E_TOO_SMALL: return "namespace too small";
+	case XP_E_INVAL: return "invalid parameters";
+	}
+	return "unknown status";
+}
+
+uint64_t xp_fletcher64(uint64_t state, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	uint32_t lo = (uint32_t)state;
+	uint32_t hi = (uint32_t)(state >> 32);
+
+	for (size_t i = 0; i + 4 <= len; i += 4) {
+		lo += (uint32_t)p[i] | (uint32_t)p[i + 1] << 8 |
+		      (uint32_t)p[i + 2] << 16 | (uint32_t)p[i + 3] << 24;
+		hi += lo;
+	}
+	return (uint64_t)hi << 32 | lo;
+}
+
+bool xp_align_shift_ok(uint32_t shift)
+{
+	return shift == XP_ALIGN_4K_SHIFT || shift == XP_ALIGN_2M_SHIFT ||
+	       shift == XP_ALIGN_1G_SHIFT;
+}
+
+/*
+ * Alignment is physical: phys_base + off must be a multiple of 1 << shift.
+ * Callers keep phys_base + off below XP_PHYS_LIMIT, so the sum is exact.
+ */
+bool xp_phys_aligned(uint64_t phys_base, uint64_t off, uint32_t shift)
+{
+	uint64_t a = xp_shl1(shift);
+
+	return a && !((phys_base + off) & (a - 1));
+}
+
+/* Smallest o >= off with phys_base + o aligned; false if out of range. */
+static bool phys_align_up(uint64_t phys_base, uint64_t off, uint64_t a,
+			  uint64_t *res)
+{
+	uint64_t p;
+
+	if (xp_align_up_ovf(phys_base + off, a, &p))
+		return false;
+	*res = p - phys_base;
+	return true;
+}
+
+/* Largest o <= off with phys_base + o aligned; false if none. */
+static bool phys_align_down(uint64_t phys_base, uint64_t off, uint64_t a,
+			    uint64_t *res)
+{
+	uint64_t p = (phys_base + off) & ~(a - 1);
+
+	if (p < phys_base)
+		return false;
+	*res = p - phys_base;
+	return true;
+}
+
+uint64_t xp_mgmt_bytes(uint32_t per_page, uint64_t data_size)
+{
+	/* per_page <= 256 and pages < 2^45: the product stays below 2^53. */
+	uint64_t need = (uint64_t)per_page * (data_size >> XP_PAGE_SHIFT);
+
+	return (need + XP_PAGE_SIZE - 1) & ~(XP_PAGE_SIZE - 1);
+}
+
+enum xp_fmt_status xp_layout_solve(const struct xp_layout_params *p,
+				   struct xp_layout *out, const char **why)
+{
+	uint64_t a, table_end, mgmt_off, data_end, d0, lo, hi, top;
+
+	*why = NULL;
+	if (!xp_align_shift_ok(p->align_shift)) {
+		*why = "align_shift";
+		return XP_E_INVAL;
+	}
+	if (p->slot_count < XP_MIN_SLOTS || p->slot_count > XP_MAX_SLOTS) {
+		*why = "slot_count";
+		return XP_E_INVAL;
+	}
+	if (p->per_page > XP_MAX_PER_PAGE) {
+		*why = "per_page";
+		return XP_E_INVAL;
+	}
+	if (p->ns_size & (XP_PAGE_SIZE - 1)) {
+		*why = "ns_size";
+		return XP_E_INVAL;
+	}
+	if (p->phys_base & (XP_PAGE_SIZE - 1) || p->phys_base > XP_PHYS_LIMIT ||
+	    p->ns_size > XP_PHYS_LIMIT - p->phys_base) {
+		*why = "phys_base";
+		return XP_E_INVAL;
+	}
+
+	a = xp_shl1(p->align_shift);
+	table_end = XP_TABLE_OFFSET + (uint64_t)p->slot_count * XP_SLOT_SIZE;
+	mgmt_off = (table_end + XP_PAGE_SIZE - 1) & ~(XP_PAGE_SIZE - 1);
+	if (p->ns_size < mgmt_off + XP_SB_BLOCK) {
+		*why = "extent table and superblocks";
+		return XP_E_TOO_SMALL;
+	}
+	out->table_offset = XP_TABLE_OFFSET;
+	out->table_size = table_end - XP_TABLE_OFFSET;
+	out->mgmt_offset = mgmt_off;
+	out->backup_offset = p->ns_size - XP_SB_BLOCK;
+
+	if (!phys_align_up(p->phys_base, mgmt_off, a, &d0) ||
+	    !phys_align_down(p->phys_base, out->backup_offset, a, &data_end) ||
+	    data_end <= d0) {
+		*why = "data area";
+		return XP_E_TOO_SMALL;
+	}
+
+	/*
+	 * Candidate data offsets are d0 + k * a for k in [0, top]. Moving the
+	 * data area up shrinks the management area it needs, so "the
+	 * management area fits in front of d" is monotone in k: binary search
+	 * the smallest k where it holds. k == top (no data) always holds.
+	 */
+	top = (data_end - d0) >> p->align_shift;
+	lo = 0;
+	hi = top;
+	while (lo < hi) {
+		uint64_t k = lo + (hi - lo) / 2;
+		uint64_t d = d0 + (k << p->align_shift);
+
+		if (mgmt_off + xp_mgmt_bytes(p->per_page, data_end - d) <= d)
+			hi = k;
+		else
+			lo = k + 1;
+	}
+	if (lo == top) {
+		*why = "management area leaves no data area";
+		return XP_E_TOO_SMALL;
+	}
+	out->data_offset = d0 + (lo << p->align_shift);
+	out->data_size = data_end - out->data_offset;
+	out->mgmt_size = xp_mgmt_bytes(p->per_page, out->data_size);
+	return XP_OK;
+}
+
+uint64_t xp_sb_checksum(const void *buf, uint32_t header_size)
+{
+	const uint8_t *p = buf;
+	const size_t sum_off = offsetof(struct xp_sb_disk, checksum);
+	static const uint8_t zero8[8];
+	uint64_t st;
+
+	st = xp_fletcher64(0, p, sum_off);
+	st = xp_fletcher64(st, zero8, sizeof(zero8));
+	return xp_fletcher64(st, p + sum_off + 8, header_size - sum_off - 8);
+}
+
+#define FIELD_FAIL(name)              \
+	do {                          \
+		*field = (name);      \
+		return XP_E_FIELD;    \
+	} while (0)
+
+enum xp_fmt_status xp_sb_decode(const void *buf, size_t len, uint64_t dev_size,
+				bool is_backup, struct xp_sb *out,
+				const char **field)
+{
+	const struct xp_sb_disk *d = buf;
+	const uint8_t *raw = buf;
+	struct xp_layout_params lp;
+	struct xp_layout lay;
+	const char *why;
+	uint32_t hsz;
+
+	*field = NULL;
+	if (len < XP_SB_BLOCK)
+		return XP_E_INVAL;
+	if (all_zero(raw, XP_SB_BLOCK))
+		return XP_E_BLANK;
+	if (!bytes_equal(d->signature, (const uint8_t *)XP_SB_SIGNATURE, 16)) {
+		*field = "signature";
+		return XP_E_SIGNATURE;
+	}
+	hsz = xp_get32(d->header_size);
+	if (hsz < XP_SB_SIZE || hsz > XP_SB_BLOCK || hsz % 4) {
+		*field = "header_size";
+		return XP_E_CHECKSUM;
+	}
+	if (xp_sb_checksum(raw, hsz) != xp_get64(d->checksum)) {
+		*field = "checksum";
+		return XP_E_CHECKSUM;
+	}
+	out->major = xp_get16(d->major);
+	out->minor = xp_get16(d->minor);
+	out->incompat = xp_get32(d->incompat);
+	if (out->major != XP_FMT_MAJOR) {
+		*field = "major";
+		return XP_E_VERSION;
+	}
+	if (out->incompat & ~XP_SB_INCOMPAT_KNOWN) {
+		*field = "incompat";
+		return XP_E_VERSION;
+	}
+	out->header_size = hsz;
+	out->compat = xp_get32(d->compat);
+	bytes_copy(out->ns_uuid, d->ns_uuid, 16);
+	out->generation = xp_get64(d->generation);
+	out->ns_size = xp_get64(d->ns_size);
+	out->phys_base = xp_get64(d->phys_base);
+	out->table_offset = xp_get64(d->table_offset);
+	out->slot_count = xp_get32(d->slot_count);
+	out->slot_size = xp_get32(d->slot_size);
+	out->mgmt_offset = xp_get64(d->mgmt_offset);
+	out->mgmt_size = xp_get64(d->mgmt_size);
+	out->data_offset = xp_get64(d->data_offset);
+	out->data_size = xp_get64(d->data_size);
+	out->per_page = xp_get32(d->per_page);
+	out->align_shift = xp_get32(d->align_shift);
+	out->page_shift = xp_get32(d->page_shift);
+	out->rec_size = xp_get32(d->rec_size);
+	out->init_time = xp_get64(d->init_time);
+
+	if (!!(out->compat & XP_SB_F_BACKUP) != is_backup)
+		FIELD_FAIL("compat.backup");
+	if (all_zero(out->ns_uuid, 16))
+		FIELD_FAIL("ns_uuid");
+	if (out->generation == 0)
+		FIELD_FAIL("generation");
+	if (out->ns_size != dev_size)
+		FIELD_FAIL("ns_size");
+	if (out->page_shift != XP_PAGE_SHIFT)
+		FIELD_FAIL("page_shift");
+	if (out->rec_size != XP_REC_SIZE)
+		FIELD_FAIL("rec_size");
+	if (out->slot_size != XP_SLOT_SIZE)
+		FIELD_FAIL("slot_size");
+	if (out->table_offset != XP_TABLE_OFFSET)
+		FIELD_FAIL("table_offset");
+	if (out->slot_count < XP_MIN_SLOTS || out->slot_count > XP_MAX_SLOTS)
+		FIELD_FAIL("slot_count");
+	if (out->per_page > XP_MAX_PER_PAGE)
+		FIELD_FAIL("per_page");
+	if (!xp_align_shift_ok(out->align_shift))
+		FIELD_FAIL("align_shift");
+	if (out->phys_base & (XP_PAGE_SIZE - 1) ||
+	    out->phys_base > XP_PHYS_LIMIT ||
+	    out->ns_size > XP_PHYS_LIMIT - out->phys_base)
+		FIELD_FAIL("phys_base");
+	if (!(out->compat & XP_SB_F_PHYS_KNOWN) && out->phys_base)
+		FIELD_FAIL("phys_base");
+
+	/*
+	 * The layout is a pure function of the parameters above: recompute it
+	 * and demand every offset and size match, so no hand-made or tampered
+	 * superblock can point the hypervisor anywhere else.
+	 */
+	lp.ns_size = out->ns_size;
+	lp.phys_base = out->phys_base;
+	lp.slot_count = out->slot_count;
+	lp.per_page = out->per_page;
+	lp.align_shift = out->align_shift;
+	if (xp_layout_solve(&lp, &lay, &why) != XP_OK)
+		FIELD_FAIL("ns_size");
+	if (out->mgmt_offset != lay.mgmt_offset)
+		FIELD_FAIL("mgmt_offset");
+	if (out->mgmt_size != lay.mgmt_size)
+		FIELD_FAIL("mgmt_size");
+	if (out->data_offset != lay.data_offset)
+		FIELD_FAIL("data_offset");
+	if (out->data_size != lay.data_size)
+		FIELD_FAIL("data_size");
+	if (!all_zero(d->reserved, sizeof(d->reserved)) && out->minor == 0)
+		FIELD_FAIL("reserved");
+	return XP_OK;
+}
+
+void xp_sb_encode(const struct xp_sb *sb, bool is_backup, void *buf)
+{
+	struct xp_sb_disk *d = buf;
+	uint32_t compat = sb->compat & ~XP_SB_F_BACKUP;
+
+	if (is_backup)
+		compat |= XP_SB_F_BACKUP;
+	bytes_zero(buf, XP_SB_BLOCK);
+	bytes_copy(d->signature, (const uint8_t *)XP_SB_SIGNATURE, 16);
+	d->major = xp_put16(XP_FMT_MAJOR);
+	d->minor = xp_put16(XP_FMT_MINOR);
+	d->header_size = xp_put32(XP_SB_SIZE);
+	d->compat = xp_put32(compat);
+	d->incompat = xp_put32(0);
+	bytes_copy(d->ns_uuid, sb->ns_uuid, 16);
+	d->generation = xp_put64(sb->generation);
+	d->ns_size = xp_put64(sb->ns_size);
+	d->phys_base = xp_put64(sb->phys_base);
+	d->table_offset = xp_put64(XP_TABLE_OFFSET);
+	d->slot_count = xp_put32(sb->slot_count);
+	d->slot_size = xp_put32(XP_SLOT_SIZE);
+	d->mgmt_offset = xp_put64(sb->mgmt_offset);
+	d->mgmt_size = xp_put64(sb->mgmt_size);
+	d->data_offset = xp_put64(sb->data_offset);
+	d->data_size = xp_put64(sb->data_size);
+	d->per_page = xp_put32(sb->per_page);
+	d->align_shift = xp_put32(sb->align_shift);
+	d->page_shift = xp_put32(XP_PAGE_SHIFT);
+	d->rec_size = xp_put32(XP_REC_SIZE);
+	d->init_time = xp_put64(sb->init_time);
+	d->checksum = xp_put64(xp_sb_checksum(buf, XP_SB_SIZE));
+}
+
+uint64_t xp_rec_checksum(const uint8_t ns_uuid[16], uint32_t slot,
+			 const void *rec)
+{
+	xp_le64 s = xp_put64(slot);
+	static const uint8_t zero8[8];
+	const size_t sum_off = offsetof(struct xp_rec_disk, checksum);
+	uint64_t st;
+
+	st = xp_fletcher64(0, ns_uuid, 16);
+	st = xp_fletcher64(st, s.b, 8);
+	st = xp_fletcher64(st, rec, sum_off);
+	return xp_fletcher64(st, zero8, 8);
+}
+
+static bool name_char_ok(uint8_t c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-' ||
+	       c == '+' || c == ':';
+}
+
+bool xp_name_valid(const char *name, size_t maxlen)
+{
+	size_t n = 0;
+
+	if (!name)
+		return false;
+	while (n < maxlen && name[n]) {
+		if (!name_char_ok((uint8_t)name[n]))
+			return false;
+		n++;
+	}
+	if (n == 0 || n > XP_NAME_MAX || (n == maxlen) || name[0] == '-')
+		return false;
+	return true;
+}
+
+enum xp_fmt_status xp_rec_decode(const struct xp_sb *sb, uint32_t slot,
+				 const void *buf, struct xp_rec *out,
+				 const char **field)
+{
+	const struct xp_rec_disk *d = buf;
+	const uint8_t *raw = buf;
+	uint64_t end, data_end, a;
+	size_t n;
+
+	*field = NULL;
+	if (all_zero(raw, XP_REC_SIZE))
+		return XP_E_BLANK;
+	if (xp_get32(d->magic) != XP_REC_MAGIC) {
+		*field = "magic";
+		return XP_E_SIGNATURE;
+	}
+	if (xp_rec_checksum(sb->ns_uuid, slot, raw) != xp_get64(d->checksum)) {
+		*field = "checksum";
+		return XP_E_CHECKSUM;
+	}
+	out->seq = xp_get64(d->seq);
+	out->flags = xp_get32(d->flags);
+	out->offset = xp_get64(d->offset);
+	out->size = xp_get64(d->size);
+	out->owner = xp_get32(d->owner);
+	out->align_shift = xp_get32(d->align_shift);
+	out->label_size = xp_get64(d->label_size);
+	bytes_copy(out->uuid, d->uuid, 16);
+	bytes_copy((uint8_t *)out->name, d->name, XP_NAME_MAX);
+	out->name[XP_NAME_MAX] = 0;
+
+	if (out->seq == 0)
+		FIELD_FAIL("seq");
+	if (out->flags & ~XP_REC_F_KNOWN)
+		FIELD_FAIL("flags");
+	if (!xp_rec_used(out)) {
+		/* A free record carries nothing but its sequence. */
+		if (!all_zero(raw + 16, offsetof(struct xp_rec_disk, checksum) - 16))
+			FIELD_FAIL("free record payload");
+		return XP_OK;
+	}
+	if (!xp_align_shift_ok(out->align_shift))
+		FIELD_FAIL("align_shift");
+	a = xp_shl1(out->align_shift);
+	if (out->size == 0 || out->size & (a - 1))
+		FIELD_FAIL("size");
+	data_end = sb->data_offset + sb->data_size; /* validated sb: exact */
+	if (out->offset < sb->data_offset || out->offset >= data_end ||
+	    !xp_phys_aligned(sb->phys_base, out->offset, out->align_shift))
+		FIELD_FAIL("offset");
+	if (xp_add_ovf(out->offset, out->size, &end) || end > data_end)
+		FIELD_FAIL("size");
+	if (out->owner != XP_OWNER_NONE && out->owner >= XP_DOMID_LIMIT)
+		FIELD_FAIL("owner");
+	if (out->label_size & (XP_PAGE_SIZE - 1) ||
+	    out->label_size >= out->size)
+		FIELD_FAIL("label_size");
+	if (all_zero(out->uuid, 16))
+		FIELD_FAIL("uuid");
+	if (!xp_name_valid((const char *)d->name, sizeof(d->name)))
+		FIELD_FAIL("name");
+	for (n = 0; d->name[n]; n++)
+		;
+	if (!all_zero(d->name + n, sizeof(d->name) - n))
+		FIELD_FAIL("name");
+	return XP_OK;
+}
+
+void xp_rec_encode(const struct xp_sb *sb, uint32_t slot,
+		   const struct xp_rec *rec, void *buf)
+{
+	struct xp_rec_disk *d = buf;
+	size_t n;
+
+	bytes_zero(buf, XP_REC_SIZE);
+	d->seq = xp_put64(rec->seq);
+	d->magic = xp_put32(XP_REC_MAGIC);
+	d->flags = xp_put32(rec->flags);
+	if (xp_rec_used(rec)) {
+		d->offset = xp_put64(rec->offset);
+		d->size = xp_put64(rec->size);
+		d->owner = xp_put32(rec->owner);
+		d->align_shift = xp_put32(rec->align_shift);
+		d->label_size = xp_put64(rec->label_size);
+		bytes_copy(d->uuid, rec->uuid, 16);
+		for (n = 0; n < XP_NAME_MAX && rec->name[n]; n++)
+			d->name[n] = (uint8_t)rec->name[n];
+	}
+	d->checksum = xp_put64(xp_rec_checksum(sb->ns_uuid, slot, buf));
+}
+
+void xp_slot_decode(const struct xp_sb *sb, uint32_t slot, const void *buf,
+		    struct xp_slot *out)
+{
+	const uint8_t *raw = buf;
+	struct xp_rec r[2];
+	bool ok[2];
+
+	for (int c = 0; c < 2; c++) {
+		out->copy_status[c] = xp_rec_decode(sb, slot, raw + c * XP_REC_SIZE,
+						    &r[c], &out->copy_field[c]);
+		ok[c] = out->copy_status[c] == XP_OK;
+	}
+	out->active = -1;
+	if (ok[0] && ok[1]) {
+		if (r[0].seq == r[1].seq) {
+			out->state = XP_SLOT_CORRUPT;
+			out->copy_field[0] = out->copy_field[1] = "seq";
+			return;
+		}
+		out->active = r[1].seq > r[0].seq;
+	} else if (ok[0]) {
+		out->active = 0;
+	} else if (ok[1]) {
+		out->active = 1;
+	}
+	if (out->active < 0) {
+		out->state = out->copy_status[0] == XP_E_BLANK &&
+					     out->copy_status[1] == XP_E_BLANK ?
+				     XP_SLOT_EMPTY :
+				     XP_SLOT_CORRUPT;
+		return;
+	}
+	out->rec = r[out->active];
+	out->state = xp_rec_used(&out->rec) ? XP_SLOT_USED : XP_SLOT_FREE;
+}
+
+int xp_slot_next_copy(const struct xp_slot *s, uint64_t *seq)
+{
+	if (s->active < 0) {
+		*seq = 1;
+		return 0;
+	}
+	if (s->rec.seq == UINT64_MAX)
+		return -1;
+	*seq = s->rec.seq + 1;
+	return !s->active;
+}
+
+void xp_sort_idx(uint32_t *idx, uint32_t n,
+		 int (*cmp)(uint32_t x, uint32_t y, const void *ctx),
+		 const void *ctx)
+{
+	/* Heap sort: O(n log n), no recursion, no allocation. */
+	for (uint32_t start = n / 2; start-- > 0;) {
+		uint32_t root = start;
+
+		for (;;) {
+			uint32_t child = 2 * root + 1, tmp;
+
+			if (child >= n)
+				break;
+			if (child + 1 < n && cmp(idx[child], idx[child + 1], ctx) < 0)
+				child++;
+			if (cmp(idx[root], idx[child], ctx) >= 0)
+				break;
+			tmp = idx[root];
+			idx[root] = idx[child];
+			idx[child] = tmp;
+			root = child;
+		}
+	}
+	for (uint32_t end = n; end-- > 1;) {
+		uint32_t tmp = idx[0], root = 0;
+
+		idx[0] = idx[end];
+		idx[end] = tmp;
+		for (;;) {
+			uint32_t child = 2 * root + 1;
+
+			if (child >= end)
+				break;
+			if (child + 1 < end &&
+			    cmp(idx[child], idx[child + 1], ctx) < 0)
+				child++;
+			if (cmp(idx[root], idx[child], ctx) >= 0)
+				break;
+			tmp = idx[root];
+			idx[root] = idx[child];
+			idx[child] = tmp;
+			root = child;
+		}
+	}
+}
+
+static int cmp_offset(uint32_t x, uint32_t y, const void *ctx)
+{
+	const struct xp_slot *s = ctx;
+	uint64_t a = s[x].rec.offset, b = s[y].rec.offset;
+
+	return a < b ? -1 : a > b;
+}
+
+static int cmp_name(uint32_t x, uint32_t y, const void *ctx)
+{
+	const struct xp_slot *s = ctx;
+	const char *a = s[x].rec.name, *b = s[y].rec.name;
+
+	while (*a && *a == *b) {
+		a++;
+		b++;
+	}
+	return (unsigned char)*a - (unsigned char)*b;
+}
+
+static int cmp_uuid(uint32_t x, uint32_t y, const void *ctx)
+{
+	const struct xp_slot *s = ctx;
+
+	for (int i = 0; i < 16; i++)
+		if (s[x].rec.uuid[i] != s[y].rec.uuid[i])
+			return s[x].rec.uuid[i] - s[y].rec.uuid[i];
+	return 0;
+}
+
+enum xp_fmt_status xp_table_check(const struct xp_slot *slots, uint32_t n,
+				  uint32_t *scratch, uint32_t *a, uint32_t *b,
+				  const char **why)
+{
+	uint32_t m = 0;
+
+	*why = NULL;
+	for (uint32_t i = 0; i < n; i++)
+		if (slots[i].state == XP_SLOT_USED)
+			scratch[m++] = i;
+
+	xp_sort_idx(scratch, m, cmp_offset, slots);
+	for (uint32_t i = 1; i < m; i++) {
+		const struct xp_rec *p = &slots[scratch[i - 1]].rec;
+		const struct xp_rec *q = &slots[scratch[i]].rec;
+
+		/* Decoded records end inside the data area: no overflow. */
+		if (p->offset + p->size > q->offset) {
+			*a = scratch[i - 1];
+			*b = scratch[i];
+			*why = "extents overlap";
+			return XP_E_LAYOUT;
+		}
+	}
+	xp_sort_idx(scratch, m, cmp_name, slots);
+	for (uint32_t i = 1; i < m; i++) {
+		if (!cmp_name(scratch[i - 1], scratch[i], slots)) {
+			*a = scratch[i - 1];
+			*b = scratch[i];
+			*why = "duplicate name";
+			return XP_E_LAYOUT;
+		}
+	}
+	xp_sort_idx(scratch, m, cmp_uuid, slots);
+	for (uint32_t i = 1; i < m; i++) {
+		if (!cmp_uuid(scratch[i - 1], scratch[i], slots)) {
+			*a = scratch[i - 1];
+			*b = scratch[i];
+			*why = "duplicate uuid";
+			return XP_E_LAYOUT;
+		}
+	}
+	return XP_OK;
+}

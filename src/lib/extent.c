@@ -1,0 +1,340 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Extent mutations. Each one is a single slot update (docs/format.md,
+ * "Update protocol"): encode the new record, store it over the slot's copy
+ * that is not the newest, flush its two cache lines, fence once. Until the
+ * fence the old copy rules; after it the new one does. Free space is
+ * derived from the table, so nothing else needs to change.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "xp_internal.h"
+#include "xp_overflow.h"
+
+static const char *tgt(const struct xp_ns *ns)
+{
+	return ns->media->target;
+}
+
+static int need_write(struct xp_ns *ns)
+{
+	if (!(ns->flags & XP_OPEN_WRITE))
+		return xp_err(EBADF, tgt(ns), "namespace opened read-only");
+	return 0;
+}
+
+static int slot_commit(struct xp_ns *ns, uint32_t slot, struct xp_rec *rec)
+{
+	struct xp_slot *s = &ns->slots[slot];
+	struct xp_media *m = ns->media;
+	uint8_t buf[XP_REC_SIZE] __attribute__((aligned(XP_CACHELINE)));
+	uint64_t seq, off;
+	int copy, rc;
+
+	copy = xp_slot_next_copy(s, &seq);
+	if (copy < 0)
+		return xp_err(EOVERFLOW, tgt(ns),
+			      "extent table slot %u: sequence number exhausted",
+			      slot);
+	rec->seq = seq;
+	xp_rec_encode(&ns->sb, slot, rec, buf);
+	off = xp_slot_offset(slot) + (uint64_t)copy * XP_REC_SIZE;
+	rc = xp_media_persist(m, off, buf, XP_REC_SIZE);
+	if (rc)
+		return rc;
+	s->active = copy;
+	s->rec = *rec;
+	s->copy_status[copy] = XP_OK;
+	s->copy_field[copy] = NULL;
+	s->state = xp_rec_used(rec) ? XP_SLOT_USED : XP_SLOT_FREE;
+	return xp_ns_rebuild(ns);
+}
+
+static int shift_of(struct xp_ns *ns, uint64_t align, uint32_t *shift)
+{
+	if (!align) {
+		*shift = ns->sb.align_shift;
+		return 0;
+	}
+	for (uint32_t s = XP_ALIGN_4K_SHIFT; s <= XP_ALIGN_1G_SHIFT; s++) {
+		if (align == 1ull << s && xp_align_shift_ok(s)) {
+			*shift = s;
+			return 0;
+		}
+	}
+	return xp_err(EINVAL, tgt(ns), "alignment %llu is not 4K, 2M or 1G",
+		      (unsigned long long)align);
+}
+
+static void human(uint64_t v, char *buf, size_t len)
+{
+	static const char *unit[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+	int u = 0;
+
+	while (u < 5 && v >= 1024 && !(v % 1024)) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, len, "%llu %s", (unsigned long long)v, unit[u]);
+}
+
+static int check_size(struct xp_ns *ns, const char *name, uint64_t size,
+		      uint32_t shift, uint64_t label_size)
+{
+	char a[32], b[32];
+
+	if (!size)
+		return xp_err(EINVAL, tgt(ns), "extent '%s': size must not be 0",
+			      name);
+	if (size & ((1ull << shift) - 1)) {
+		human(size, a, sizeof(a));
+		human(1ull << shift, b, sizeof(b));
+		return xp_err(EINVAL, tgt(ns),
+			      "extent '%s': size %s is not a multiple of its alignment %s",
+			      name, a, b);
+	}
+	if (size > ns->sb.data_size) {
+		human(size, a, sizeof(a));
+		human(ns->sb.data_size, b, sizeof(b));
+		return xp_err(ENOSPC, tgt(ns),
+			      "extent '%s': size %s is larger than the whole data area (%s)",
+			      name, a, b);
+	}
+	if (label_size & (XP_PAGE_SIZE - 1) || label_size >= size)
+		return xp_err(EINVAL, tgt(ns),
+			      "extent '%s': label size %llu must be a multiple of 4 KiB and smaller than the extent",
+			      name, (unsigned long long)label_size);
+	return 0;
+}
+
+static int check_owner(struct xp_ns *ns, uint32_t owner)
+{
+	if (owner != XP_OWNER_NONE && owner >= XP_DOMID_LIMIT)
+		return xp_err(EINVAL, tgt(ns),
+			      "domain id %u is not a guest domain (0..%u)", owner,
+			      XP_DOMID_LIMIT - 1);
+	return 0;
+}
+
+static int check_name(struct xp_ns *ns, const char *name)
+{
+	if (!name || !xp_name_valid(name, XP_NAME_MAX + 1))
+		return xp_err(EINVAL, tgt(ns),
+			      "invalid extent name: use 1 to %u characters of A-Z a-z 0-9 . _ + : - (not starting with '-')",
+			      XP_NAME_MAX);
+	return 0;
+}
+
+/* First fit, lowest address first: where a new extent would go. */
+static bool place(const struct xp_ns *ns, uint64_t size, uint32_t shift,
+		  uint64_t *off)
+{
+	uint64_t a = 1ull << shift;
+
+	for (uint32_t i = 0; i < ns->ngaps; i++) {
+		const struct xp_gap *g = &ns->gaps[i];
+		uint64_t p = ns->sb.phys_base + g->offset;
+		uint64_t start = ((p + a - 1) & ~(a - 1)) - ns->sb.phys_base;
+
+		if (start >= g->offset + g->size)
+			continue;
+		if (g->offset + g->size - start >= size) {
+			*off = start;
+			return true;
+		}
+	}
+	return false;
+}
+
+static uint64_t largest_gap(const struct xp_ns *ns)
+{
+	uint64_t l = 0;
+
+	for (uint32_t i = 0; i < ns->ngaps; i++)
+		if (ns->gaps[i].size > l)
+			l = ns->gaps[i].size;
+	return l;
+}
+
+static int find_used(struct xp_ns *ns, const char *name)
+{
+	int slot = xp_ns_find_slot(ns, name);
+
+	if (slot < 0)
+		xp_err(ENOENT, tgt(ns), "no extent named '%s'", name);
+	return slot;
+}
+
+int xp_extent_create(struct xp_ns *ns, const struct xp_create_opts *o,
+		     struct xp_extent *created)
+{
+	struct xp_rec rec;
+	uint32_t shift = 0, slot;
+	uint64_t off;
+	int rc;
+
+	xp_err_clear();
+	rc = need_write(ns);
+	rc = rc ?: check_name(ns, o->name);
+	rc = rc ?: shift_of(ns, o->align, &shift);
+	rc = rc ?: check_size(ns, o->name, o->size, shift, o->label_size);
+	rc = rc ?: check_owner(ns, o->owner);
+	if (rc)
+		return rc;
+	if (xp_ns_find_slot(ns, o->name) >= 0)
+		return xp_err(EEXIST, tgt(ns), "extent '%s' already exists",
+			      o->name);
+	for (slot = 0; slot < ns->sb.slot_count; slot++)
+		if (ns->slots[slot].state == XP_SLOT_EMPTY ||
+		    ns->slots[slot].state == XP_SLOT_FREE)
+			break;
+	if (slot == ns->sb.slot_count)
+		return xp_err(ENOSPC, tgt(ns),
+			      "all %u extent table slots are in use (init chose --max-extents)",
+			      ns->sb.slot_count);
+	if (!place(ns, o->size, shift, &off)) {
+		char a[32];
+
+		human(o->size, a, sizeof(a));
+		return xp_err(ENOSPC, tgt(ns),
+			      "no free range of %s for extent '%s' (largest free range: %llu bytes)",
+			      a, o->name, (unsigned long long)largest_gap(ns));
+	}
+	memset(&rec, 0, sizeof(rec));
+	rec.flags = XP_REC_F_USED;
+	rec.offset = off;
+	rec.size = o->size;
+	rec.owner = o->owner;
+	rec.align_shift = shift;
+	rec.label_size = o->label_size;
+	xp_uuid_generate(rec.uuid);
+	snprintf(rec.name, sizeof(rec.name), "%s", o->name);
+	rc = slot_commit(ns, slot, &rec);
+	if (!rc && created)
+		xp_extent_fill(ns, slot, created);
+	return rc;
+}
+
+int xp_extent_destroy(struct xp_ns *ns, const char *name, unsigned flags)
+{
+	struct xp_rec rec;
+	int slot, rc;
+
+	xp_err_clear();
+	rc = need_write(ns);
+	if (rc)
+		return rc;
+	slot = find_used(ns, name);
+	if (slot < 0)
+		return -ENOENT;
+	if (ns->slots[slot].rec.owner != XP_OWNER_NONE && !(flags & XP_FORCE))
+		return xp_err(EBUSY, tgt(ns),
+			      "extent '%s' is assigned to domain %u; unassign it or use --force",
+			      name, ns->slots[slot].rec.owner);
+	memset(&rec, 0, sizeof(rec));
+	return slot_commit(ns, (uint32_t)slot, &rec);
+}
+
+int xp_extent_resize(struct xp_ns *ns, const char *name, uint64_t size)
+{
+	struct xp_rec rec;
+	uint64_t limit, end;
+	int slot, rc;
+
+	xp_err_clear();
+	rc = need_write(ns);
+	if (rc)
+		return rc;
+	slot = find_used(ns, name);
+	if (slot < 0)
+		return -ENOENT;
+	rec = ns->slots[slot].rec;
+	rc = check_size(ns, name, size, rec.align_shift, rec.label_size);
+	if (rc)
+		return rc;
+	/* In place: the next extent (or the data area's end) is the limit. */
+	limit = ns->sb.data_offset + ns->sb.data_size;
+	for (uint32_t i = 0; i < ns->nused; i++) {
+		const struct xp_rec *r = &ns->slots[ns->order[i]].rec;
+
+		if (r->offset > rec.offset) {
+			limit = r->offset;
+			break;
+		}
+	}
+	if (xp_add_ovf(rec.offset, size, &end) || end > limit) {
+		char a[32], b[32];
+
+		human(size, a, sizeof(a));
+		human(limit - rec.offset, b, sizeof(b));
+		return xp_err(ENOSPC, tgt(ns),
+			      "extent '%s' cannot grow to %s in place: %s is the most its position allows",
+			      name, a, b);
+	}
+	if (size == rec.size)
+		return 0;
+	rec.size = size;
+	return slot_commit(ns, (uint32_t)slot, &rec);
+}
+
+int xp_extent_rename(struct xp_ns *ns, const char *from, const char *to)
+{
+	struct xp_rec rec;
+	int slot, rc;
+
+	xp_err_clear();
+	rc = need_write(ns);
+	rc = rc ?: check_name(ns, to);
+	if (rc)
+		return rc;
+	slot = find_used(ns, from);
+	if (slot < 0)
+		return -ENOENT;
+	if (!strcmp(from, to))
+		return 0;
+	if (xp_ns_find_slot(ns, to) >= 0)
+		return xp_err(EEXIST, tgt(ns), "extent '%s' already exists", to);
+	rec = ns->slots[slot].rec;
+	memset(rec.name, 0, sizeof(rec.name));
+	snprintf(rec.name, sizeof(rec.name), "%s", to);
+	return slot_commit(ns, (uint32_t)slot, &rec);
+}
+
+int xp_extent_assign(struct xp_ns *ns, const char *name, uint32_t owner)
+{
+	struct xp_rec rec;
+	int slot, rc;
+
+	xp_err_clear();
+	rc = need_write(ns);
+	rc = rc ?: check_owner(ns, owner);
+	if (rc)
+		return rc;
+	slot = find_used(ns, name);
+	if (slot < 0)
+		return -ENOENT;
+	rec = ns->slots[slot].rec;
+	if (rec.owner == owner)
+		return 0;
+	rec.owner = owner;
+	return slot_commit(ns, (uint32_t)slot, &rec);
+}
+
+int xp_extent_wipe(struct xp_ns *ns, const char *name, xp_progress_fn progress,
+		   void *arg)
+{
+	const struct xp_rec *r;
+	int slot, rc;
+
+	xp_err_clear();
+	rc = need_write(ns);
+	if (rc)
+		return rc;
+	slot = find_used(ns, name);
+	if (slot < 0)
+		return -ENOENT;
+	r = &ns->slots[slot].rec;
+	return ns->media->ops->zero(ns->media, r->offset, r->size, progress, arg);
+}

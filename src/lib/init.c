@@ -1,0 +1,325 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * init: the safety probes that keep xenpmem off anything holding data,
+ * and the write sequence of a fresh layout.
+ */
+#include <blkid/blkid.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "xp_internal.h"
+
+#define DEFAULT_SLOTS 1024u
+#define DEFAULT_PER_PAGE 40
+#define DEFAULT_ALIGN_SHIFT XP_ALIGN_2M_SHIFT
+
+static void note_override(struct xp_init_opts *o, const char *what)
+{
+	size_t n = strlen(o->overridden);
+
+	snprintf(o->overridden + n, sizeof(o->overridden) - n, "%s%s",
+		 n ? "; " : "", what);
+}
+
+/* A finding that --force may override, or a refusal. */
+static int found(struct xp_media *m, struct xp_init_opts *o, const char *what)
+{
+	if (o->force) {
+		note_override(o, what);
+		return 0;
+	}
+	return xp_err(EEXIST, m->target, "holds %s; use --force to overwrite it",
+		      what);
+}
+
+/* Info blocks Linux writes at 4 KiB (and BTT at 0): 16-byte signatures. */
+static const struct {
+	const char *sig;
+	const char *what;
+} linux_info[] = {
+	{"NVDIMM_PFN_INFO", "a Linux fsdax (pfn) info block"},
+	{"NVDIMM_DAX_INFO", "a Linux devdax info block"},
+	{"BTT_ARENA_INFO", "a Linux BTT (sector mode) info block"},
+};
+
+static int probe_mode(struct xp_media *m)
+{
+	char link[256], dest[256];
+	const char *base;
+	ssize_t n;
+
+	if (m->kind != XP_BACKEND_BLOCK || !m->sysfs_dev[0])
+		return 0;
+	n = readlink(m->sysfs_dev, dest, sizeof(dest) - 1);
+	if (n < 0)
+		return 0;
+	dest[n] = 0;
+	base = strrchr(dest, '/') ? strrchr(dest, '/') + 1 : dest;
+	/* /dev/pmemN's parent is the namespace itself only in raw mode. */
+	if (!strncmp(base, "pfn", 3))
+		return xp_err(EBUSY, m->target,
+			      "namespace is in fsdax mode (%s), not raw; reconfigure it with 'ndctl create-namespace -f -e <namespace> -m raw'",
+			      base);
+	if (!strncmp(base, "btt", 3))
+		return xp_err(EBUSY, m->target,
+			      "namespace is in sector mode (%s), not raw; reconfigure it with 'ndctl create-namespace -f -e <namespace> -m raw'",
+			      base);
+	(void)link;
+	return 0;
+}
+
+static int probe_in_use(struct xp_media *m)
+{
+	int fd;
+
+	if (m->kind != XP_BACKEND_BLOCK)
+		return 0;
+	/* O_EXCL on a block device fails while it is mounted or held by a
+	 * driver (dm, md, a filesystem): never safe to override. */
+	fd = open(m->path, O_RDONLY | O_EXCL | O_CLOEXEC);
+	if (fd < 0 && errno == EBUSY)
+		return xp_err(EBUSY, m->target,
+			      "device is mounted or held by another driver");
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
+static int probe_blkid(struct xp_media *m, struct xp_init_opts *o)
+{
+	const char *type = NULL, *what = "filesystem";
+	blkid_probe pr;
+	char buf[128];
+	int rc;
+
+	if (m->kind == XP_BACKEND_DEVDAX)
+		return 0; /* no read(2) on device DAX: the byte probes cover it */
+	pr = blkid_new_probe_from_filename(m->path);
+	if (!pr)
+		return 0;
+	blkid_probe_enable_superblocks(pr, 1);
+	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE |
+						      BLKID_SUBLKS_USAGE);
+	blkid_probe_enable_partitions(pr, 1);
+	blkid_probe_set_partitions_flags(pr, BLKID_PARTS_MAGIC);
+	rc = blkid_do_safeprobe(pr);
+	if (rc == 0) {
+		const char *usage = NULL;
+
+		if (!blkid_probe_lookup_value(pr, "PTTYPE", &type, NULL)) {
+			what = "partition table";
+		} else {
+			blkid_probe_lookup_value(pr, "TYPE", &type, NULL);
+			if (!blkid_probe_lookup_value(pr, "USAGE", &usage, NULL) &&
+			    !strcmp(usage, "raid"))
+				what = "RAID member signature";
+			else if (type && !strcmp(type, "swap"))
+				what = "swap signature";
+		}
+	} else if (rc == -2) {
+		type = "several";
+		what = "signatures";
+	}
+	if (type) {
+		snprintf(buf, sizeof(buf), "a %s (%s)", what, type);
+		blkid_free_probe(pr);
+		return found(m, o, buf);
+	}
+	blkid_free_probe(pr);
+	return 0;
+}
+
+static bool nonzero(const uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (p[i])
+			return true;
+	return false;
+}
+
+/*
+ * Look at every byte init would write. Our own signature, a Linux info
+ * block, or any other non-zero byte there is somebody's data.
+ */
+static int probe_bytes(struct xp_media *m, struct xp_init_opts *o,
+		       const struct xp_layout *lay, bool *ours)
+{
+	size_t head = (size_t)lay->mgmt_offset;
+	uint8_t *buf = malloc(head + XP_SB_BLOCK);
+	uint8_t *tail = buf + head;
+	bool known = false;
+	int rc;
+
+	*ours = false;
+	if (!buf)
+		return xp_err(ENOMEM, m->target, "out of memory");
+	rc = m->ops->read(m, 0, buf, head);
+	rc = rc ?: m->ops->read(m, lay->backup_offset, tail, XP_SB_BLOCK);
+	if (rc)
+		goto out;
+	if (!memcmp(buf, XP_SB_SIGNATURE, 16) ||
+	    !memcmp(tail, XP_SB_SIGNATURE, 16)) {
+		*ours = known = true;
+		rc = found(m, o, "xenpmem metadata");
+		if (rc)
+			goto out;
+	}
+	for (size_t i = 0; i < sizeof(linux_info) / sizeof(linux_info[0]); i++) {
+		size_t len = strlen(linux_info[i].sig) + 1;
+
+		if (!memcmp(buf + XP_ZERO_OFFSET, linux_info[i].sig, len) ||
+		    !memcmp(buf, linux_info[i].sig, len)) {
+			known = true;
+			rc = found(m, o, linux_info[i].what);
+			if (rc)
+				goto out;
+		}
+	}
+	if (!known && (nonzero(buf, head) || nonzero(tail, XP_SB_BLOCK)))
+		rc = found(m, o,
+			   "unrecognised data where the metadata would go");
+out:
+	free(buf);
+	return rc;
+}
+
+static int zero_range(struct xp_media *m, uint64_t off, uint64_t len)
+{
+	static const uint8_t zeroes[1 << 16];
+	int rc = 0;
+
+	for (uint64_t done = 0; !rc && done < len; done += sizeof(zeroes)) {
+		size_t n = len - done < sizeof(zeroes) ? (size_t)(len - done) :
+							  sizeof(zeroes);
+
+		rc = m->ops->write(m, off + done, zeroes, n);
+		rc = rc ?: m->ops->flush(m, off + done, n);
+	}
+	return rc;
+}
+
+static int opts_to_params(struct xp_media *m, const struct xp_init_opts *o,
+			  struct xp_layout_params *p)
+{
+	uint64_t align = o->align ? o->align : 1ull << DEFAULT_ALIGN_SHIFT;
+
+	p->ns_size = m->size;
+	p->phys_base = m->phys_known ? m->phys_base : 0;
+	p->slot_count = o->max_extents ? o->max_extents : DEFAULT_SLOTS;
+	p->per_page = o->per_page < 0 ? DEFAULT_PER_PAGE : (uint32_t)o->per_page;
+	if (align == 1ull << XP_ALIGN_4K_SHIFT)
+		p->align_shift = XP_ALIGN_4K_SHIFT;
+	else if (align == 1ull << XP_ALIGN_2M_SHIFT)
+		p->align_shift = XP_ALIGN_2M_SHIFT;
+	else if (align == 1ull << XP_ALIGN_1G_SHIFT)
+		p->align_shift = XP_ALIGN_1G_SHIFT;
+	else
+		return xp_err(EINVAL, m->target,
+			      "alignment %llu is not 4K, 2M or 1G",
+			      (unsigned long long)align);
+	if (p->slot_count > XP_MAX_SLOTS)
+		return xp_err(EINVAL, m->target,
+			      "--max-extents %u is above the limit of %u",
+			      p->slot_count, XP_MAX_SLOTS);
+	if (o->per_page > (int32_t)XP_MAX_PER_PAGE)
+		return xp_err(EINVAL, m->target,
+			      "--mgmt-per-page %d is above the limit of %u",
+			      o->per_page, XP_MAX_PER_PAGE);
+	if (m->size % XP_PAGE_SIZE)
+		return xp_err(EINVAL, m->target,
+			      "size %llu is not a multiple of 4 KiB",
+			      (unsigned long long)m->size);
+	return 0;
+}
+
+int xp_ns_init_media(struct xp_media *m, struct xp_init_opts *opts)
+{
+	struct xp_layout_params lp;
+	struct xp_layout lay;
+	struct xp_sb sb;
+	struct timespec ts;
+	const char *why;
+	uint8_t *blk;
+	bool ours;
+	int rc;
+
+	opts->overridden[0] = 0;
+	rc = opts_to_params(m, opts, &lp);
+	if (rc)
+		return rc;
+	if (xp_layout_solve(&lp, &lay, &why) != XP_OK)
+		return xp_err(ENOSPC, m->target,
+			      "too small for the layout (%llu bytes; no room for the %s)",
+			      (unsigned long long)m->size, why);
+	rc = probe_in_use(m);
+	rc = rc ?: probe_mode(m);
+	rc = rc ?: probe_bytes(m, opts, &lay, &ours);
+	rc = rc ?: probe_blkid(m, opts);
+	if (rc)
+		return rc;
+	rc = xp_badblocks_check_meta(m, &lay);
+	if (rc)
+		return rc;
+
+	memset(&sb, 0, sizeof(sb));
+	xp_uuid_generate(sb.ns_uuid);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	sb.init_time = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	sb.generation = 1;
+	sb.ns_size = lp.ns_size;
+	sb.phys_base = lp.phys_base;
+	sb.compat = m->phys_known ? XP_SB_F_PHYS_KNOWN : 0;
+	sb.slot_count = lp.slot_count;
+	sb.per_page = lp.per_page;
+	sb.align_shift = lp.align_shift;
+	sb.mgmt_offset = lay.mgmt_offset;
+	sb.mgmt_size = lay.mgmt_size;
+	sb.data_offset = lay.data_offset;
+	sb.data_size = lay.data_size;
+
+	blk = calloc(1, XP_SB_BLOCK);
+	if (!blk)
+		return xp_err(ENOMEM, m->target, "out of memory");
+	/*
+	 * Old metadata goes first, so a crash can leave "no namespace" but
+	 * never old superblocks over a half-new table. The new layout becomes
+	 * visible when the backup is durable, complete when the primary is.
+	 */
+	if (ours) {
+		rc = zero_range(m, 0, XP_SB_BLOCK);
+		rc = rc ?: zero_range(m, lay.backup_offset, XP_SB_BLOCK);
+		rc = rc ?: m->ops->drain(m);
+	}
+	rc = rc ?: zero_range(m, XP_ZERO_OFFSET, lay.mgmt_offset - XP_ZERO_OFFSET);
+	rc = rc ?: m->ops->drain(m);
+	if (!rc) {
+		xp_sb_encode(&sb, true, blk);
+		rc = xp_media_persist(m, lay.backup_offset, blk, XP_SB_BLOCK);
+	}
+	if (!rc) {
+		xp_sb_encode(&sb, false, blk);
+		rc = xp_media_persist(m, 0, blk, XP_SB_BLOCK);
+	}
+	free(blk);
+	return rc;
+}
+
+int xp_ns_init(const char *target, struct xp_init_opts *opts)
+{
+	struct xp_media *m;
+	int rc;
+
+	xp_err_clear();
+	rc = xp_media_open(target, 1, &m);
+	if (rc)
+		return rc;
+	rc = xp_media_lock(m, true);
+	rc = rc ?: xp_ns_init_media(m, opts);
+	xp_media_close(m);
+	return rc;
+}

@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Resolve what the user named to a device node or file, find out what kind
+ * of namespace it is, and open the matching media backend.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <ndctl/libndctl.h>
+#include <daxctl/libdaxctl.h>
+
+#include "xp_internal.h"
+
+static int read_sysfs_u64(const char *path, uint64_t *out)
+{
+	char buf[64];
+	FILE *f = fopen(path, "re");
+	char *end;
+
+	if (!f)
+		return -errno;
+	if (!fgets(buf, sizeof(buf), f)) {
+		fclose(f);
+		return -EIO;
+	}
+	fclose(f);
+	errno = 0;
+	*out = strtoull(buf, &end, 0);
+	if (errno || end == buf)
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * An ndctl namespace name ("namespace0.0") becomes the node that namespace
+ * exposes in its current mode. Returns 0 and fills @path, -ENOENT if no
+ * such namespace exists.
+ */
+static int resolve_ndctl_name(const char *name, char *path, size_t len)
+{
+	struct ndctl_ctx *ctx;
+	struct ndctl_bus *bus;
+	struct ndctl_region *region;
+	struct ndctl_namespace *ndns;
+	int rc = -ENOENT;
+
+	if (ndctl_new(&ctx))
+		return -ENOENT;
+	ndctl_bus_foreach(ctx, bus) {
+		ndctl_region_foreach(bus, region) {
+			ndctl_namespace_foreach(region, ndns) {
+				struct ndctl_btt *btt;
+				struct ndctl_pfn *pfn;
+				struct ndctl_dax *dax;
+				const char *blk = NULL;
+
+				if (strcmp(ndctl_namespace_get_devname(ndns), name))
+					continue;
+				rc = -ENODEV;
+				if ((btt = ndctl_namespace_get_btt(ndns)))
+					blk = ndctl_btt_get_block_device(btt);
+				else if ((pfn = ndctl_namespace_get_pfn(ndns)))
+					blk = ndctl_pfn_get_block_device(pfn);
+				else if ((dax = ndctl_namespace_get_dax(ndns))) {
+					struct daxctl_region *dr;
+					struct daxctl_dev *dev;
+
+					dr = ndctl_dax_get_daxctl_region(dax);
+					dev = dr ? daxctl_dev_get_first(dr) : NULL;
+					blk = dev ? daxctl_dev_get_devname(dev) : NULL;
+				} else {
+					blk = ndctl_namespace_get_block_device(ndns);
+				}
+				if (blk && *blk) {
+					snprintf(path, len, "/dev/%s", blk);
+					rc = 0;
+				}
+				goto out;
+			}
+		}
+	}
+out:
+	ndctl_unref(ctx);
+	return rc;
+}
+
+static bool looks_like_ndctl_name(const char *s)
+{
+	unsigned a, b;
+	int n = 0;
+
+	return sscanf(s, "namespace%u.%u%n", &a, &b, &n) == 2 && !s[n];
+}
+
+/* Physical start and parent device of a namespace node, from sysfs. */
+static void probe_sysfs(struct xp_media *m, const struct stat *st)
+{
+	char dir[64], p[192];
+	const char *env;
+
+	m->phys_known = 0;
+	m->sysfs_dev[0] = 0;
+	if (S_ISREG(st->st_mode)) {
+		/*
+		 * A file has no physical address. For file-backed emulated
+		 * pmem whose address the host knows (and for tests), it may be
+		 * supplied: the layout aligns to it as to a real namespace.
+		 */
+		env = getenv("XENPMEM_FILE_PHYS_BASE");
+		if (env && !xp_parse_size(env, &m->phys_base)) {
+			m->phys_known = 1;
+		}
+		return;
+	}
+	snprintf(dir, sizeof(dir), "/sys/dev/%s/%u:%u",
+		 S_ISBLK(st->st_mode) ? "block" : "char",
+		 major(st->st_rdev), minor(st->st_rdev));
+	if (S_ISBLK(st->st_mode))
+		snprintf(m->sysfs_dev, sizeof(m->sysfs_dev), "%s/device", dir);
+	else
+		snprintf(m->sysfs_dev, sizeof(m->sysfs_dev), "%s", dir);
+	snprintf(p, sizeof(p), "%s/resource", m->sysfs_dev);
+	if (!read_sysfs_u64(p, &m->phys_base))
+		m->phys_known = 1;
+}
+
+static bool is_dax_chardev(const struct stat *st)
+{
+	char link[128], dest[PATH_MAX];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/sys/dev/char/%u:%u/subsystem",
+		 major(st->st_rdev), minor(st->st_rdev));
+	n = readlink(link, dest, sizeof(dest) - 1);
+	if (n < 0)
+		return false;
+	dest[n] = 0;
+	return !strcmp(strrchr(dest, '/') ? strrchr(dest, '/') + 1 : dest, "dax");
+}
+
+int xp_media_open(const char *target, int writable, struct xp_media **mp)
+{
+	char path[256];
+	struct stat st;
+	struct xp_media tmpl;
+	int rc;
+
+	*mp = NULL;
+	if (!target || !*target)
+		return xp_err(EINVAL, "xenpmem", "no namespace given");
+	if (strlen(target) >= sizeof(path))
+		return xp_err(ENAMETOOLONG, "xenpmem", "namespace path too long");
+	snprintf(path, sizeof(path), "%s", target);
+	if (stat(path, &st) < 0) {
+		int err = errno;
+
+		if (err != ENOENT || !looks_like_ndctl_name(target))
+			return xp_err(err, target, "%s", strerror(err));
+		rc = resolve_ndctl_name(target, path, sizeof(path));
+		if (rc == -ENOENT)
+			return xp_err(ENOENT, target, "no such file or namespace");
+		if (rc)
+			return xp_err(-rc, target, "namespace has no device node");
+		if (stat(path, &st) < 0)
+			return xp_err(errno, target, "%s: %s", path, strerror(errno));
+	}
+
+	memset(&tmpl, 0, sizeof(tmpl));
+	tmpl.fd = -1;
+	tmpl.writable = writable;
+	snprintf(tmpl.path, sizeof(tmpl.path), "%s", path);
+	snprintf(tmpl.target, sizeof(tmpl.target), "%s", target);
+
+	if (S_ISDIR(st.st_mode))
+		return xp_err(EISDIR, target, "is a directory, not a namespace");
+	if (S_ISREG(st.st_mode)) {
+		tmpl.kind = XP_BACKEND_FILE;
+		probe_sysfs(&tmpl, &st);
+		return xp_media_open_pmem2(&tmpl, mp);
+	}
+	if (S_ISBLK(st.st_mode)) {
+		tmpl.kind = XP_BACKEND_BLOCK;
+		probe_sysfs(&tmpl, &st);
+		return xp_media_open_block(&tmpl, mp);
+	}
+	if (S_ISCHR(st.st_mode) && is_dax_chardev(&st)) {
+		tmpl.kind = XP_BACKEND_DEVDAX;
+		probe_sysfs(&tmpl, &st);
+		return xp_media_open_pmem2(&tmpl, mp);
+	}
+	return xp_err(ENODEV, target,
+		      "not a regular file, pmem block device or device-DAX");
+}

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Media backends: one interface over regular files and device DAX
+ * (libpmem2), block devices (pwrite + fdatasync), and the recording backend
+ * the crash simulator uses.
+ *
+ * The persistence model is the pmem one: write() stores bytes (they may sit
+ * in a CPU cache or the page cache), flush() starts writing a range back,
+ * drain() is the fence after which every flushed range is durable. Nothing
+ * written is durable before a drain() that follows its flush().
+ */
+#ifndef XP_MEDIA_H
+#define XP_MEDIA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xenpmem.h"
+
+struct xp_media;
+
+struct xp_media_ops {
+	int (*read)(struct xp_media *m, uint64_t off, void *buf, size_t len);
+	int (*write)(struct xp_media *m, uint64_t off, const void *buf,
+		     size_t len);
+	int (*flush)(struct xp_media *m, uint64_t off, size_t len);
+	int (*drain)(struct xp_media *m);
+	/* Zero and persist a large range (wipe), reporting progress. */
+	int (*zero)(struct xp_media *m, uint64_t off, uint64_t len,
+		    xp_progress_fn progress, void *arg);
+	void (*close)(struct xp_media *m);
+};
+
+struct xp_media {
+	const struct xp_media_ops *ops;
+	enum xp_backend kind;
+	uint64_t size;		/* bytes */
+	int fd;			/* -1 when there is no file */
+	int writable;
+	char path[256];		/* the node actually opened */
+	char target[256];	/* what the user named */
+	int phys_known;
+	uint64_t phys_base;	/* physical address of byte 0 */
+	char sysfs_dev[128];	/* e.g. /sys/dev/block/259:0/device, or "" */
+	void *priv;		/* backend's own state (memory image, ...) */
+};
+
+/*
+ * Open @target: a regular file, /dev/pmemN, /dev/daxN.M, or an ndctl
+ * namespace name (namespace0.0). Sets xp_last_error() on failure.
+ */
+int xp_media_open(const char *target, int writable, struct xp_media **mp);
+
+/* Backends: open @tmpl->path; the new media starts as a copy of @tmpl. */
+int xp_media_open_pmem2(const struct xp_media *tmpl, struct xp_media **out);
+int xp_media_open_block(const struct xp_media *tmpl, struct xp_media **out);
+
+static inline int xp_media_persist(struct xp_media *m, uint64_t off,
+				   const void *buf, size_t len)
+{
+	int rc = m->ops->write(m, off, buf, len);
+
+	if (!rc)
+		rc = m->ops->flush(m, off, len);
+	if (!rc)
+		rc = m->ops->drain(m);
+	return rc;
+}
+
+static inline void xp_media_close(struct xp_media *m)
+{
+	if (m)
+		m->ops->close(m);
+}
+
+/* A media backend over a caller-owned memory image (tests, fuzzing). */
+struct xp_media *xp_media_mem_new(void *image, uint64_t size);
+
+#endif /* XP_MEDIA_H */

@@ -1,0 +1,259 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Regular files and device DAX through libpmem2. libpmem2 chooses the
+ * persistence path: cache-line flushes where the mapping is synchronous
+ * (device DAX, MAP_SYNC on a DAX filesystem), msync otherwise.
+ *
+ * A namespace can be terabytes, so nothing maps it whole: metadata is
+ * reached through a few aligned windows mapped on demand and kept until
+ * close; wipe maps its range chunk by chunk.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libpmem2.h>
+
+#include "xp_internal.h"
+
+#define MAX_WINDOWS 4
+#define WINDOW_MIN (2ull << 20)
+#define WIPE_CHUNK (64ull << 20)
+
+struct window {
+	struct pmem2_map *map;
+	uint64_t off, len;
+	uint8_t *addr;
+	unsigned long last_use;
+};
+
+struct pmem2_media {
+	struct xp_media m;
+	struct pmem2_source *src;
+	uint64_t gran;		/* mapping offset/length granularity */
+	struct window win[MAX_WINDOWS];
+	unsigned long clock;
+	pmem2_drain_fn drain;
+};
+
+static struct pmem2_media *to_p(struct xp_media *m)
+{
+	return (struct pmem2_media *)m;
+}
+
+static int pmem2_fail(struct xp_media *m, const char *what)
+{
+	return xp_err(EIO, m->target, "%s: %s", what, pmem2_errormsg());
+}
+
+static int map_range(struct pmem2_media *p, uint64_t off, uint64_t len,
+		     struct pmem2_map **mapp)
+{
+	struct pmem2_config *cfg;
+	int rc;
+
+	if (pmem2_config_new(&cfg))
+		return pmem2_fail(&p->m, "pmem2_config_new");
+	rc = pmem2_config_set_required_store_granularity(cfg,
+							 PMEM2_GRANULARITY_PAGE);
+	rc = rc ?: pmem2_config_set_offset(cfg, off);
+	rc = rc ?: pmem2_config_set_length(cfg, len);
+	rc = rc ?: pmem2_config_set_sharing(cfg, PMEM2_SHARED);
+	rc = rc ?: pmem2_config_set_protection(cfg, p->m.writable ?
+			     PMEM2_PROT_READ | PMEM2_PROT_WRITE : PMEM2_PROT_READ);
+	rc = rc ?: pmem2_map_new(mapp, cfg, p->src);
+	pmem2_config_delete(&cfg);
+	if (rc)
+		return pmem2_fail(&p->m, "cannot map namespace");
+	if (!p->drain)
+		p->drain = pmem2_get_drain_fn(*mapp);
+	return 0;
+}
+
+/* A pointer to [off, off+len), mapping a window when none covers it. */
+static int window_get(struct pmem2_media *p, uint64_t off, uint64_t len,
+		      uint8_t **ptr, struct window **wp)
+{
+	struct window *w, *victim = &p->win[0];
+	uint64_t start, end;
+	int rc;
+
+	if (off > p->m.size || len > p->m.size - off)
+		return xp_err(EINVAL, p->m.target,
+			      "access past the end of the namespace");
+	for (int i = 0; i < MAX_WINDOWS; i++) {
+		w = &p->win[i];
+		if (w->map && off >= w->off && off + len <= w->off + w->len) {
+			w->last_use = ++p->clock;
+			*ptr = w->addr + (off - w->off);
+			*wp = w;
+			return 0;
+		}
+		if (!w->map || (victim->map && w->last_use < victim->last_use))
+			victim = w;
+	}
+	start = off & ~(p->gran - 1);
+	end = (off + len + p->gran - 1) & ~(p->gran - 1);
+	if (end > p->m.size)
+		end = p->m.size;
+	if (victim->map)
+		pmem2_map_delete(&victim->map);
+	rc = map_range(p, start, end - start, &victim->map);
+	if (rc)
+		return rc;
+	victim->off = start;
+	victim->len = end - start;
+	victim->addr = pmem2_map_get_address(victim->map);
+	victim->last_use = ++p->clock;
+	*ptr = victim->addr + (off - start);
+	*wp = victim;
+	return 0;
+}
+
+static int p_read(struct xp_media *m, uint64_t off, void *buf, size_t len)
+{
+	struct window *w;
+	uint8_t *src;
+	int rc = window_get(to_p(m), off, len, &src, &w);
+
+	if (!rc)
+		memcpy(buf, src, len);
+	return rc;
+}
+
+static int p_write(struct xp_media *m, uint64_t off, const void *buf,
+		   size_t len)
+{
+	struct window *w;
+	uint8_t *dst;
+	int rc = window_get(to_p(m), off, len, &dst, &w);
+
+	if (!rc)
+		pmem2_get_memcpy_fn(w->map)(dst, buf, len,
+					    PMEM2_F_MEM_NOFLUSH);
+	return rc;
+}
+
+static int p_flush(struct xp_media *m, uint64_t off, size_t len)
+{
+	struct window *w;
+	uint8_t *dst;
+	int rc = window_get(to_p(m), off, len, &dst, &w);
+
+	if (!rc)
+		pmem2_get_flush_fn(w->map)(dst, len);
+	return rc;
+}
+
+static int p_drain(struct xp_media *m)
+{
+	struct pmem2_media *p = to_p(m);
+
+	if (p->drain)
+		p->drain();
+	return 0;
+}
+
+static int p_zero(struct xp_media *m, uint64_t off, uint64_t len,
+		  xp_progress_fn progress, void *arg)
+{
+	struct pmem2_media *p = to_p(m);
+	uint64_t done = 0;
+
+	/*
+	 * On a regular file punching a hole is the cheap, exact zeroing: a
+	 * sparse namespace file stays sparse.
+	 */
+	if (m->kind == XP_BACKEND_FILE &&
+	    !fallocate(m->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		       (off_t)off, (off_t)len) && !fdatasync(m->fd)) {
+		if (progress)
+			progress(len, len, arg);
+		return 0;
+	}
+	while (done < len) {
+		uint64_t start = (off + done) & ~(p->gran - 1);
+		uint64_t n = len - done;
+		struct pmem2_map *map;
+		uint8_t *addr;
+		int rc;
+
+		if (n > WIPE_CHUNK)
+			n = WIPE_CHUNK;
+		rc = map_range(p, start,
+			       ((off + done + n - start) + p->gran - 1) &
+				       ~(p->gran - 1),
+			       &map);
+		if (rc)
+			return rc;
+		addr = pmem2_map_get_address(map);
+		pmem2_get_memset_fn(map)(addr + (off + done - start), 0, n, 0);
+		pmem2_map_delete(&map);
+		done += n;
+		if (progress)
+			progress(done, len, arg);
+	}
+	return 0;
+}
+
+static void p_close(struct xp_media *m)
+{
+	struct pmem2_media *p = to_p(m);
+
+	for (int i = 0; i < MAX_WINDOWS; i++)
+		if (p->win[i].map)
+			pmem2_map_delete(&p->win[i].map);
+	pmem2_source_delete(&p->src);
+	if (m->fd >= 0)
+		close(m->fd);
+	free(p);
+}
+
+static const struct xp_media_ops pmem2_ops = {
+	.read = p_read,
+	.write = p_write,
+	.flush = p_flush,
+	.drain = p_drain,
+	.zero = p_zero,
+	.close = p_close,
+};
+
+/* Open @tmpl's path through libpmem2; the new media copies @tmpl. */
+int xp_media_open_pmem2(const struct xp_media *tmpl, struct xp_media **out)
+{
+	struct pmem2_media *p;
+	size_t size, align;
+	int rc, fd;
+
+	fd = open(tmpl->path, (tmpl->writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	if (fd < 0)
+		return xp_err(errno, tmpl->target, "%s", strerror(errno));
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		close(fd);
+		return xp_err(ENOMEM, tmpl->target, "out of memory");
+	}
+	p->m = *tmpl;
+	p->m.fd = fd;
+	p->m.ops = &pmem2_ops;
+	if (pmem2_source_from_fd(&p->src, fd)) {
+		rc = xp_err(ENODEV, tmpl->target, "%s", pmem2_errormsg());
+		goto fail;
+	}
+	if (pmem2_source_size(p->src, &size) ||
+	    pmem2_source_alignment(p->src, &align)) {
+		rc = xp_err(EIO, tmpl->target, "%s", pmem2_errormsg());
+		pmem2_source_delete(&p->src);
+		goto fail;
+	}
+	p->m.size = size;
+	p->gran = align > WINDOW_MIN ? align : WINDOW_MIN;
+	*out = &p->m;
+	return 0;
+fail:
+	close(fd);
+	free(p);
+	return rc;
+}

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libxenpmem internals, shared by the library's files and by tests that
+ * drive the library through a backend of their own (crash simulator,
+ * fuzzers). Not installed, not exported from the shared library.
+ */
+#ifndef XP_INTERNAL_H
+#define XP_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+
+#include "media.h"
+#include "xenpmem.h"
+#include "xp_format.h"
+
+struct xp_ns {
+	struct xp_media *media;
+	bool own_media;		/* close the media with the handle */
+	unsigned flags;
+	struct xp_sb sb;	/* the copy in use */
+	bool primary_ok, backup_ok;
+	enum xp_fmt_status primary_st, backup_st;
+	const char *primary_field, *backup_field;
+	bool sb_mismatch;	/* both valid, but they differ */
+	bool sb_from_backup;	/* sb is the backup copy's */
+	struct xp_slot *slots;	/* sb.slot_count decoded slots */
+	uint32_t *order;	/* used slots in offset order */
+	uint32_t nused;
+	uint32_t ncorrupt;
+	enum xp_fmt_status table_st;	/* xp_table_check() of the table */
+	uint32_t table_a, table_b;
+	const char *table_why;
+	struct xp_gap *gaps;
+	uint32_t ngaps;
+	uint64_t *bad;		/* bad 512-byte sectors: start,count pairs */
+	uint32_t nbad;
+};
+
+/* Set the thread's last error: "TARGET: message". Returns -@err. */
+int xp_err(int err, const char *target, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void xp_err_clear(void);
+
+/* Open/init/check over an already open media (which the call borrows). */
+int xp_ns_open_media(struct xp_media *m, unsigned flags, struct xp_ns **nsp);
+int xp_ns_init_media(struct xp_media *m, struct xp_init_opts *opts);
+int xp_check_media(struct xp_media *m, unsigned flags, xp_finding_fn fn,
+		   void *arg);
+
+/* Steps of opening, shared with check. */
+int xp_media_lock(struct xp_media *m, bool exclusive);
+int xp_ns_load_sb(struct xp_ns *ns);
+int xp_ns_sb_error(struct xp_ns *ns);
+int xp_ns_load_table(struct xp_ns *ns);
+int xp_ns_find_slot(struct xp_ns *ns, const char *name);
+void xp_extent_fill(const struct xp_ns *ns, uint32_t slot,
+		    struct xp_extent *ext);
+
+/* Rebuild the derived views (offset order, gaps) after a slot changes. */
+int xp_ns_rebuild(struct xp_ns *ns);
+
+/* Read the namespace's badblocks (sysfs or the test file). */
+int xp_badblocks_load(struct xp_ns *ns);
+uint64_t xp_badblocks_in(const struct xp_ns *ns, uint64_t off, uint64_t len);
+int xp_badblocks_check_meta(struct xp_media *m, const struct xp_layout *lay);
+
+/* Generate a random (v4) UUID. */
+void xp_uuid_generate(uint8_t out[16]);
+void xp_uuid_unparse(const uint8_t uuid[16], char out[37]);
+
+#endif /* XP_INTERNAL_H */

@@ -1,0 +1,93 @@
+# Helpers shared by the CLI test scripts; source it after setting nothing.
+# Usage in a test: . "$(dirname "$0")/lib.sh" "$@"   ($1 = xenpmem binary)
+
+set -u
+
+XP=${1:?usage: $0 PATH-TO-xenpmem}
+case $XP in /*) ;; *) XP=$PWD/$XP ;; esac
+[ -x "$XP" ] || { echo "FAIL: $XP is not executable" >&2; exit 1; }
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/xenpmem-cli.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+OUT=$T/stdout
+ERR=$T/stderr
+TEST_NAME=$(basename "$0" .sh)
+STEP=""
+
+fail() {
+	echo "FAIL [$TEST_NAME] ${STEP:+($STEP) }$*" >&2
+	if [ -s "$OUT" ]; then echo "--- stdout:" >&2; head -c 4000 "$OUT" >&2; fi
+	if [ -s "$ERR" ]; then echo "--- stderr:" >&2; head -c 4000 "$ERR" >&2; fi
+	exit 1
+}
+
+step() { STEP=$*; }
+
+# Run xenpmem; leaves the exit code in $RC, output in $OUT and $ERR.
+xp() {
+	RC=0
+	"$XP" "$@" >"$OUT" 2>"$ERR" </dev/null || RC=$?
+}
+
+# Run xenpmem and require success.
+ok() {
+	xp "$@"
+	[ "$RC" -eq 0 ] || fail "xenpmem $* exited $RC, expected 0"
+}
+
+sha() {
+	if [ -f "$1" ]; then sha256sum "$1" | cut -d' ' -f1; else echo none; fi
+}
+
+# fails CODE FILE ARGS...: xenpmem ARGS must exit CODE with exactly one
+# line on stderr, nothing on stdout, and FILE's bytes unchanged.
+fails() {
+	local code=$1 file=$2 before after lines
+	shift 2
+	before=$(sha "$file")
+	xp "$@"
+	after=$(sha "$file")
+	[ "$RC" -eq "$code" ] ||
+		fail "xenpmem $* exited $RC, expected $code"
+	lines=$(wc -l <"$ERR")
+	[ "$lines" -eq 1 ] ||
+		fail "xenpmem $*: stderr has $lines lines, expected exactly 1"
+	grep -q '^xenpmem' "$ERR" ||
+		fail "xenpmem $*: stderr does not start with 'xenpmem'"
+	[ ! -s "$OUT" ] || fail "xenpmem $*: printed to stdout on failure"
+	[ "$before" = "$after" ] || fail "xenpmem $*: changed $file"
+}
+
+# The error text must mention a string (fixed, case-sensitive).
+err_mentions() {
+	grep -qF -- "$1" "$ERR" || fail "stderr does not mention '$1'"
+}
+
+# pycheck 'python statements': run with j = the JSON on stdout (and
+# MiB/GiB defined); an AssertionError fails the test with the statement.
+pycheck() {
+	python3 - "$OUT" "$1" <<'PY' || fail "JSON check failed: $1"
+import json, sys
+KiB, MiB, GiB = 1 << 10, 1 << 20, 1 << 30
+try:
+    j = json.load(open(sys.argv[1]))
+except ValueError as e:
+    sys.exit("stdout is not JSON: %s" % e)
+try:
+    exec(sys.argv[2])
+except AssertionError as e:
+    sys.exit("assertion failed: %s" % (e or sys.argv[2]))
+PY
+}
+
+# mkns NAME SIZE: a sparse file $T/NAME of SIZE (truncate syntax).
+mkns() {
+	rm -f "$T/$1"
+	truncate -s "$2" "$T/$1" || fail "truncate $T/$1"
+}
+
+# mkinit NAME [SIZE]: a fresh, initialised namespace file $T/NAME (1 GiB).
+mkinit() {
+	mkns "$1" "${2:-1G}"
+	ok init "$T/$1"
+}

@@ -1,0 +1,259 @@
+#!/bin/bash
+# e2e.sh BUILD_DIR — end-to-end VM tests for xenpmem (QEMU TCG, emulated NVDIMM).
+# Exit: 0 pass, 1 fail, 77 skip.  See README.md.
+#
+# Scenarios (E2E_SCENARIOS, default: all that apply):
+#   infra   ndctl only, Linux: raw namespace, dd pattern survives reboot and
+#           is in the image file, mode switching fsdax/sector/devdax/raw
+#   linux   xenpmem on /dev/pmem0, plain Linux, two boots on one image
+#   xen     the same with Xen 4.17 as hypervisor, Linux as PV Dom0
+#   refuse  xenpmem init refuses fsdax/sector/devdax namespaces without
+#           touching the image; devdax as a target (/dev/dax0.0) is recorded
+# Without BUILD_DIR/src/cli/xenpmem only "infra" runs.
+# Environment: E2E_SCENARIOS="infra linux ...", E2E_KEEP=1 (keep images),
+#   E2E_TIMEOUT (per VM, default 240 s), E2E_KVER (kernel version),
+#   E2E_XENPMEM=PATH use another xenpmem (e.g. tests/e2e/mock/xenpmem, a shell
+#   stand-in used to self-test this harness; it is NOT the product).
+set -uo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+E2E_DIR=$HERE
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
+
+BUILD_DIR=${1:-}
+[ -n "$BUILD_DIR" ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
+mkdir -p "$BUILD_DIR" || e2e_die "cannot create $BUILD_DIR"
+BUILD_DIR=$(cd "$BUILD_DIR" && pwd)
+XENPMEM=${E2E_XENPMEM:-$BUILD_DIR/src/cli/xenpmem}
+TMO=${E2E_TIMEOUT:-240}
+IMG_SIZE=$((256 * 1024 * 1024 + 128 * 1024))   # 16 MiB-aligned region + 128K labels
+NS_SIZE=$((256 * 1024 * 1024))
+T_START=$(date +%s)
+
+# --- prerequisites -------------------------------------------------------------
+[ "$(uname -m)" = x86_64 ] || e2e_skip "host is not x86_64"
+e2e_need_pkgs qemu-system-x86 linux-image-amd64 busybox-static ndctl cpio jq gzip file \
+    || e2e_skip "cannot install qemu-system-x86/linux-image-amd64/busybox-static/ndctl/cpio/jq"
+have_xen=1
+e2e_need_pkgs xen-hypervisor-4.17-amd64 || have_xen=0
+KVER=$(e2e_kernel_version) || e2e_skip "no Debian kernel with modules in /boot + /lib/modules"
+e2e_log "kernel $KVER, build dir $BUILD_DIR"
+
+have_xenpmem=0
+[ -x "$XENPMEM" ] && have_xenpmem=1
+if [ -n "${E2E_SCENARIOS:-}" ]; then
+    SCENARIOS=$E2E_SCENARIOS
+elif [ $have_xenpmem = 1 ]; then
+    SCENARIOS="infra linux xen refuse"
+else
+    SCENARIOS="infra"
+    printf '\n*** NOTE: %s not built: running only the infrastructure (ndctl) scenario ***\n\n' "$XENPMEM" >&2
+fi
+
+WORK=$BUILD_DIR/e2e-work
+CACHE=$BUILD_DIR/e2e-cache
+mkdir -p "$WORK" "$CACHE"
+
+# --- initramfs (cached per build dir, keyed on its inputs) ---------------------
+extras=()
+if [ $have_xenpmem = 1 ]; then
+    extras+=("$XENPMEM")
+fi
+key=$( {
+    echo "$KVER"
+    cat "$HERE/mkinitramfs.sh" "$HERE/lib.sh" "$HERE/guest/init" "$HERE/guest/guest-lib.sh"
+    for f in /usr/bin/ndctl /usr/bin/jq /bin/busybox "${extras[@]}" "$BUILD_DIR"/src/lib/libxenpmem.so*; do
+        [ -e "$f" ] && sha256sum "$(readlink -f "$f")"
+    done
+} 2>/dev/null | sha256sum | cut -c1-16)
+INITRD=$CACHE/initramfs-$key.cpio.gz
+if [ ! -s "$INITRD" ]; then
+    rm -f "$CACHE"/initramfs-*.cpio.gz
+    "$HERE/mkinitramfs.sh" "$INITRD" "${extras[@]}" || e2e_die "mkinitramfs failed"
+else
+    e2e_log "using cached $INITRD"
+fi
+
+# --- helpers -------------------------------------------------------------------
+failures=()
+passes=()
+skips=()
+
+new_image() {   # new_image NAME -> path of a fresh sparse namespace image
+    local img=$WORK/$1.img
+    rm -f "$img"
+    truncate -s "$IMG_SIZE" "$img"
+    echo "$img"
+}
+
+# vm NAME XEN(0|1) IMG GUEST_SCRIPT PARAMS [run-vm args...]
+vm() {
+    local name=$1 xen=$2 img=$3 script=$4 params=$5; shift 5
+    local xf=()
+    [ "$xen" = 1 ] && xf=(-x)
+    "$HERE/run-vm.sh" "${xf[@]}" -i "$INITRD" -d "$img" -s "$HERE/guest/$script" \
+        -p "$params" -l "$WORK/$name.log" -t "$TMO" "$@"
+}
+
+# img_md5 IMG OFFSET LEN: md5 of a byte range of the image file
+img_md5() {
+    dd if="$1" bs=4096 skip=$(($2 / 4096)) count=$((($3 + 4095) / 4096)) 2>/dev/null \
+        | head -c "$3" | md5sum | cut -d' ' -f1
+}
+
+img_has() {   # img_has IMG OFFSET LEN STRING
+    dd if="$1" bs=4096 skip=$(($2 / 4096)) count=$((($3 + 4095) / 4096)) 2>/dev/null \
+        | head -c "$3" | grep -ac -- "$4" >/dev/null
+}
+
+# --- scenario: infra -----------------------------------------------------------
+scenario_infra() {
+    local img p off=$((16 * 1024 * 1024 + 4096 * 3)) len=$((256 * 1024)) seed=infra$$
+    img=$(new_image infra)
+    p=$WORK/infra.params
+    cat > "$p" <<EOP
+EXPECT_HV=none
+EXPECT_SIZE=$NS_SIZE
+PATTERN_OFF=$off
+PATTERN_LEN=$len
+SEED=$seed
+EOP
+    vm infra-1 0 "$img" infra-write.sh "$p" -e "md5=$WORK/infra.md5" || return 1
+    local gmd5
+    gmd5=$(tr -d ' \n' < "$WORK/infra.md5")
+    [ -n "$gmd5" ] || { e2e_log "infra: no md5 from guest"; return 1; }
+    # host side: the image file is the namespace byte for byte
+    local hmd5
+    hmd5=$(img_md5 "$img" "$off" "$len")
+    if [ "$hmd5" != "$gmd5" ] || ! img_has "$img" "$off" "$len" "E2E-PATTERN-$seed"; then
+        e2e_log "infra: image file at offset $off does not hold the pattern (host md5 $hmd5, guest $gmd5)"
+        return 1
+    fi
+    e2e_log "infra: host sees the pattern at image offset $off"
+    echo "PATTERN_MD5=$gmd5" >> "$p"
+    vm infra-2 0 "$img" infra-verify.sh "$p" || return 1
+}
+
+# --- scenario: linux / xen (xenpmem on a raw namespace, two boots) -------------
+scenario_xp() {   # scenario_xp NAME XEN
+    local name=$1 xen=$2 img p hv=none
+    [ "$xen" = 1 ] && hv=xen
+    img=$(new_image "$name")
+    p=$WORK/$name.params
+    cat > "$p" <<EOP
+EXPECT_HV=$hv
+EXPECT_SIZE=$NS_SIZE
+SEED=$name$$
+PATTERN_LEN=$((256 * 1024))
+EOP
+    rm -f "$WORK/$name".{list,pat,info}
+    vm "$name-1" "$xen" "$img" xp-setup.sh "$p" \
+        -e "list=$WORK/$name.list" -e "pat=$WORK/$name.pat" -e "info=$WORK/$name.info" || return 1
+    jq -e 'type == "array" and length == 3' "$WORK/$name.list" >/dev/null \
+        || { e2e_log "$name: bad list JSON from guest: $(cat "$WORK/$name.list")"; return 1; }
+    # host side: pattern at the extent's offsets inside the image file
+    local ext off size gmd5 tail_off
+    # shellcheck disable=SC1090
+    . "$WORK/$name.pat"     # EXT OFF SIZE MD5_HEAD MD5_TAIL LEN
+    if [ "$(img_md5 "$img" "$OFF" "$LEN")" != "$MD5_HEAD" ] || ! img_has "$img" "$OFF" "$LEN" "E2E-PATTERN-$name$$"; then
+        e2e_log "$name: image file does not hold the pattern at extent '$EXT' offset $OFF"
+        return 1
+    fi
+    tail_off=$((OFF + SIZE - LEN))
+    if [ "$(img_md5 "$img" "$tail_off" "$LEN")" != "$MD5_TAIL" ]; then
+        e2e_log "$name: image file does not hold the tail pattern at offset $tail_off"
+        return 1
+    fi
+    e2e_log "$name: host sees the pattern at image offsets $OFF and $tail_off (extent $EXT)"
+    cp "$WORK/$name.list" "$WORK/$name.list1.json"
+    cat "$WORK/$name.pat" >> "$p"
+    vm "$name-2" "$xen" "$img" xp-verify.sh "$p" -f "$WORK/$name.list1.json" \
+        -e "list=$WORK/$name.list2" || return 1
+}
+
+# --- scenario: refuse ----------------------------------------------------------
+# ns_md5 IMG: md5 of the namespace bytes the kernel leaves alone across boots.
+# fsdax/devdax keep the struct-page memmap between the info block (4K..8K)
+# and dataoff (info block offset 56, le64); with map=dev the kernel rewrites
+# it on every boot, so [8K, dataoff) is excluded. BTT (sector) info blocks
+# live at namespace offset 0 and at the end; nothing is excluded there.
+ns_md5() {
+    local img=$1 size sig dataoff
+    size=$(stat -c %s "$img")
+    sig=$(dd if="$img" bs=1 skip=4096 count=15 2>/dev/null | tr -d '\0')
+    case "$sig" in
+        NVDIMM_PFN_INFO|NVDIMM_DAX_INFO)
+            dataoff=$(od -An -t u8 -j $((4096 + 56)) -N 8 "$img" | tr -d ' ')
+            { dd if="$img" bs=4096 count=2 2>/dev/null
+              dd if="$img" bs=4096 skip=$((dataoff / 4096)) 2>/dev/null; } | md5sum | cut -d' ' -f1 ;;
+        *) md5sum < "$img" | cut -d' ' -f1 ;;
+    esac
+}
+
+scenario_refuse() {
+    local img p mode rc=0 before after
+    img=$(new_image refuse)
+    p=$WORK/refuse.params
+    for mode in fsdax sector devdax; do
+        # boot 1: reconfigure the namespace with ndctl
+        echo "MODE=$mode" > "$p"
+        vm "refuse-$mode-1" 0 "$img" xp-mode.sh "$p" || return 1
+        e2e_log "refuse: $mode: info block: $(grep -abo 'BTT_ARENA_INFO\|NVDIMM_[A-Z]*_INFO' "$img" | tr '\n' ' ')"
+        before=$(ns_md5 "$img")
+        cp --sparse=always "$img" "$img.before"
+        # boot 2: the mode survives a reboot; xenpmem must refuse it
+        vm "refuse-$mode-2" 0 "$img" xp-refuse.sh "$p" || rc=1
+        after=$(ns_md5 "$img")
+        if [ "$before" != "$after" ]; then
+            e2e_log "refuse: $mode: the image changed although xenpmem refused: $(cmp "$img.before" "$img" | head -n1)"
+            rc=1
+        else
+            e2e_log "refuse: $mode: namespace bytes unchanged (md5 $after)"
+        fi
+        rm -f "$img.before"
+    done
+    # devdax as a target: record what xenpmem does with /dev/dax0.0
+    before=$(img_md5 "$img" 0 8192)
+    echo "MODE=devdax" > "$p"
+    : > "$WORK/refuse.devdax"
+    vm refuse-devdax-target 0 "$img" xp-devdax.sh "$p" -e "devdax=$WORK/refuse.devdax" || rc=1
+    after=$(img_md5 "$img" 0 8192)
+    if [ "$before" != "$after" ]; then
+        e2e_log "refuse: devdax target: the first 8 KiB of the namespace (dax info block at 4K) changed!"
+        rc=1
+    fi
+    if grep -q '^DEVDAX_INIT=ok' "$WORK/refuse.devdax"; then
+        vm refuse-devdax-verify 0 "$img" xp-devdax-verify.sh "$p" || rc=1
+    fi
+    e2e_log "refuse: devdax as a target, outcome:"
+    sed 's/^/    /' "$WORK/refuse.devdax" >&2
+    return $rc
+}
+
+# --- main ----------------------------------------------------------------------
+for s in $SCENARIOS; do
+    t0=$(date +%s)
+    e2e_log "=== scenario $s ==="
+    case "$s" in
+        infra)  scenario_infra; r=$? ;;
+        linux)  if [ $have_xenpmem = 1 ]; then scenario_xp linux 0; r=$?; else r=77; fi ;;
+        xen)    if [ $have_xenpmem = 0 ]; then r=77
+                elif [ $have_xen = 0 ]; then r=77; e2e_log "SKIP: xen-hypervisor-4.17-amd64 not installable"
+                else scenario_xp xen 1; r=$?; fi ;;
+        refuse) if [ $have_xenpmem = 1 ]; then scenario_refuse; r=$?; else r=77; fi ;;
+        *) e2e_log "unknown scenario $s"; r=1 ;;
+    esac
+    dt=$(( $(date +%s) - t0 ))
+    case $r in
+        0) passes+=("$s"); e2e_log "=== scenario $s: PASS (${dt}s) ===" ;;
+        77) skips+=("$s"); e2e_log "=== scenario $s: SKIP ===" ;;
+        *) failures+=("$s"); e2e_log "=== scenario $s: FAIL (${dt}s), logs in $WORK ===" ;;
+    esac
+done
+
+[ -n "${E2E_KEEP:-}" ] || rm -f "$WORK"/*.img
+e2e_log "summary: pass: ${passes[*]:-none}; fail: ${failures[*]:-none}; skip: ${skips[*]:-none}; $(( $(date +%s) - T_START ))s total"
+[ ${#failures[@]} -eq 0 ] || exit 1
+[ ${#passes[@]} -gt 0 ] || exit 77
+exit 0

@@ -1,0 +1,94 @@
+# Helpers for guest scripts (sourced by /init; guest scripts run with sh -e
+# and may source it again: . /etc/e2e/guest-lib.sh).
+
+# fail WHY...: record the reason and abort the guest script.
+fail() {
+    echo "E2E-FAIL: $*"
+    echo "$*" > /tmp/e2e-fail
+    exit 1
+}
+
+say() { echo "E2E-LOG: $*"; }
+
+# emit KEY FILE: print FILE between markers so the host can extract it
+# from the serial log (run-vm.sh -x KEY=OUT).
+emit() {
+    echo "E2E-BEGIN $1"
+    cat "$2"
+    echo
+    echo "E2E-END $1"
+}
+
+# run CMD...: log the command, its output and exit status; return its status.
+run() {
+    echo "E2E-CMD: $*"
+    echo "$*" > /tmp/e2e-lastcmd
+    _rc=0
+    "$@" > /tmp/run.out 2>&1 || _rc=$?
+    sed 's/^/  | /' /tmp/run.out
+    echo "E2E-RC: $_rc"
+    return $_rc
+}
+
+# must CMD...: like run, but a non-zero exit fails the test.
+must() {
+    run "$@" || fail "command failed (rc=$_rc): $*"
+}
+
+# expect_fail CMD...: CMD must exit non-zero.
+expect_fail() {
+    if run "$@"; then fail "expected failure but succeeded: $*"; fi
+    return 0
+}
+
+# pattern_file OUT BYTES SEED: deterministic, recognizable bytes.
+pattern_file() {
+    : > "$1.tmp"
+    _n=0
+    while [ $(( _n * 64 )) -lt "$2" ]; do
+        printf 'E2E-PATTERN-%-10s-%-40s\n' "$3" "$_n" >> "$1.tmp"
+        _n=$((_n + 1))
+    done
+    head -c "$2" "$1.tmp" > "$1"
+    rm -f "$1.tmp"
+}
+
+# dd_write FILE DEV BYTE_OFFSET: write FILE at BYTE_OFFSET (4K-aligned) with O_DIRECT-free dd + fsync.
+dd_write() {
+    dd if="$1" of="$2" bs=4096 seek=$(( $3 / 4096 )) conv=notrunc,fsync 2>/dev/null
+}
+
+# dd_read DEV BYTE_OFFSET BYTES OUT
+dd_read() {
+    dd if="$1" of="$4" bs=4096 skip=$(( $2 / 4096 )) count=$(( ($3 + 4095) / 4096 )) 2>/dev/null
+    head -c "$3" "$4" > "$4.cut" && mv "$4.cut" "$4"
+}
+
+# ndctl prints a bare object for one match and an array for several.
+ns_json() { ndctl list -N -n "${1:-namespace0.0}" | jq -c 'if type == "array" then .[0] else . end'; }
+ns_mode() { ns_json "$@" | jq -r '.mode'; }
+
+hv_type() { if [ -r /sys/hypervisor/type ]; then cat /sys/hypervisor/type; else echo none; fi; }
+
+# expect_hv TYPE: fail unless /sys/hypervisor/type reads TYPE ("none": absent)
+expect_hv() {
+    [ "$(hv_type)" = "$1" ] || fail "hypervisor is '$(hv_type)', expected '$1'"
+    say "hypervisor: $(hv_type)"
+}
+
+# expect_mode MODE: namespace0.0 must be in ndctl mode MODE
+expect_mode() {
+    _m=$(ns_mode)
+    [ "$_m" = "$1" ] || fail "namespace0.0 mode is '$_m', expected '$1'"
+    say "namespace0.0 mode: $_m"
+}
+
+# set_mode MODE: reconfigure namespace0.0 and print the resulting device nodes
+set_mode() {
+    must ndctl create-namespace -f -e namespace0.0 -m "$1"
+    expect_mode "$1"
+    mdev -s 2>/dev/null || true
+    say "mode $1 devices: $(ls /dev | grep -E '^(pmem|dax)' | tr '\n' ' ')"
+}
+
+md5() { md5sum "$1" | cut -d' ' -f1; }

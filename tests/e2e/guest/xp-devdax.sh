@@ -1,0 +1,36 @@
+# refuse scenario, devdax as a target: record what `xenpmem init /dev/dax0.0`
+# (then with --force) does; when it succeeds, create/list/check on it.
+. /etc/e2e/guest-lib.sh
+. /e2e/params
+expect_mode devdax
+[ -c /dev/dax0.0 ] || fail "no /dev/dax0.0"
+must ndctl list -N -X
+out=/tmp/devdax.env
+: > $out
+how=
+if run xenpmem init /dev/dax0.0; then
+    how="init"
+else
+    echo "DEVDAX_PLAIN_RC=$_rc" >> $out
+    echo "DEVDAX_PLAIN_MSG='$(head -n 1 /tmp/run.out)'" >> $out
+    if run xenpmem init --force /dev/dax0.0; then
+        how="init --force"
+    else
+        echo "DEVDAX_FORCE_RC=$_rc" >> $out
+        echo "DEVDAX_FORCE_MSG='$(head -n 1 /tmp/run.out)'" >> $out
+    fi
+fi
+[ "$_rc" -lt 128 ] || fail "xenpmem crashed on /dev/dax0.0 (rc=$_rc)"
+if [ -n "$how" ]; then
+    echo "DEVDAX_INIT=ok ($how)" >> $out
+    must xenpmem info /dev/dax0.0
+    must xenpmem create dx1 --size 64M /dev/dax0.0
+    must xenpmem create dx2 --size 32M --owner 7 /dev/dax0.0
+    must xenpmem list /dev/dax0.0
+    jq -e '[.[].name] | sort == ["dx1","dx2"]' /tmp/run.out > /dev/null || fail "devdax: list is not dx1,dx2"
+    must xenpmem check /dev/dax0.0
+else
+    echo "DEVDAX_INIT=refused" >> $out
+fi
+expect_mode devdax
+emit devdax $out

@@ -1,0 +1,25 @@
+# refuse scenario, boot 2: the namespace is still $MODE after a reboot and
+# `xenpmem init` refuses every block/char device of it (non-zero exit, a
+# one-line error). The host then checks that the image is unchanged.
+. /etc/e2e/guest-lib.sh
+. /e2e/params
+expect_mode "$MODE"
+say "$MODE devices: $(ls /dev | grep -E '^(pmem|dax)' | tr '\n' ' ')"
+case "$MODE" in
+    fsdax)  targets="/dev/pmem0" ;;
+    sector) targets="/dev/pmem0s /dev/pmem0" ;;
+    devdax) targets="/dev/pmem0" ;;
+esac
+for t in $targets; do
+    [ -e "$t" ] || say "note: $t does not exist in mode $MODE"
+    expect_fail xenpmem init "$t"
+    n=$(grep -c . /tmp/run.out || true)
+    say "REFUSAL $MODE $t rc=$_rc: $(head -n 1 /tmp/run.out)"
+    [ "$n" = 1 ] || fail "xenpmem init $t: expected a one-line error, got $n lines"
+done
+# read-only commands must not succeed on a foreign namespace either (recorded)
+for c in info list check; do
+    run xenpmem $c "${targets%% *}" || true
+    say "RECORD $MODE: xenpmem $c ${targets%% *} -> rc=$_rc: $(head -n 1 /tmp/run.out)"
+done
+expect_mode "$MODE"
