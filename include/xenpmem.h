@@ -157,6 +157,31 @@ typedef void (*xp_finding_fn)(const struct xp_finding *f, void *arg);
  */
 int xp_check(const char *target, unsigned flags, xp_finding_fn fn, void *arg);
 
+/* Discovery: every pmem namespace on the host (libndctl). */
+enum xp_meta {
+	XP_META_NONE,		/* no xenpmem superblock */
+	XP_META_OK,		/* a valid xenpmem namespace */
+	XP_META_CORRUPT,	/* ours, but needs check */
+	XP_META_UNKNOWN,	/* could not be read */
+};
+
+struct xp_pmem_ns {
+	char dev[32];		/* ndctl name: namespace0.0 */
+	char region[32];	/* region0 */
+	char mode[16];		/* raw, fsdax, devdax, sector, unknown */
+	uint64_t size;
+	bool resource_known;
+	uint64_t resource;	/* physical start */
+	char node[64];		/* /dev/pmem0, /dev/dax0.0; "" if none */
+	bool is_char;		/* device DAX */
+	enum xp_meta xenpmem;
+	uint32_t extents;	/* when XP_META_OK */
+};
+
+/* Calls @fn for each namespace; a non-zero return stops and is returned. */
+typedef int (*xp_discover_fn)(const struct xp_pmem_ns *ns, void *arg);
+int xp_discover(xp_discover_fn fn, void *arg);
+
 /* Test hook: a badblocks list ("sector count" lines) instead of sysfs. */
 int xp_ns_set_badblocks_file(const char *path);
 

@@ -13,9 +13,6 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include <ndctl/libndctl.h>
-#include <daxctl/libdaxctl.h>
-
 #include "xp_internal.h"
 
 static int read_sysfs_u64(const char *path, uint64_t *out)
@@ -36,59 +33,6 @@ static int read_sysfs_u64(const char *path, uint64_t *out)
 	if (errno || end == buf)
 		return -EINVAL;
 	return 0;
-}
-
-/*
- * An ndctl namespace name ("namespace0.0") becomes the node that namespace
- * exposes in its current mode. Returns 0 and fills @path, -ENOENT if no
- * such namespace exists.
- */
-static int resolve_ndctl_name(const char *name, char *path, size_t len)
-{
-	struct ndctl_ctx *ctx;
-	struct ndctl_bus *bus;
-	struct ndctl_region *region;
-	struct ndctl_namespace *ndns;
-	int rc = -ENOENT;
-
-	if (ndctl_new(&ctx))
-		return -ENOENT;
-	ndctl_bus_foreach(ctx, bus) {
-		ndctl_region_foreach(bus, region) {
-			ndctl_namespace_foreach(region, ndns) {
-				struct ndctl_btt *btt;
-				struct ndctl_pfn *pfn;
-				struct ndctl_dax *dax;
-				const char *blk = NULL;
-
-				if (strcmp(ndctl_namespace_get_devname(ndns), name))
-					continue;
-				rc = -ENODEV;
-				if ((btt = ndctl_namespace_get_btt(ndns)))
-					blk = ndctl_btt_get_block_device(btt);
-				else if ((pfn = ndctl_namespace_get_pfn(ndns)))
-					blk = ndctl_pfn_get_block_device(pfn);
-				else if ((dax = ndctl_namespace_get_dax(ndns))) {
-					struct daxctl_region *dr;
-					struct daxctl_dev *dev;
-
-					dr = ndctl_dax_get_daxctl_region(dax);
-					dev = dr ? daxctl_dev_get_first(dr) : NULL;
-					blk = dev ? daxctl_dev_get_devname(dev) : NULL;
-				} else {
-					blk = ndctl_namespace_get_block_device(ndns);
-				}
-				if (blk && *blk) {
-					snprintf(path, len, "/dev/%s", blk);
-					rc = 0;
-				}
-				goto out;
-			}
-		}
-	}
-out:
-	ndctl_unref(ctx);
-	return rc;
 }
 
 static bool looks_like_ndctl_name(const char *s)
@@ -163,7 +107,7 @@ int xp_media_open(const char *target, int writable, struct xp_media **mp)
 
 		if (err != ENOENT || !looks_like_ndctl_name(target))
 			return xp_err(err, target, "%s", strerror(err));
-		rc = resolve_ndctl_name(target, path, sizeof(path));
+		rc = xp_ndctl_resolve(target, path, sizeof(path));
 		if (rc == -ENOENT)
 			return xp_err(ENOENT, target, "no such file or namespace");
 		if (rc)

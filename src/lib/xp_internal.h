@@ -65,6 +65,9 @@ int xp_badblocks_load(struct xp_ns *ns);
 uint64_t xp_badblocks_in(const struct xp_ns *ns, uint64_t off, uint64_t len);
 int xp_badblocks_check_meta(struct xp_media *m, const struct xp_layout *lay);
 
+/* "namespace0.0" -> the node it exposes now (/dev/pmem0, /dev/dax0.0). */
+int xp_ndctl_resolve(const char *name, char *path, size_t len);
+
 /* Generate a random (v4) UUID. */
 void xp_uuid_generate(uint8_t out[16]);
 void xp_uuid_unparse(const uint8_t uuid[16], char out[37]);

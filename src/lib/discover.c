@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Discovery through libndctl: every pmem namespace on the host, the node
+ * it exposes in its current mode, its physical start, and whether it holds
+ * xenpmem metadata.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <daxctl/libdaxctl.h>
+#include <ndctl/libndctl.h>
+#include <linux/ndctl.h>
+
+#include "xp_internal.h"
+
+/* The node a namespace exposes in its mode; "" when it has none. */
+static void ns_node(struct ndctl_namespace *ndns, char *path, size_t len,
+		    bool *is_char)
+{
+	struct ndctl_btt *btt = ndctl_namespace_get_btt(ndns);
+	struct ndctl_pfn *pfn = ndctl_namespace_get_pfn(ndns);
+	struct ndctl_dax *dax = ndctl_namespace_get_dax(ndns);
+	const char *dev = NULL;
+
+	*is_char = false;
+	if (btt) {
+		dev = ndctl_btt_get_block_device(btt);
+	} else if (pfn) {
+		dev = ndctl_pfn_get_block_device(pfn);
+	} else if (dax) {
+		struct daxctl_region *dr = ndctl_dax_get_daxctl_region(dax);
+		struct daxctl_dev *dd = dr ? daxctl_dev_get_first(dr) : NULL;
+
+		dev = dd ? daxctl_dev_get_devname(dd) : NULL;
+		*is_char = true;
+	} else {
+		dev = ndctl_namespace_get_block_device(ndns);
+	}
+	snprintf(path, len, "%s%s", dev && *dev ? "/dev/" : "",
+		 dev && *dev ? dev : "");
+}
+
+static const char *mode_name(struct ndctl_namespace *ndns)
+{
+	switch (ndctl_namespace_get_mode(ndns)) {
+	case NDCTL_NS_MODE_FSDAX: return "fsdax";
+	case NDCTL_NS_MODE_SECTOR: return "sector";
+	case NDCTL_NS_MODE_RAW: return "raw";
+	case NDCTL_NS_MODE_DEVDAX: return "devdax";
+	default: return "unknown";
+	}
+}
+
+static void probe_ours(struct xp_pmem_ns *p)
+{
+	struct xp_ns *ns;
+	int rc;
+
+	p->xenpmem = XP_META_NONE;
+	if (!p->node[0])
+		return;
+	rc = xp_ns_open(p->node, 0, &ns);
+	if (rc == 0) {
+		p->xenpmem = XP_META_OK;
+		p->extents = xp_ns_extent_count(ns);
+		xp_ns_close(ns);
+	} else if (rc == -EUCLEAN) {
+		p->xenpmem = XP_META_CORRUPT;
+	} else if (rc != -ENODATA) {
+		p->xenpmem = XP_META_UNKNOWN;
+	}
+}
+
+int xp_ndctl_resolve(const char *name, char *path, size_t len)
+{
+	struct ndctl_ctx *ctx;
+	struct ndctl_bus *bus;
+	struct ndctl_region *region;
+	struct ndctl_namespace *ndns;
+	bool is_char;
+	int rc = -ENOENT;
+
+	if (ndctl_new(&ctx))
+		return -ENOENT;
+	ndctl_bus_foreach(ctx, bus) {
+		ndctl_region_foreach(bus, region) {
+			ndctl_namespace_foreach(region, ndns) {
+				if (strcmp(ndctl_namespace_get_devname(ndns), name))
+					continue;
+				ns_node(ndns, path, len, &is_char);
+				rc = path[0] ? 0 : -ENODEV;
+				goto out;
+			}
+		}
+	}
+out:
+	ndctl_unref(ctx);
+	return rc;
+}
+
+int xp_discover(xp_discover_fn fn, void *arg)
+{
+	struct ndctl_ctx *ctx;
+	struct ndctl_bus *bus;
+	struct ndctl_region *region;
+	struct ndctl_namespace *ndns;
+	int rc = 0;
+
+	xp_err_clear();
+	if (ndctl_new(&ctx))
+		return xp_err(ENODEV, "xenpmem", "cannot initialise libndctl");
+	ndctl_bus_foreach(ctx, bus) {
+		ndctl_region_foreach(bus, region) {
+			if (ndctl_region_get_type(region) != ND_DEVICE_REGION_PMEM)
+				continue;
+			ndctl_namespace_foreach(region, ndns) {
+				struct xp_pmem_ns p;
+				unsigned long long res;
+
+				if (!ndctl_namespace_get_size(ndns))
+					continue;
+				memset(&p, 0, sizeof(p));
+				snprintf(p.dev, sizeof(p.dev), "%s",
+					 ndctl_namespace_get_devname(ndns));
+				snprintf(p.region, sizeof(p.region), "%s",
+					 ndctl_region_get_devname(region));
+				snprintf(p.mode, sizeof(p.mode), "%s",
+					 mode_name(ndns));
+				p.size = ndctl_namespace_get_size(ndns);
+				res = ndctl_namespace_get_resource(ndns);
+				p.resource_known = res != ULLONG_MAX;
+				p.resource = p.resource_known ? res : 0;
+				ns_node(ndns, p.node, sizeof(p.node), &p.is_char);
+				probe_ours(&p);
+				rc = fn(&p, arg);
+				if (rc)
+					goto out;
+			}
+		}
+	}
+out:
+	ndctl_unref(ctx);
+	xp_err_clear();
+	return rc;
+}
