@@ -125,6 +125,12 @@ int xp_media_open(const char *target, int writable, struct xp_media **mp)
 	if (S_ISDIR(st.st_mode))
 		return xp_err(EISDIR, target, "is a directory, not a namespace");
 	if (S_ISREG(st.st_mode)) {
+		/*
+		 * root may write any file; a file nobody may write is meant to
+		 * stay as it is, so respect the mode bits before open() would.
+		 */
+		if (writable && !(st.st_mode & 0222))
+			return xp_err(EACCES, target, "file is read-only");
 		tmpl.kind = XP_BACKEND_FILE;
 		probe_sysfs(&tmpl, &st);
 		return xp_media_open_pmem2(&tmpl, mp);

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Install into a scratch DESTDIR and check what a distribution would ship:
+# the CLI, the shared library exporting only the public API, the header,
+# the pkg-config file (usable to build a program), and bash completion.
+#   check-install.sh BUILD_DIR SOURCE_DIR
+set -euo pipefail
+build=$1 src=$2
+dest=$(mktemp -d)
+trap 'rm -rf "$dest"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+meson install -C "$build" --no-rebuild --destdir "$dest" >/dev/null
+prefix=$(meson introspect "$build" --buildoptions |
+	python3 -c 'import json,sys; print([o["value"] for o in json.load(sys.stdin) if o["name"]=="prefix"][0])')
+root=$dest$prefix
+
+[ -x "$root/bin/xenpmem" ] || fail "no bin/xenpmem"
+lib=$(find "$dest" -name 'libxenpmem.so.0*' -type f | head -1)
+[ -n "$lib" ] || fail "no libxenpmem.so.0"
+[ -f "$root/include/xenpmem.h" ] || fail "no include/xenpmem.h"
+pc=$(find "$dest" -name libxenpmem.pc | head -1)
+[ -n "$pc" ] || fail "no libxenpmem.pc"
+comp=$(find "$dest" -path '*bash-completion/completions/xenpmem' | head -1)
+[ -n "$comp" ] || fail "no bash completion"
+bash -n "$comp" || fail "bash completion does not parse"
+
+# Only the public API is exported: every dynamic symbol is declared in the
+# header, and every function the header declares is exported.
+exported=$(nm -D --defined-only "$lib" | awk '$2 == "T" {print $3}' | sort)
+declared=$(grep -oE '\bxp_[a-z_0-9]+\(' "$src/include/xenpmem.h" | tr -d '(' | sort -u)
+[ -n "$exported" ] || fail "nothing exported"
+extra=$(comm -23 <(echo "$exported") <(echo "$declared"))
+[ -z "$extra" ] || fail "exported but not public: $extra"
+missing=$(comm -13 <(echo "$exported") <(echo "$declared"))
+[ -z "$missing" ] || fail "public but not exported: $missing"
+
+# The pkg-config file builds and links a program against the install.
+libdir=$(dirname "$lib")
+cat > "$dest/t.c" <<'C'
+#include <xenpmem.h>
+#include <string.h>
+int main(void)
+{
+	uint64_t v;
+	return xp_parse_size("2M", &v) || v != 2097152 || strlen(xp_last_error());
+}
+C
+PKG_CONFIG_SYSROOT_DIR=$dest PKG_CONFIG_PATH=$(dirname "$pc") \
+	cc -o "$dest/t" "$dest/t.c" $(PKG_CONFIG_SYSROOT_DIR=$dest PKG_CONFIG_PATH=$(dirname "$pc") pkg-config --cflags --libs libxenpmem) ||
+	fail "cannot build against the installed library"
+LD_LIBRARY_PATH=$libdir "$dest/t" || fail "program linked against libxenpmem failed"
+LD_LIBRARY_PATH=$libdir "$root/bin/xenpmem" --version | grep -q xenpmem || fail "installed xenpmem --version"
+echo "install: $(echo "$exported" | wc -l) exported symbols, all public; 1 passed, 0 failed"
