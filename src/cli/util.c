@@ -225,7 +225,7 @@ static int set_value(const struct cli_cmd *cmd, const struct cli_opt *o,
 		     const char *arg)
 {
 	char buf[CLI_SHOW_MAX + 8];
-	const char *s = shown(arg, buf, sizeof(buf));
+	const char *s = arg ? shown(arg, buf, sizeof(buf)) : "";
 	int rc;
 
 	switch (o->kind) {
@@ -375,28 +375,22 @@ bool cli_parse(const struct cli_cmd *cmd, int argc, char **argv,
 	}
 
 	nargs = argc - optind;
-	if (nargs < (int)cmd->nargs) {
+	if (nargs != (int)cmd->nargs) {
 		char want[128] = "";
 		size_t len = 0;
 
-		for (size_t i = 0; i < cmd->nargs; i++)
-			len += (size_t)snprintf(want + len,
-						len < sizeof(want)
-							? sizeof(want) - len
-							: 0,
+		for (size_t i = 0; i < cmd->nargs && len < sizeof(want); i++)
+			len += (size_t)snprintf(want + len, sizeof(want) - len,
 						"%s%s", i ? " " : "",
 						cmd->args[i].metavar);
-		cli_usage_error(cmd->name,
-				"missing argument: expected %s, got %d", want,
-				nargs);
-		return false;
-	}
-	if (nargs > (int)cmd->nargs) {
-		char buf[CLI_SHOW_MAX + 8];
-
-		cli_usage_error(cmd->name, "unexpected argument '%s'",
-				shown(argv[optind + (int)cmd->nargs], buf,
-				      sizeof(buf)));
+		/*
+		 * Which word is extra or missing is a guess (NAMESPACE comes
+		 * last), so say what was expected instead.
+		 */
+		cli_usage_error(cmd->name, "%s: expected %s, got %d argument%s",
+				nargs < (int)cmd->nargs ? "missing argument"
+							: "too many arguments",
+				want, nargs, nargs == 1 ? "" : "s");
 		return false;
 	}
 
@@ -453,7 +447,7 @@ void cli_fmt_iec(uint64_t bytes, char *buf, size_t len)
 
 void cli_fmt_hex(uint64_t v, char *buf, size_t len)
 {
-	snprintf(buf, len, "%#llx", (unsigned long long)v);
+	snprintf(buf, len, "0x%llx", (unsigned long long)v);
 }
 
 void cli_fmt_uuid(const uint8_t u[16], char out[37])

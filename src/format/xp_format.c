@@ -317,6 +317,23 @@ enum xp_fmt_status xp_sb_decode(const void *buf, size_t len, uint64_t dev_size,
 		FIELD_FAIL("data_size");
 	if (!all_zero(d->reserved, sizeof(d->reserved)) && out->minor == 0)
 		FIELD_FAIL("reserved");
+	/* Outside the checksum, so it must carry nothing at all. */
+	if (!all_zero(raw + hsz, XP_SB_BLOCK - hsz))
+		FIELD_FAIL("block tail");
+	return XP_OK;
+}
+
+enum xp_fmt_status xp_sb_relocate(void *buf, bool to_backup)
+{
+	struct xp_sb_disk *d = buf;
+	uint32_t hsz = xp_get32(d->header_size);
+	uint32_t compat = xp_get32(d->compat);
+
+	if (hsz < XP_SB_SIZE || hsz > XP_SB_BLOCK || hsz % 4)
+		return XP_E_INVAL;
+	compat = to_backup ? compat | XP_SB_F_BACKUP : compat & ~XP_SB_F_BACKUP;
+	d->compat = xp_put32(compat);
+	d->checksum = xp_put64(xp_sb_checksum(buf, hsz));
 	return XP_OK;
 }
 

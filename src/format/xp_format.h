@@ -252,6 +252,14 @@ void xp_sb_encode(const struct xp_sb *sb, bool is_backup, void *buf);
 
 uint64_t xp_sb_checksum(const void *buf, uint32_t header_size);
 
+/*
+ * Turn a valid superblock block (any minor version) into the copy for the
+ * other location: set or clear XP_SB_F_BACKUP and recompute the checksum,
+ * leaving every other byte as it is. Repair uses it so that fields a newer
+ * minor version added survive.
+ */
+enum xp_fmt_status xp_sb_relocate(void *buf, bool to_backup);
+
 /* Decoded extent record, host byte order. */
 struct xp_rec {
 	uint64_t seq;

@@ -19,6 +19,7 @@ struct checker {
 	xp_finding_fn fn;
 	void *arg;
 	int errors;
+	bool sb_unresolved;	/* two valid superblocks disagree */
 };
 
 __attribute__((format(printf, 4, 5)))
@@ -57,8 +58,9 @@ static void check_superblocks(struct checker *c)
 	enum xp_fmt_status st[2] = {ns->primary_st, ns->backup_st};
 	const char *field[2] = {ns->primary_field, ns->backup_field};
 	uint64_t where[2] = {0, m->size - XP_SB_BLOCK};
+	int src = ns->sb_from_backup;	/* the copy in use */
+	uint8_t blk[XP_SB_BLOCK];
 	bool bad[2];
-	uint8_t *blk;
 
 	for (int i = 0; i < 2; i++) {
 		bad[i] = !ok[i];
@@ -67,32 +69,49 @@ static void check_superblocks(struct checker *c)
 			       field[i] ? " in " : "", field_text(field[i]));
 	}
 	if (ns->sb_mismatch) {
-		/* Both valid but different: the one not in use is stale. */
-		bad[!ns->sb_from_backup] = true;
-		report(c, XP_ERROR, obj[!ns->sb_from_backup],
-		       "differs from the %s copy, which is in use (generation %llu)",
-		       ns->sb_from_backup ? "backup" : "primary",
+		struct xp_sb other;
+		const char *f;
+
+		xp_sb_decode(ns->sb_raw[!src], XP_SB_BLOCK, m->size, src == 0,
+			     &other, &f);
+		report(c, XP_ERROR, obj[!src],
+		       "differs from the %s copy (generations %llu and %llu)",
+		       src ? "backup" : "primary",
+		       (unsigned long long)other.generation,
 		       (unsigned long long)ns->sb.generation);
+		/*
+		 * A lower generation is a copy an interrupted rewrite did not
+		 * reach: stale by the protocol. Two valid copies of the same
+		 * generation that differ were not written by xenpmem, and
+		 * nothing tells which is right: leave both to a human.
+		 */
+		if (other.generation < ns->sb.generation)
+			bad[!src] = true;
+		else
+			c->sb_unresolved = true;
+		if (!bad[!src] && repairing(c))
+			report(c, XP_NOTE, "superblock",
+			       "not repaired: both copies are valid with the same generation but differ; nothing tells which is right");
 	}
 	if (!repairing(c) || !(ok[0] || ok[1]))
 		return;
-	blk = malloc(XP_SB_BLOCK);
-	if (!blk)
-		return;
 	for (int i = 0; i < 2; i++) {
-		if (!bad[i])
+		if (!bad[i] || i == src)
 			continue;
-		xp_sb_encode(&ns->sb, i == 1, blk);
+		/* Copy the valid block byte for byte: fields of a newer minor
+		 * version survive; only the location bit and sum change. */
+		memcpy(blk, ns->sb_raw[src], XP_SB_BLOCK);
+		xp_sb_relocate(blk, i == 1);
 		if (xp_media_persist(m, where[i], blk, XP_SB_BLOCK)) {
 			report(c, XP_ERROR, obj[i], "repair failed: %s",
 			       xp_last_error());
 			continue;
 		}
+		memcpy(ns->sb_raw[i], blk, XP_SB_BLOCK);
 		c->errors--;
 		report(c, XP_FIXED, obj[i], "rewritten from the %s copy",
-		       i == 0 ? "backup" : "primary");
+		       src ? "backup" : "primary");
 	}
-	free(blk);
 }
 
 static void check_zero_area(struct checker *c)
@@ -129,7 +148,11 @@ static void check_slots(struct checker *c)
 		struct xp_slot *s = &ns->slots[i];
 
 		snprintf(obj, sizeof(obj), "slot %u", i);
-		if (s->state == XP_SLOT_CORRUPT) {
+		if (s->state == XP_SLOT_CORRUPT &&
+		    s->copy_status[0] == XP_OK && s->copy_status[1] == XP_OK) {
+			report(c, XP_ERROR, obj,
+			       "both copies are valid with the same seq, which no update writes");
+		} else if (s->state == XP_SLOT_CORRUPT) {
 			report(c, XP_ERROR, obj,
 			       "no valid copy (copy 0: %s%s%s; copy 1: %s%s%s)",
 			       xp_fmt_strstatus(s->copy_status[0]),
@@ -138,9 +161,11 @@ static void check_slots(struct checker *c)
 			       xp_fmt_strstatus(s->copy_status[1]),
 			       s->copy_field[1] ? " in " : "",
 			       field_text(s->copy_field[1]));
+		}
+		if (s->state == XP_SLOT_CORRUPT) {
 			if (!repairing(c))
 				continue;
-			if (!(c->flags & XP_CHECK_FORCE)) {
+			if (!(c->flags & XP_CHECK_FORCE) || c->sb_unresolved) {
 				report(c, XP_NOTE, obj,
 				       "not repaired: nothing valid to restore; --repair --force clears the slot and frees the range it described");
 				continue;

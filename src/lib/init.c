@@ -240,6 +240,7 @@ static int opts_to_params(struct xp_media *m, const struct xp_init_opts *o,
 int xp_ns_init_media(struct xp_media *m, struct xp_init_opts *opts)
 {
 	struct xp_layout_params lp;
+	enum xp_fmt_status st;
 	struct xp_layout lay;
 	struct xp_sb sb;
 	struct timespec ts;
@@ -252,7 +253,11 @@ int xp_ns_init_media(struct xp_media *m, struct xp_init_opts *opts)
 	rc = opts_to_params(m, opts, &lp);
 	if (rc)
 		return rc;
-	if (xp_layout_solve(&lp, &lay, &why) != XP_OK)
+	st = xp_layout_solve(&lp, &lay, &why);
+	if (st == XP_E_INVAL)
+		return xp_err(EINVAL, m->target, "invalid layout parameter %s",
+			      why);
+	if (st != XP_OK)
 		return xp_err(ENOSPC, m->target,
 			      "too small for the layout (%llu bytes; no room for the %s)",
 			      (unsigned long long)m->size, why);

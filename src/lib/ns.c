@@ -54,18 +54,12 @@ int xp_ns_rebuild(struct xp_ns *ns)
 	return 0;
 }
 
-/* Canonical bytes of a superblock, backup flag cleared, for comparison. */
-static void sb_canonical(const struct xp_sb *sb, uint8_t *buf)
-{
-	xp_sb_encode(sb, false, buf);
-}
-
 int xp_ns_load_sb(struct xp_ns *ns)
 {
 	struct xp_media *m = ns->media;
-	uint8_t *buf, *a, *b;
-	struct xp_sb p, k;
-	int rc = 0;
+	uint8_t *prim = ns->sb_raw[0], *back = ns->sb_raw[1];
+	struct xp_sb p = {0}, k = {0};
+	int rc;
 
 	ns->primary_ok = ns->backup_ok = false;
 	ns->sb_mismatch = false;
@@ -75,26 +69,25 @@ int xp_ns_load_sb(struct xp_ns *ns)
 		ns->primary_field = ns->backup_field = "ns_size";
 		return 0;
 	}
-	buf = malloc(4 * XP_SB_BLOCK);
-	if (!buf)
-		return xp_err(ENOMEM, m->target, "out of memory");
-	a = buf + 2 * XP_SB_BLOCK;
-	b = a + XP_SB_BLOCK;
-	rc = m->ops->read(m, 0, buf, XP_SB_BLOCK);
-	rc = rc ?: m->ops->read(m, m->size - XP_SB_BLOCK, buf + XP_SB_BLOCK,
-				XP_SB_BLOCK);
+	rc = m->ops->read(m, 0, prim, XP_SB_BLOCK);
+	rc = rc ?: m->ops->read(m, m->size - XP_SB_BLOCK, back, XP_SB_BLOCK);
 	if (rc)
-		goto out;
-	ns->primary_st = xp_sb_decode(buf, XP_SB_BLOCK, m->size, false, &p,
+		return rc;
+	ns->primary_st = xp_sb_decode(prim, XP_SB_BLOCK, m->size, false, &p,
 				      &ns->primary_field);
-	ns->backup_st = xp_sb_decode(buf + XP_SB_BLOCK, XP_SB_BLOCK, m->size,
-				     true, &k, &ns->backup_field);
+	ns->backup_st = xp_sb_decode(back, XP_SB_BLOCK, m->size, true, &k,
+				     &ns->backup_field);
 	ns->primary_ok = ns->primary_st == XP_OK;
 	ns->backup_ok = ns->backup_st == XP_OK;
+	ns->sbs[0] = p;
+	ns->sbs[1] = k;
 	if (ns->primary_ok && ns->backup_ok) {
-		sb_canonical(&p, a);
-		sb_canonical(&k, b);
-		ns->sb_mismatch = memcmp(a, b, XP_SB_SIZE) != 0;
+		uint8_t moved[XP_SB_BLOCK];
+
+		/* Identical but for the location bit and the checksum? */
+		memcpy(moved, back, XP_SB_BLOCK);
+		xp_sb_relocate(moved, false);
+		ns->sb_mismatch = memcmp(moved, prim, XP_SB_BLOCK) != 0;
 		/* The copy rewritten last is the newer; ties go to primary. */
 		ns->sb_from_backup = k.generation > p.generation;
 		ns->sb = ns->sb_from_backup ? k : p;
@@ -104,9 +97,7 @@ int xp_ns_load_sb(struct xp_ns *ns)
 		ns->sb_from_backup = true;
 		ns->sb = k;
 	}
-out:
-	free(buf);
-	return rc;
+	return 0;
 }
 
 static bool sb_has_signature(enum xp_fmt_status st)
@@ -134,6 +125,19 @@ int xp_ns_sb_error(struct xp_ns *ns)
 		      ns->backup_field ? ns->backup_field : "");
 }
 
+static uint32_t decode_table(struct xp_ns *ns, const uint8_t *raw,
+			     const struct xp_sb *sb)
+{
+	uint32_t bad = 0;
+
+	for (uint32_t i = 0; i < sb->slot_count; i++) {
+		xp_slot_decode(sb, i, raw + (size_t)i * XP_SLOT_SIZE,
+			       &ns->slots[i]);
+		bad += ns->slots[i].state == XP_SLOT_CORRUPT;
+	}
+	return bad;
+}
+
 int xp_ns_load_table(struct xp_ns *ns)
 {
 	struct xp_media *m = ns->media;
@@ -154,12 +158,25 @@ int xp_ns_load_table(struct xp_ns *ns)
 		free(raw);
 		return rc;
 	}
-	ns->ncorrupt = 0;
-	for (uint32_t i = 0; i < n; i++) {
-		xp_slot_decode(&ns->sb, i, raw + (size_t)i * XP_SLOT_SIZE,
-			       &ns->slots[i]);
-		if (ns->slots[i].state == XP_SLOT_CORRUPT)
-			ns->ncorrupt++;
+	ns->ncorrupt = decode_table(ns, raw, &ns->sb);
+	/*
+	 * Two valid superblocks of one generation that differ: no protocol
+	 * step wrote them, and nothing says which is right. Read through the
+	 * one the table agrees with (records are bound to ns_uuid); nothing
+	 * will be written until a human settles it.
+	 */
+	if (ns->sb_mismatch && ns->sbs[0].generation == ns->sbs[1].generation &&
+	    ns->sbs[1].slot_count == n) {
+		struct xp_sb first = ns->sb;
+		uint32_t other = decode_table(ns, raw, &ns->sbs[!ns->sb_from_backup]);
+
+		if (other < ns->ncorrupt) {
+			ns->sb_from_backup = !ns->sb_from_backup;
+			ns->sb = ns->sbs[ns->sb_from_backup];
+			ns->ncorrupt = other;
+		} else {
+			decode_table(ns, raw, &first);
+		}
 	}
 	free(raw);
 	ns->table_st = xp_table_check(ns->slots, n, ns->order, &ns->table_a,

@@ -24,6 +24,8 @@ struct xp_ns {
 	const char *primary_field, *backup_field;
 	bool sb_mismatch;	/* both valid, but they differ */
 	bool sb_from_backup;	/* sb is the backup copy's */
+	uint8_t sb_raw[2][XP_SB_BLOCK];	/* both blocks as read */
+	struct xp_sb sbs[2];	/* both decoded (valid when *_ok) */
 	struct xp_slot *slots;	/* sb.slot_count decoded slots */
 	uint32_t *order;	/* used slots in offset order */
 	uint32_t nused;

@@ -26,7 +26,7 @@ bash -n "$comp" || fail "bash completion does not parse"
 
 # Only the public API is exported: every dynamic symbol is declared in the
 # header, and every function the header declares is exported.
-exported=$(nm -D --defined-only "$lib" | awk '$2 == "T" {print $3}' | sort)
+exported=$(nm -D --defined-only "$lib" | awk '$2 == "T" {sub(/@.*/, "", $3); print $3}' | sort)
 declared=$(grep -oE '\bxp_[a-z_0-9]+\(' "$src/include/xenpmem.h" | tr -d '(' | sort -u)
 [ -n "$exported" ] || fail "nothing exported"
 extra=$(comm -23 <(echo "$exported") <(echo "$declared"))
