@@ -172,8 +172,10 @@ static int probe_bytes(struct xp_media *m, struct xp_init_opts *o,
 	for (size_t i = 0; i < sizeof(linux_info) / sizeof(linux_info[0]); i++) {
 		size_t len = strlen(linux_info[i].sig) + 1;
 
+		/* pfn/dax blocks sit at 4 KiB; BTT's at 0, its backup at S-4K. */
 		if (!memcmp(buf + XP_ZERO_OFFSET, linux_info[i].sig, len) ||
-		    !memcmp(buf, linux_info[i].sig, len)) {
+		    !memcmp(buf, linux_info[i].sig, len) ||
+		    !memcmp(tail, linux_info[i].sig, len)) {
 			known = true;
 			rc = found(m, o, linux_info[i].what);
 			if (rc)

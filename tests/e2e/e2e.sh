@@ -12,6 +12,8 @@
 # Without BUILD_DIR/src/cli/xenpmem only "infra" runs.
 # Environment: E2E_SCENARIOS="infra linux ...", E2E_KEEP=1 (keep images),
 #   E2E_TIMEOUT (per VM, default 240 s), E2E_KVER (kernel version),
+#   E2E_WORKDIR (default BUILD_DIR/e2e: cache/ holds the initramfs, work/ the
+#   images and serial logs),
 #   E2E_XENPMEM=PATH use another xenpmem (e.g. tests/e2e/mock/xenpmem, a shell
 #   stand-in used to self-test this harness; it is NOT the product).
 set -uo pipefail
@@ -38,6 +40,7 @@ e2e_need_pkgs qemu-system-x86 linux-image-amd64 busybox-static ndctl cpio jq gzi
 have_xen=1
 e2e_need_pkgs xen-hypervisor-4.17-amd64 || have_xen=0
 KVER=$(e2e_kernel_version) || e2e_skip "no Debian kernel with modules in /boot + /lib/modules"
+[ -r "/boot/vmlinuz-$KVER" ] || e2e_skip "/boot/vmlinuz-$KVER is not readable (run as root)"
 e2e_log "kernel $KVER, build dir $BUILD_DIR"
 
 have_xenpmem=0
@@ -51,8 +54,8 @@ else
     printf '\n*** NOTE: %s not built: running only the infrastructure (ndctl) scenario ***\n\n' "$XENPMEM" >&2
 fi
 
-WORK=$BUILD_DIR/e2e-work
-CACHE=$BUILD_DIR/e2e-cache
+WORK=${E2E_WORKDIR:-$BUILD_DIR/e2e}/work
+CACHE=${E2E_WORKDIR:-$BUILD_DIR/e2e}/cache
 mkdir -p "$WORK" "$CACHE"
 
 # --- initramfs (cached per build dir, keyed on its inputs) ---------------------
@@ -153,7 +156,7 @@ EOP
     jq -e 'type == "array" and length == 3' "$WORK/$name.list" >/dev/null \
         || { e2e_log "$name: bad list JSON from guest: $(cat "$WORK/$name.list")"; return 1; }
     # host side: pattern at the extent's offsets inside the image file
-    local ext off size gmd5 tail_off
+    local tail_off EXT OFF SIZE LEN MD5_HEAD MD5_TAIL
     # shellcheck disable=SC1090
     . "$WORK/$name.pat"     # EXT OFF SIZE MD5_HEAD MD5_TAIL LEN
     if [ "$(img_md5 "$img" "$OFF" "$LEN")" != "$MD5_HEAD" ] || ! img_has "$img" "$OFF" "$LEN" "E2E-PATTERN-$name$$"; then
@@ -179,8 +182,7 @@ EOP
 # it on every boot, so [8K, dataoff) is excluded. BTT (sector) info blocks
 # live at namespace offset 0 and at the end; nothing is excluded there.
 ns_md5() {
-    local img=$1 size sig dataoff
-    size=$(stat -c %s "$img")
+    local img=$1 sig dataoff
     sig=$(dd if="$img" bs=1 skip=4096 count=15 2>/dev/null | tr -d '\0')
     case "$sig" in
         NVDIMM_PFN_INFO|NVDIMM_DAX_INFO)
@@ -213,21 +215,36 @@ scenario_refuse() {
         fi
         rm -f "$img.before"
     done
-    # devdax as a target: record what xenpmem does with /dev/dax0.0
-    before=$(img_md5 "$img" 0 8192)
+    # devdax as a target: record what xenpmem does with /dev/dax0.0, first on
+    # this image (it went raw -> fsdax -> sector -> devdax, and ndctl leaves
+    # the BTT backup info block in the namespace's last 4 KiB), then on a
+    # fresh image that was never anything but raw -> devdax.
+    devdax_target "$img" stale || rc=1
+    img=$(new_image refuse-fresh)
     echo "MODE=devdax" > "$p"
-    : > "$WORK/refuse.devdax"
-    vm refuse-devdax-target 0 "$img" xp-devdax.sh "$p" -e "devdax=$WORK/refuse.devdax" || rc=1
+    vm refuse-fresh-devdax-1 0 "$img" xp-mode.sh "$p" || return 1
+    devdax_target "$img" fresh || rc=1
+    return $rc
+}
+
+# devdax_target IMG TAG: run xp-devdax.sh (and xp-devdax-verify.sh after a
+# reboot when init worked); the dax info block (namespace 4K..8K) must survive.
+devdax_target() {
+    local img=$1 tag=$2 p=$WORK/refuse.params before after rc=0
+    echo "MODE=devdax" > "$p"
+    before=$(img_md5 "$img" 0 8192)
+    : > "$WORK/devdax-$tag.env"
+    vm "refuse-devdax-target-$tag" 0 "$img" xp-devdax.sh "$p" -e "devdax=$WORK/devdax-$tag.env" || rc=1
     after=$(img_md5 "$img" 0 8192)
     if [ "$before" != "$after" ]; then
-        e2e_log "refuse: devdax target: the first 8 KiB of the namespace (dax info block at 4K) changed!"
+        e2e_log "refuse: devdax target ($tag): the first 8 KiB of the namespace (dax info block at 4K) changed!"
         rc=1
     fi
-    if grep -q '^DEVDAX_INIT=ok' "$WORK/refuse.devdax"; then
-        vm refuse-devdax-verify 0 "$img" xp-devdax-verify.sh "$p" || rc=1
+    if grep -q '^DEVDAX_INIT=ok' "$WORK/devdax-$tag.env"; then
+        vm "refuse-devdax-verify-$tag" 0 "$img" xp-devdax-verify.sh "$p" || rc=1
     fi
-    e2e_log "refuse: devdax as a target, outcome:"
-    sed 's/^/    /' "$WORK/refuse.devdax" >&2
+    e2e_log "refuse: devdax as a target ($tag image), outcome:"
+    grep . "$WORK/devdax-$tag.env" | sed 's/^/    /' >&2
     return $rc
 }
 

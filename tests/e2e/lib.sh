@@ -1,6 +1,6 @@
-#!/bin/sh
-# Host-side helpers shared by the e2e scripts (sourced, POSIX sh / bash).
-# shellcheck disable=SC2034
+#!/bin/bash
+# Host-side helpers shared by the e2e bash scripts (sourced).
+# shellcheck shell=bash disable=SC2034,SC2012
 
 E2E_DIR=${E2E_DIR:-$(cd "$(dirname "$0")" && pwd)}
 

@@ -27,8 +27,9 @@ OUT=$1; shift
 KVER=$(e2e_kernel_version) || e2e_die "no Debian kernel (/boot/vmlinuz-* with /lib/modules) found"
 MODDIR=/lib/modules/$KVER
 BUSYBOX=$(command -v busybox || true)
-[ -n "$BUSYBOX" ] && file -L "$BUSYBOX" | grep -q 'statically linked' \
-    || e2e_die "need a statically linked busybox (busybox-static)"
+if [ -z "$BUSYBOX" ] || ! file -L "$BUSYBOX" | grep -q 'statically linked'; then
+    e2e_die "need a statically linked busybox (busybox-static)"
+fi
 
 ROOT=$(mktemp -d /tmp/e2e-initramfs.XXXXXX)
 trap 'rm -rf "$ROOT"' EXIT
@@ -116,7 +117,7 @@ for extra in "$@"; do
     # meson build tree: make BUILD_DIR/src/lib visible to ldd
     d=$(dirname "$extra")
     while [ "$d" != / ]; do
-        if [ -d "$d/src/lib" ] && [ -e "$d/build.ninja" -o -e "$d/meson-private" ]; then
+        if [ -d "$d/src/lib" ] && { [ -e "$d/build.ninja" ] || [ -e "$d/meson-private" ]; }; then
             export LD_LIBRARY_PATH="$d/src/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
             break
         fi

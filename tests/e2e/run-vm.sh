@@ -1,4 +1,6 @@
 #!/bin/bash
+# QEMU arguments contain commas on purpose:
+# shellcheck disable=SC2054
 # run-vm.sh [options] -i INITRAMFS -d IMG -s GUEST_SCRIPT
 #
 # Boots the Debian kernel (directly, or as Xen PV Dom0 with -x) under QEMU
@@ -17,6 +19,8 @@
 #   -t SECONDS      hard timeout for QEMU (default 300)
 #   -a ARGS         extra Linux kernel command line arguments
 #   -q              quiet: do not echo guest E2E-* lines to stderr
+#   -I              interactive: serial console on stdio, a shell instead of
+#                   the script (exit the shell to power off); no verdict
 # Environment: E2E_KVER (kernel version), E2E_QEMU_EXTRA (extra QEMU args).
 set -euo pipefail
 
@@ -25,9 +29,9 @@ E2E_DIR=$HERE
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
 
-xen=0 initrd= img= script= log= tmo=300 kargs= quiet=0 params=
+xen=0 initrd='' img='' script='' log='' tmo=300 kargs='' quiet=0 params='' inter=0
 files=() extracts=()
-while getopts "xf:p:e:l:t:a:i:d:s:q" o; do
+while getopts "xf:p:e:l:t:a:i:d:s:qI" o; do
     case "$o" in
         x) xen=1 ;;
         f) files+=("$OPTARG") ;;
@@ -40,13 +44,17 @@ while getopts "xf:p:e:l:t:a:i:d:s:q" o; do
         d) img=$OPTARG ;;
         s) script=$OPTARG ;;
         q) quiet=1 ;;
+        I) inter=1 ;;
         *) sed -n '2,/^set -e/p' "$0" | sed 's/^# \{0,1\}//;/^set -e/d' >&2; exit 2 ;;
     esac
 done
-[ -n "$initrd" ] && [ -n "$img" ] && [ -n "$script" ] || { echo "usage: $0 [-x] -i INITRAMFS -d IMG -s SCRIPT (see -h)" >&2; exit 2; }
+[ $inter = 1 ] && [ -z "$script" ] && script=/dev/null
+if [ -z "$initrd" ] || [ -z "$img" ] || [ -z "$script" ]; then
+    echo "usage: $0 [-x] -i INITRAMFS -d IMG -s SCRIPT (see -h)" >&2; exit 2
+fi
 [ -f "$initrd" ] || e2e_die "no initramfs $initrd"
 [ -f "$img" ] || e2e_die "no image $img"
-[ -f "$script" ] || e2e_die "no guest script $script"
+[ -e "$script" ] || e2e_die "no guest script $script"
 log=${log:-$img.log}
 
 command -v qemu-system-x86_64 >/dev/null || e2e_die "qemu-system-x86_64 missing"
@@ -68,8 +76,11 @@ cat "$initrd" "$work/ov.cpio.gz" > "$work/initrd.cpio.gz"
 
 size=$(stat -c %s "$img")
 kcmd="panic=-1 loglevel=4 nokaslr $kargs"
+[ $inter = 1 ] && kcmd="$kcmd e2e.shell=1"
+serial=(-serial "file:$log")
+[ $inter = 1 ] && serial=(-serial mon:stdio)
 common=(-accel tcg -nodefaults -display none -no-reboot -monitor none
-        -serial "file:$log" -net none
+        "${serial[@]}" -net none
         -object "memory-backend-file,id=m1,share=on,mem-path=$img,size=$size"
         -device nvdimm,id=nv1,memdev=m1,label-size=128K)
 if [ $xen = 1 ]; then
@@ -91,9 +102,12 @@ fi
 [ -n "${E2E_QEMU_EXTRA:-}" ] && cmd+=($E2E_QEMU_EXTRA)
 
 : > "$log"
+if [ $inter = 1 ]; then
+    exec timeout --foreground "$tmo" "${cmd[@]}"
+fi
 t0=$(date +%s.%N)
 qrc=0
-timeout --kill-after=10 "$tmo" "${cmd[@]}" </dev/null || qrc=$?
+timeout --kill-after=10 "$tmo" "${cmd[@]}" </dev/null 2>"$log.stderr" || qrc=$?
 t1=$(date +%s.%N)
 secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
 tr -d '\r' < "$log" > "$work/log" && cp "$work/log" "$log"
@@ -109,10 +123,11 @@ for x in "${extracts[@]}"; do
 done
 
 verdict=$(grep -o 'E2E-RESULT: .*' "$log" | tail -n1 || true)
-mode=linux; [ $xen = 1 ] && mode=xen+dom0
+mode=linux; [ $xen = 1 ] && mode="xen+dom0"
 if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
     e2e_log "VM ($mode) TIMEOUT after ${secs}s (limit $tmo s); log: $log"
     tail -n 30 "$log" >&2
+    cat "$log.stderr" >&2
     exit 2
 fi
 case "$verdict" in
@@ -120,5 +135,6 @@ case "$verdict" in
     "E2E-RESULT: FAIL"*) e2e_log "VM ($mode) ${verdict#E2E-RESULT: } (${secs}s); log: $log"; exit 1 ;;
     *) e2e_log "VM ($mode) gave no verdict (qemu rc=$qrc, ${secs}s); log: $log"
        tail -n 30 "$log" >&2
+       grep -v "TCG doesn't support requested feature" "$log.stderr" >&2
        exit 2 ;;
 esac

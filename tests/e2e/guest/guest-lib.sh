@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC1091,SC2154
 # Helpers for guest scripts (sourced by /init; guest scripts run with sh -e
 # and may source it again: . /etc/e2e/guest-lib.sh).
 
@@ -66,7 +67,13 @@ dd_read() {
 
 # ndctl prints a bare object for one match and an array for several.
 ns_json() { ndctl list -N -n "${1:-namespace0.0}" | jq -c 'if type == "array" then .[0] else . end'; }
-ns_mode() { ns_json "$@" | jq -r '.mode'; }
+ns_mode() { ns_json "${1:-namespace0.0}" | jq -r '.mode'; }
+
+# pmem_devs: the pmem/dax device nodes that exist now
+pmem_devs() {
+    for _d in /dev/pmem* /dev/dax*; do [ -e "$_d" ] && printf '%s ' "${_d#/dev/}"; done
+    echo
+}
 
 hv_type() { if [ -r /sys/hypervisor/type ]; then cat /sys/hypervisor/type; else echo none; fi; }
 
@@ -78,7 +85,7 @@ expect_hv() {
 
 # expect_mode MODE: namespace0.0 must be in ndctl mode MODE
 expect_mode() {
-    _m=$(ns_mode)
+    _m=$(ns_mode namespace0.0)
     [ "$_m" = "$1" ] || fail "namespace0.0 mode is '$_m', expected '$1'"
     say "namespace0.0 mode: $_m"
 }
@@ -88,7 +95,7 @@ set_mode() {
     must ndctl create-namespace -f -e namespace0.0 -m "$1"
     expect_mode "$1"
     mdev -s 2>/dev/null || true
-    say "mode $1 devices: $(ls /dev | grep -E '^(pmem|dax)' | tr '\n' ' ')"
+    say "mode $1 devices: $(pmem_devs)"
 }
 
 md5() { md5sum "$1" | cut -d' ' -f1; }

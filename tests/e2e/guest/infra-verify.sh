@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC1091,SC2154
 # Infrastructure scenario, boot 2: the pattern survived the reboot; then
 # cycle namespace0.0 through fsdax, sector, devdax and back to raw.
 . /etc/e2e/guest-lib.sh

@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC1091,SC2154
 # Infrastructure scenario, boot 1 (ndctl only): the fresh namespace is raw,
 # write a recognizable pattern with dd at PATTERN_OFF.
 . /etc/e2e/guest-lib.sh
@@ -13,5 +14,5 @@ pattern_file /tmp/pat "$PATTERN_LEN" "$SEED"
 dd_write /tmp/pat /dev/pmem0 "$PATTERN_OFF" || fail "dd write failed"
 dd_read /dev/pmem0 "$PATTERN_OFF" "$PATTERN_LEN" /tmp/back
 cmp /tmp/pat /tmp/back || fail "immediate read-back differs"
-echo "$(md5 /tmp/pat)" > /tmp/md5
+md5 /tmp/pat > /tmp/md5
 emit md5 /tmp/md5

@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC1091,SC2154
 # refuse scenario, devdax target after a reboot: still devdax, extents kept.
 . /etc/e2e/guest-lib.sh
 . /e2e/params

@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC1091,SC2154
 # refuse scenario, devdax as a target: record what `xenpmem init /dev/dax0.0`
 # (then with --force) does; when it succeeds, create/list/check on it.
 . /etc/e2e/guest-lib.sh

@@ -1,10 +1,11 @@
+# shellcheck shell=sh disable=SC1091,SC2154
 # refuse scenario, boot 2: the namespace is still $MODE after a reboot and
 # `xenpmem init` refuses every block/char device of it (non-zero exit, a
 # one-line error). The host then checks that the image is unchanged.
 . /etc/e2e/guest-lib.sh
 . /e2e/params
 expect_mode "$MODE"
-say "$MODE devices: $(ls /dev | grep -E '^(pmem|dax)' | tr '\n' ' ')"
+say "$MODE devices: $(pmem_devs)"
 case "$MODE" in
     fsdax)  targets="/dev/pmem0" ;;
     sector) targets="/dev/pmem0s /dev/pmem0" ;;

@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC1091,SC2154
 # xenpmem scenario (linux / xen), boot 1 on a fresh image:
 # init, create three extents, list, check, write a pattern into extent "beta"
 # (head and tail) at the offsets reported by `xenpmem list`.

@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC1091,SC2154
 # xenpmem scenario (linux / xen), boot 2 on the same image: the extents,
 # a clean check, the pattern and the raw namespace mode all survived.
 . /etc/e2e/guest-lib.sh
