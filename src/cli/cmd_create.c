@@ -29,8 +29,8 @@ int cmd_create(int argc, char **argv)
 	};
 	const struct cli_cmd cmd = {
 		.name = "create",
-		.summary = "Create an extent in the first free space that fits, "
-			   "and print it as JSON.",
+		.summary = "Create an extent in the data area's free space and "
+			   "print it as JSON.",
 		.args = args, .nargs = CLI_ARRAY_SIZE(args),
 		.opts = opts, .nopts = CLI_ARRAY_SIZE(opts),
 	};

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: MIT
+#include <stdio.h>
+
 #include "commands.h"
 #include "util.h"
 
@@ -35,6 +37,6 @@ int cmd_destroy(int argc, char **argv)
 		      xp_extent_destroy(ns, name, force ? XP_FORCE : 0), NULL);
 	/* As ndctl destroy-namespace: the count, on stderr. */
 	if (!rc)
-		cli_notice(cmd.name, "destroyed 1 extent");
+		fputs("destroyed 1 extent\n", stderr);
 	return rc;
 }

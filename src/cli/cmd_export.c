@@ -16,17 +16,15 @@ static json_object *export_json(const struct xp_extent *e,
 	};
 	bool ok = o && ext;
 
-	ok = ok && !json_object_object_add(o, "name",
-					   json_object_new_string(e->name));
-	ok = ok && !json_object_object_add(o, "namespace",
-					   json_object_new_string(in->target));
+	ok = ok && cli_json_add(o, "name", json_object_new_string(e->name));
+	ok = ok && cli_json_add(o, "namespace",
+				json_object_new_string(in->target));
 	/* The rest is the list entry's, so both always agree. */
 	for (size_t i = 0; ok && i < CLI_ARRAY_SIZE(keys); i++) {
 		json_object *v;
 
-		if (!json_object_object_get_ex(ext, keys[i], &v))
-			continue;
-		ok = !json_object_object_add(o, keys[i], json_object_get(v));
+		if (json_object_object_get_ex(ext, keys[i], &v))
+			ok = cli_json_add(o, keys[i], json_object_get(v));
 	}
 	json_object_put(ext);
 	if (!ok) {

@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <string.h>
+
 #include "commands.h"
 #include "util.h"
 
@@ -39,6 +42,62 @@ static json_object *extents_json(struct xp_ns *ns, const struct xp_info *info,
 	return arr;
 }
 
+static const char *const meta_names[] = {
+	[XP_META_NONE] = "none",
+	[XP_META_OK] = "ok",
+	[XP_META_CORRUPT] = "corrupt",
+	[XP_META_UNKNOWN] = "unknown",
+};
+
+struct discovery {
+	json_object *arr;
+	bool human;
+};
+
+/* One host namespace, with ndctl's keys where ndctl has them. */
+static int add_namespace(const struct xp_pmem_ns *p, void *arg)
+{
+	struct discovery *d = arg;
+	json_object *o = json_object_new_object();
+	const char *node = strrchr(p->node, '/');
+
+	if (!o)
+		return -ENOMEM;
+	json_object_object_add(o, "dev", json_object_new_string(p->dev));
+	json_object_object_add(o, "region", json_object_new_string(p->region));
+	json_object_object_add(o, "mode", json_object_new_string(p->mode));
+	json_object_object_add(o, "size", cli_json_size(p->size, d->human));
+	if (p->resource_known)
+		json_object_object_add(o, "resource",
+				       cli_json_offset(p->resource, d->human));
+	if (node)
+		json_object_object_add(o, p->is_char ? "chardev" : "blockdev",
+				       json_object_new_string(node + 1));
+	json_object_object_add(o, "xenpmem",
+			       json_object_new_string(meta_names[p->xenpmem]));
+	if (p->xenpmem == XP_META_OK)
+		json_object_object_add(o, "extents",
+				       json_object_new_int64(p->extents));
+	if (json_object_array_add(d->arr, o)) {
+		json_object_put(o);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int list_host(const char *cmd, bool human)
+{
+	struct discovery d = {.arr = json_object_new_array(), .human = human};
+
+	if (!d.arr)
+		return cli_fail(cmd, "out of memory");
+	if (xp_discover(add_namespace, &d)) {
+		json_object_put(d.arr);
+		return cli_lib_error(cmd);
+	}
+	return cli_print_json(cmd, d.arr);
+}
+
 int cmd_list(int argc, char **argv)
 {
 	const char *target = NULL, *only = NULL;
@@ -53,12 +112,16 @@ int cmd_list(int argc, char **argv)
 		 .help = "sizes in binary and decimal units, offsets in hex"},
 	};
 	const struct cli_arg args[] = {
-		{.metavar = "NAMESPACE", .dest = &target, .help = CLI_NS_HELP},
+		{.metavar = "NAMESPACE", .dest = &target, .optional = true,
+		 .help = CLI_NS_HELP "; without it, list the host's pmem "
+			 "namespaces (libndctl) and whether they hold xenpmem "
+			 "metadata"},
 	};
 	const struct cli_cmd cmd = {
 		.name = "list",
 		.summary = "List the extents of a namespace, in offset order, "
-			   "as a JSON array.",
+			   "as a JSON array; with no namespace, list the pmem "
+			   "namespaces of this host.",
 		.args = args, .nargs = CLI_ARRAY_SIZE(args),
 		.opts = opts, .nopts = CLI_ARRAY_SIZE(opts),
 	};
@@ -69,6 +132,12 @@ int cmd_list(int argc, char **argv)
 
 	if (!cli_parse(&cmd, argc, argv, &rc))
 		return rc;
+	if (!target) {
+		if (only)
+			return cli_usage_error(cmd.name,
+					       "--name needs a NAMESPACE");
+		return list_host(cmd.name, human);
+	}
 	rc = cli_open(cmd.name, target, 0, &ns, &info);
 	if (rc)
 		return rc;

@@ -55,6 +55,10 @@ static const char *const kind_colour[] = {
 	[R_BACKUP] = "\033[1;31m",
 };
 
+/* S, T, M and B draw the metadata: extents never take them. */
+static const char extent_letters[] =
+	"ACDEFGHIJKLNOPQRUVWXYZabcdefghijklmnopqrstuvwxyz";
+
 static const char *colour_of(const struct region *r)
 {
 	static const char *const extent_colours[] = {
@@ -65,8 +69,7 @@ static const char *colour_of(const struct region *r)
 
 	if (r->kind != R_EXTENT)
 		return kind_colour[r->kind];
-	i = r->letter >= 'a' ? (size_t)(r->letter - 'a' + 26)
-			     : (size_t)(r->letter - 'A');
+	i = (size_t)(strchr(extent_letters, r->letter) - extent_letters);
 	return extent_colours[i % CLI_ARRAY_SIZE(extent_colours)];
 }
 
@@ -112,8 +115,7 @@ static int add(struct map *m, enum region_kind kind, char letter,
 
 static char extent_letter(uint32_t i)
 {
-	i %= 52;
-	return i < 26 ? (char)('A' + i) : (char)('a' + i - 26);
+	return extent_letters[i % (sizeof(extent_letters) - 1)];
 }
 
 /* The data area: extents and free gaps, merged in offset order. */
@@ -258,9 +260,12 @@ int cmd_map(int argc, char **argv)
 		.name = "map",
 		.summary = "Draw the namespace to scale: one bar, one letter "
 			   "per region, and a legend.",
-		.description = "S superblock, T zero gap + extent table, "
-			       "M management area, A-Z a-z extents, . free, "
-			       "- alignment padding, B backup superblock.",
+		.description = "Letters: S superblock, T zero gap + extent "
+			       "table, M management area, A-Z then a-z the "
+			       "extents in offset order (cycling), '.' free, "
+			       "'-' alignment padding, B backup superblock. "
+			       "A region smaller than one column still gets "
+			       "one. Colours only when stdout is a terminal.",
 		.args = args, .nargs = CLI_ARRAY_SIZE(args),
 		.opts = opts, .nopts = CLI_ARRAY_SIZE(opts),
 	};

@@ -54,7 +54,7 @@ int cmd_wipe(int argc, char **argv)
 		.args = args, .nargs = CLI_ARRAY_SIZE(args),
 		.opts = opts, .nopts = CLI_ARRAY_SIZE(opts),
 	};
-	struct progress p = {.name = name, .last_pct = -1};
+	struct progress p = {.last_pct = -1};
 	bool tty;
 	struct xp_ns *ns;
 	int rc, wrc;
@@ -77,6 +77,6 @@ int cmd_wipe(int argc, char **argv)
 		fputc('\n', stderr);
 	rc = cli_done(cmd.name, ns, wrc, NULL);
 	if (!rc)
-		cli_notice(cmd.name, "wiped 1 extent");
+		fputs("wiped 1 extent\n", stderr);
 	return rc;
 }

@@ -168,6 +168,10 @@ static int check_name(const char *cmd, const char *what, const char *name)
 		return cli_usage_error(cmd,
 				       "%s '%s' contains control characters",
 				       what, shown(name, buf, sizeof(buf)));
+	if (!xp_extent_name_valid(name))
+		return cli_usage_error(cmd,
+				       "%s '%s' is not valid: use A-Z a-z 0-9 . _ + : - and do not start with '-'",
+				       what, shown(name, buf, sizeof(buf)));
 	return 0;
 }
 
@@ -183,42 +187,85 @@ static const struct cli_opt *find_opt(const struct cli_cmd *cmd, int val)
 	return NULL;
 }
 
+#define HELP_COLUMNS 79
+#define HELP_INDENT 27
+
+/*
+ * @first (may be "") then @text and @tail as words wrapped into columns
+ * @indent..HELP_COLUMNS.
+ */
+static void print_wrapped(int indent, const char *first, const char *text,
+			  const char *tail)
+{
+	char buf[512];
+	int col = printf("%s", first);
+	bool line_start = true;
+
+	snprintf(buf, sizeof(buf), "%s%s", text, tail);
+	for (const char *p = buf + strspn(buf, " "); *p;) {
+		int word = (int)strcspn(p, " ");
+
+		if (col + (line_start ? 0 : 1) + word > HELP_COLUMNS &&
+		    col > indent) {
+			putchar('\n');
+			col = 0;
+			line_start = true;
+		}
+		if (col < indent) {
+			col += printf("%*s", indent - col, "");
+			line_start = true;
+		}
+		col += printf("%s%.*s", line_start ? "" : " ", word, p);
+		line_start = false;
+		p += word;
+		p += strspn(p, " ");
+	}
+	putchar('\n');
+}
+
+static void print_item(const char *left, const char *text, const char *tail)
+{
+	char first[80];
+
+	snprintf(first, sizeof(first), "  %s ", left);
+	print_wrapped(HELP_INDENT, first, text, tail);
+}
+
 static void print_help(const struct cli_cmd *cmd)
 {
 	printf("usage: xenpmem %s%s", cmd->name,
 	       cmd->nopts ? " [OPTIONS]" : "");
 	for (size_t i = 0; i < cmd->nargs; i++)
-		printf(" %s", cmd->args[i].metavar);
-	printf("\n\n%s\n", cmd->summary);
-	if (cmd->description)
-		printf("\n%s\n", cmd->description);
+		printf(cmd->args[i].optional ? " [%s]" : " %s",
+		       cmd->args[i].metavar);
+	printf("\n\n");
+	print_wrapped(0, "", cmd->summary, "");
+	if (cmd->description) {
+		putchar('\n');
+		print_wrapped(0, "", cmd->description, "");
+	}
 
 	printf("\narguments:\n");
 	for (size_t i = 0; i < cmd->nargs; i++)
-		printf("  %-24s %s\n", cmd->args[i].metavar,
-		       cmd->args[i].help);
+		print_item(cmd->args[i].metavar, cmd->args[i].help, "");
 
 	printf("\noptions:\n");
 	for (size_t i = 0; i < cmd->nopts; i++) {
 		const struct cli_opt *o = &cmd->opts[i];
 		char left[64];
-		int n = 0;
+		int n;
 
-		if (o->short_name)
-			n = snprintf(left, sizeof(left), "-%c, ",
-				     o->short_name);
-		else
-			n = snprintf(left, sizeof(left), "    ");
+		n = snprintf(left, sizeof(left), o->short_name ? "-%c, " : "    ",
+			     o->short_name);
 		if (o->kind == CLI_FLAG)
 			snprintf(left + n, sizeof(left) - (size_t)n, "--%s",
 				 o->long_name);
 		else
 			snprintf(left + n, sizeof(left) - (size_t)n, "--%s=%s",
 				 o->long_name, o->metavar);
-		printf("  %-24s %s%s\n", left, o->help,
-		       o->required ? " (required)" : "");
+		print_item(left, o->help, o->required ? " (required)" : "");
 	}
-	printf("  %-24s %s\n", "-h, --help", "show this help and exit");
+	print_item("-h, --help", "show this help and exit", "");
 }
 
 static int set_value(const struct cli_cmd *cmd, const struct cli_opt *o,
@@ -311,6 +358,7 @@ bool cli_parse(const struct cli_cmd *cmd, int argc, char **argv,
 	bool seen[CLI_MAX_OPTS] = {false};
 	size_t n = 0;
 	int c, nargs;
+	bool nargs_ok = false;
 
 	*exit_code = CLI_EXIT_USAGE;
 	if (cmd->nopts > CLI_MAX_OPTS) {
@@ -375,7 +423,11 @@ bool cli_parse(const struct cli_cmd *cmd, int argc, char **argv,
 	}
 
 	nargs = argc - optind;
-	if (nargs != (int)cmd->nargs) {
+	/* Only the last argument may be left out. */
+	if (nargs == (int)cmd->nargs - 1 && cmd->nargs &&
+	    cmd->args[cmd->nargs - 1].optional)
+		nargs_ok = true;
+	if (nargs != (int)cmd->nargs && !nargs_ok) {
 		char want[128] = "";
 		size_t len = 0;
 
@@ -394,7 +446,7 @@ bool cli_parse(const struct cli_cmd *cmd, int argc, char **argv,
 		return false;
 	}
 
-	for (size_t i = 0; i < cmd->nargs; i++) {
+	for (size_t i = 0; i < (size_t)nargs; i++) {
 		const struct cli_arg *a = &cmd->args[i];
 		const char *v = argv[optind + (int)i];
 
@@ -498,8 +550,7 @@ json_object *cli_json_offset(uint64_t off, bool human)
 	return json_object_new_string(buf);
 }
 
-/* Adds @val under @key; false (and nothing added) when @val is NULL. */
-static bool add(json_object *obj, const char *key, json_object *val)
+bool cli_json_add(json_object *obj, const char *key, json_object *val)
 {
 	if (!val)
 		return false;
@@ -532,42 +583,42 @@ json_object *cli_info_json(const struct xp_info *in, bool human)
 	cli_fmt_uuid(in->uuid, uuid);
 	snprintf(version, sizeof(version), "%u.%u", in->major, in->minor);
 
-	ok = ok && add(o, "target", json_object_new_string(in->target));
-	ok = ok && add(o, "backend",
+	ok = ok && cli_json_add(o, "target", json_object_new_string(in->target));
+	ok = ok && cli_json_add(o, "backend",
 		       json_object_new_string(xp_backend_name(in->backend)));
-	ok = ok && add(o, "version", json_object_new_string(version));
-	ok = ok && add(o, "uuid", json_object_new_string(uuid));
-	ok = ok && add(o, "generation", json_object_new_uint64(in->generation));
-	ok = ok && add(o, "size", cli_json_size(in->ns_size, human));
+	ok = ok && cli_json_add(o, "version", json_object_new_string(version));
+	ok = ok && cli_json_add(o, "uuid", json_object_new_string(uuid));
+	ok = ok && cli_json_add(o, "generation", json_object_new_uint64(in->generation));
+	ok = ok && cli_json_add(o, "size", cli_json_size(in->ns_size, human));
 	if (in->phys_known)
-		ok = ok && add(o, "phys_start",
+		ok = ok && cli_json_add(o, "phys_start",
 			       cli_json_offset(in->phys_base, human));
-	ok = ok && add(o, "table_offset",
+	ok = ok && cli_json_add(o, "table_offset",
 		       cli_json_offset(in->table_offset, human));
-	ok = ok && add(o, "table_size", cli_json_size(in->table_size, human));
-	ok = ok && add(o, "slots", json_object_new_uint64(in->slot_count));
-	ok = ok && add(o, "mgmt_offset",
+	ok = ok && cli_json_add(o, "table_size", cli_json_size(in->table_size, human));
+	ok = ok && cli_json_add(o, "slots", json_object_new_uint64(in->slot_count));
+	ok = ok && cli_json_add(o, "mgmt_offset",
 		       cli_json_offset(in->mgmt_offset, human));
-	ok = ok && add(o, "mgmt_size", cli_json_size(in->mgmt_size, human));
-	ok = ok && add(o, "mgmt_per_page", json_object_new_uint64(in->per_page));
-	ok = ok && add(o, "data_offset",
+	ok = ok && cli_json_add(o, "mgmt_size", cli_json_size(in->mgmt_size, human));
+	ok = ok && cli_json_add(o, "mgmt_per_page", json_object_new_uint64(in->per_page));
+	ok = ok && cli_json_add(o, "data_offset",
 		       cli_json_offset(in->data_offset, human));
-	ok = ok && add(o, "data_size", cli_json_size(in->data_size, human));
-	ok = ok && add(o, "align", cli_json_size(in->align, human));
-	ok = ok && add(o, "init_time", json_time(in->init_time));
-	ok = ok && add(o, "extents", json_object_new_uint64(in->extent_count));
-	ok = ok && add(o, "used", cli_json_size(in->used_bytes, human));
-	ok = ok && add(o, "free", cli_json_size(in->free_bytes, human));
-	ok = ok && add(o, "largest_free",
+	ok = ok && cli_json_add(o, "data_size", cli_json_size(in->data_size, human));
+	ok = ok && cli_json_add(o, "align", cli_json_size(in->align, human));
+	ok = ok && cli_json_add(o, "init_time", json_time(in->init_time));
+	ok = ok && cli_json_add(o, "extents", json_object_new_uint64(in->extent_count));
+	ok = ok && cli_json_add(o, "used", cli_json_size(in->used_bytes, human));
+	ok = ok && cli_json_add(o, "free", cli_json_size(in->free_bytes, human));
+	ok = ok && cli_json_add(o, "largest_free",
 		       cli_json_size(in->largest_free, human));
-	ok = ok && add(sb, "primary",
+	ok = ok && cli_json_add(sb, "primary",
 		       json_object_new_string(in->primary_ok ? "ok"
 							     : "invalid"));
-	ok = ok && add(sb, "backup",
+	ok = ok && cli_json_add(sb, "backup",
 		       json_object_new_string(in->backup_ok ? "ok"
 							    : "invalid"));
 	if (ok) {
-		ok = add(o, "superblocks", sb);
+		ok = cli_json_add(o, "superblocks", sb);
 		sb = NULL;
 	}
 	json_object_put(sb);
@@ -586,28 +637,28 @@ json_object *cli_extent_json(const struct xp_extent *e,
 	bool ok = o != NULL;
 
 	cli_fmt_uuid(e->uuid, uuid);
-	ok = ok && add(o, "name", json_object_new_string(e->name));
-	ok = ok && add(o, "uuid", json_object_new_string(uuid));
-	ok = ok && add(o, "slot", json_object_new_uint64(e->slot));
-	ok = ok && add(o, "offset", cli_json_offset(e->offset, human));
-	ok = ok && add(o, "size", cli_json_size(e->size, human));
-	ok = ok && add(o, "align", cli_json_size(e->align, human));
+	ok = ok && cli_json_add(o, "name", json_object_new_string(e->name));
+	ok = ok && cli_json_add(o, "uuid", json_object_new_string(uuid));
+	ok = ok && cli_json_add(o, "slot", json_object_new_uint64(e->slot));
+	ok = ok && cli_json_add(o, "offset", cli_json_offset(e->offset, human));
+	ok = ok && cli_json_add(o, "size", cli_json_size(e->size, human));
+	ok = ok && cli_json_add(o, "align", cli_json_size(e->align, human));
 	if (e->label_size)
-		ok = ok && add(o, "label_size",
+		ok = ok && cli_json_add(o, "label_size",
 			       cli_json_size(e->label_size, human));
 	if (e->owner != XP_OWNER_NONE)
-		ok = ok && add(o, "owner", json_object_new_uint64(e->owner));
+		ok = ok && cli_json_add(o, "owner", json_object_new_uint64(e->owner));
 	if (e->phys_known) {
-		ok = ok && add(o, "phys_start",
+		ok = ok && cli_json_add(o, "phys_start",
 			       cli_json_offset(info->phys_base + e->offset,
 					       human));
-		ok = ok && add(o, "first_mfn",
+		ok = ok && cli_json_add(o, "first_mfn",
 			       json_object_new_uint64(e->first_mfn));
-		ok = ok && add(o, "nr_frames",
+		ok = ok && cli_json_add(o, "nr_frames",
 			       json_object_new_uint64(e->nr_frames));
 	}
 	if (e->badblocks)
-		ok = ok && add(o, "badblocks",
+		ok = ok && cli_json_add(o, "badblocks",
 			       json_object_new_uint64(e->badblocks));
 	if (!ok) {
 		json_object_put(o);

@@ -49,6 +49,7 @@ struct cli_arg {
 	const char *metavar;
 	const char **dest;
 	bool is_name;		/* an extent name: checked before use */
+	bool optional;		/* only the last one; its dest stays NULL */
 	const char *help;
 };
 
@@ -115,6 +116,9 @@ void cli_fmt_uuid(const uint8_t uuid[16], char out[37]);
  * ("64.00 MiB (67.11 MB)") and offsets as hex strings; the keys never
  * change. They return NULL on allocation failure.
  */
+/* Add @val under @key; false (nothing added) when @val is NULL or on OOM. */
+bool cli_json_add(json_object *obj, const char *key, json_object *val);
+
 json_object *cli_json_size(uint64_t bytes, bool human);
 json_object *cli_json_offset(uint64_t off, bool human);
 json_object *cli_info_json(const struct xp_info *info, bool human);

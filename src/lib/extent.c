@@ -118,9 +118,14 @@ static int check_owner(struct xp_ns *ns, uint32_t owner)
 	return 0;
 }
 
+bool xp_extent_name_valid(const char *name)
+{
+	return name && xp_name_valid(name, XP_NAME_MAX + 1);
+}
+
 static int check_name(struct xp_ns *ns, const char *name)
 {
-	if (!name || !xp_name_valid(name, XP_NAME_MAX + 1))
+	if (!xp_extent_name_valid(name))
 		return xp_err(EINVAL, tgt(ns),
 			      "invalid extent name: use 1 to %u characters of A-Z a-z 0-9 . _ + : - (not starting with '-')",
 			      XP_NAME_MAX);

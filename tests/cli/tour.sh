@@ -58,7 +58,7 @@ assert j["free"] == j["data_size"] - 224 * MiB'
 
 step "map"
 ok map --width 100 "$NS"
-python3 - "$OUT" <<'PY' || fail "map output"
+"$PY" - "$OUT" <<'PY' || fail "map output"
 import sys
 lines = open(sys.argv[1]).read().splitlines()
 bar = lines[1]

@@ -17,6 +17,17 @@ if ! cmp -s /tmp/a.json /tmp/b.json; then
     fail "xenpmem list differs from boot 1"
 fi
 say "list identical to boot 1"
+# the physical start came from sysfs: every extent has its machine frames
+jq -e 'length > 0 and all(.[]; .first_mfn != null and .first_mfn * 4096 == .phys_start and .nr_frames * 4096 == .size)' \
+    /tmp/list2.json > /dev/null || fail "extents lack machine frame numbers"
+# discovery (libndctl): the host's namespaces, ours marked with its extents
+must xenpmem list
+emit discovery /tmp/run.out
+jq -e '(if type == "array" then . else [.] end) | map(select(.dev == "namespace0.0"))[0]
+       | .mode == "raw" and .blockdev == "pmem0" and .xenpmem == "ok" and .extents == 3
+         and (.resource | type == "number")' /tmp/run.out > /dev/null ||
+    fail "discovery does not show namespace0.0 as raw with 3 xenpmem extents"
+say "discovery shows namespace0.0 raw, xenpmem ok, 3 extents"
 must xenpmem check $NS
 must xenpmem info $NS
 dd_read $NS "$OFF" "$LEN" /tmp/h

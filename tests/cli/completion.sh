@@ -1,0 +1,104 @@
+#!/bin/bash
+# The bash completion, driven the way bash drives it: COMP_WORDS and
+# COMP_CWORD set, _xenpmem called, COMPREPLY checked.
+. "$(dirname "$0")/lib.sh" "$@"
+
+COMPLETION=${XENPMEM_COMPLETION:-$(dirname "$0")/../../completion/xenpmem}
+[ -r "$COMPLETION" ] || fail "no completion script at $COMPLETION"
+# shellcheck disable=SC1090
+. "$COMPLETION"
+complete -p xenpmem >/dev/null 2>&1 || fail "completion not registered"
+
+NS=$T/pmem.img
+mkinit pmem.img
+ok create web --size 2M "$NS"
+ok create db --size 2M "$NS"
+ok create cache --size 2M "$NS"
+
+# comp WORD... : complete the last WORD, or the one written ^WORD (the
+# cursor sits at its end); the sorted candidates land in $GOT.
+comp() {
+	local i
+	COMP_WORDS=("$XP" "$@")
+	COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+	for ((i = 1; i < ${#COMP_WORDS[@]}; i++)); do
+		if [[ ${COMP_WORDS[i]} == ^* ]]; then
+			COMP_WORDS[i]=${COMP_WORDS[i]#^}
+			COMP_CWORD=$i
+		fi
+	done
+	COMP_LINE="${COMP_WORDS[*]}"
+	COMP_POINT=${#COMP_LINE}
+	COMPREPLY=()
+	_xenpmem 2>"$ERR" || fail "_xenpmem returned non-zero for: $*"
+	[ ! -s "$ERR" ] || fail "_xenpmem wrote to stderr for: $*"
+	GOT=$(printf '%s\n' "${COMPREPLY[@]}" | sort | tr '\n' ' ')
+	GOT=${GOT% }
+}
+
+# expect "sorted candidates" WORD...
+expect() {
+	local want=$1
+	shift
+	comp "$@"
+	[ "$GOT" = "$want" ] || fail "completing '$*': got '$GOT', want '$want'"
+}
+
+# has CANDIDATE WORD...: CANDIDATE is among the completions.
+has() {
+	local want=$1
+	shift
+	comp "$@"
+	case " $GOT " in *" $want "*) ;; *) fail "completing '$*': '$want' not in '$GOT'" ;; esac
+}
+
+step "commands"
+for c in init info list create destroy resize rename assign unassign check map wipe export --help --version; do
+	has "$c" ""
+done
+expect "create" cr
+expect "destroy" de
+expect "--help --version" --
+
+step "flags"
+expect "--align --help --label-size --owner --size" create x --
+expect "--align --force --help --max-extents --mgmt-per-page" init --
+expect "--repair" check --rep
+expect "--format" export web --f
+has "-n" list -
+
+step "values"
+expect "1G 2M 4K" create x --align ""
+expect "2M" create x -a 2
+expect "1G 2M 4K" init --align = ""
+expect "json qemu xl" export --format ""
+expect "qemu" export -F q
+expect "" create x --size ""
+expect "" assign web --owner ""
+
+step "extent names from the namespace on the line"
+expect "cache db web" destroy "^" "$NS"
+expect "cache db web" destroy "$NS" ""
+expect "web" wipe --force ^w "$NS"
+expect "cache db web" rename "^" "$NS"
+expect "" rename web "^" "$NS"
+expect "cache db web" list -n "^" "$NS"
+expect "cache db web" list --name "^" "$NS"
+expect "db" list "$NS" -n d
+expect "db" export --format json ^d "$NS"
+expect "cache" resize --size 4M ^c "$NS"
+expect "cache db web" assign --owner 3 "^" "$NS"
+expect "" create "^" "$NS"
+
+step "namespace as files"
+has "$NS" info "$T/pm"
+has "$NS" destroy web "$T/pm"
+has "$NS" create x --size 2M "$T/pm"
+has "$NS" check --repair "$T/pm"
+expect "" info "$NS" ""
+mkns "my ns.img" 1M
+expect "$T/my ns.img" info "$T/my"
+
+step "a namespace that is not one lists nothing"
+mkns blank.img 64M
+expect "" destroy "^" "$T/blank.img"
