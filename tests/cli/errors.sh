@@ -21,7 +21,8 @@ fails 1 "$NS" create a --size 2M "$NS"                # duplicate name
 fails 1 "$NS" create big --size 2G "$NS"              # too big
 fails 1 "$NS" create odd --size 1M "$NS"              # not 2 MiB aligned
 fails 1 "$NS" create odd --size 4097 --align 4K "$NS" # not 4 KiB aligned
-fails 1 "$NS" create 'bad/name' --size 2M "$NS"       # library's name rule
+fails 2 "$NS" create 'bad/name' --size 2M "$NS"       # the name rule, checked before opening
+fails 2 "$NS" rename a 'two words' "$NS"        # no spaces in names
 fails 1 "$NS" destroy b "$NS"                         # assigned, no --force
 fails 1 "$NS" resize a --size 128M "$NS"              # b sits behind a
 fails 1 "$NS" rename a c "$NS"                        # onto an existing name
