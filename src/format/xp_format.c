@@ -315,7 +315,8 @@ enum xp_fmt_status xp_sb_decode(const void *buf, size_t len, uint64_t dev_size,
 		FIELD_FAIL("data_offset");
 	if (out->data_size != lay.data_size)
 		FIELD_FAIL("data_size");
-	if (!all_zero(d->reserved, sizeof(d->reserved)) && out->minor == 0)
+	if (!all_zero(d->reserved, sizeof(d->reserved)) &&
+	    out->minor <= XP_FMT_MINOR)
 		FIELD_FAIL("reserved");
 	/* Outside the checksum, so it must carry nothing at all. */
 	if (!all_zero(raw + hsz, XP_SB_BLOCK - hsz))
@@ -524,14 +525,19 @@ void xp_slot_decode(const struct xp_sb *sb, uint32_t slot, const void *buf,
 		out->active = 1;
 	}
 	if (out->active < 0) {
-		out->state = out->copy_status[0] == XP_E_BLANK &&
-					     out->copy_status[1] == XP_E_BLANK ?
-				     XP_SLOT_EMPTY :
-				     XP_SLOT_CORRUPT;
+		out->state = XP_SLOT_CORRUPT;
 		return;
 	}
 	out->rec = r[out->active];
 	out->state = xp_rec_used(&out->rec) ? XP_SLOT_USED : XP_SLOT_FREE;
+}
+
+void xp_slot_init(const struct xp_sb *sb, uint32_t slot, void *buf)
+{
+	struct xp_rec free_rec = {.seq = 1};
+
+	bytes_zero(buf, XP_SLOT_SIZE);
+	xp_rec_encode(sb, slot, &free_rec, buf);
 }
 
 int xp_slot_next_copy(const struct xp_slot *s, uint64_t *seq)

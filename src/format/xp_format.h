@@ -24,7 +24,7 @@
 #include <stdint.h>
 
 #define XP_FMT_MAJOR 1
-#define XP_FMT_MINOR 0
+#define XP_FMT_MINOR 1
 
 #define XP_PAGE_SHIFT 12
 #define XP_PAGE_SIZE (1ull << XP_PAGE_SHIFT)
@@ -302,12 +302,15 @@ static inline uint64_t xp_slot_offset(uint32_t slot)
 	return XP_TABLE_OFFSET + (uint64_t)slot * XP_SLOT_SIZE;
 }
 
-/* What a reader makes of one slot. */
+/*
+ * What a reader makes of one slot. init gives every slot a valid free
+ * record, so a slot with no valid copy -- blank or not -- is corrupt: an
+ * interrupted update always leaves the previous copy valid.
+ */
 enum xp_slot_state {
-	XP_SLOT_EMPTY,		/* both copies blank: never used */
 	XP_SLOT_FREE,		/* newest valid copy says unused */
 	XP_SLOT_USED,		/* newest valid copy holds an extent */
-	XP_SLOT_CORRUPT,	/* no valid copy, and not blank */
+	XP_SLOT_CORRUPT,	/* no valid copy */
 };
 
 struct xp_slot {
@@ -329,6 +332,10 @@ void xp_slot_decode(const struct xp_sb *sb, uint32_t slot, const void *buf,
 
 /* Which copy an update to a slot in state @s writes, and its sequence. */
 int xp_slot_next_copy(const struct xp_slot *s, uint64_t *seq);
+
+/* The XP_SLOT_SIZE bytes init writes for @slot: a free record (seq 1) in
+ * copy 0, copy 1 blank. */
+void xp_slot_init(const struct xp_sb *sb, uint32_t slot, void *buf);
 
 /*
  * Table-wide rules over the used slots: extents do not overlap, names and

@@ -137,11 +137,41 @@ static void check_zero_area(struct checker *c)
 	report(c, XP_FIXED, "zero area", "zeroed");
 }
 
+/*
+ * Make a slot with no valid copy free: one free record over copy 0, with a
+ * sequence above any copy that passes its checksum, so it wins whatever
+ * copy 1 holds. Torn, it leaves the slot as corrupt as before.
+ */
+static int clear_slot(struct checker *c, uint32_t i)
+{
+	struct xp_slot *s = &c->ns->slots[i];
+	uint8_t raw[XP_SLOT_SIZE], buf[XP_REC_SIZE];
+	struct xp_rec rec = {0}, r;
+	const char *f;
+	int rc;
+
+	rc = c->ns->media->ops->read(c->ns->media, xp_slot_offset(i), raw,
+				     sizeof(raw));
+	if (rc)
+		return rc;
+	rec.seq = 1;
+	for (int k = 0; k < 2; k++)
+		if (xp_rec_decode(&c->ns->sb, i, raw + k * XP_REC_SIZE, &r, &f) ==
+			    XP_OK &&
+		    r.seq >= rec.seq)
+			rec.seq = r.seq + 1;
+	xp_rec_encode(&c->ns->sb, i, &rec, buf);
+	rc = xp_media_persist(c->ns->media, xp_slot_offset(i), buf, sizeof(buf));
+	if (rc)
+		return rc;
+	memcpy(raw, buf, sizeof(buf));
+	xp_slot_decode(&c->ns->sb, i, raw, s);
+	return 0;
+}
+
 static void check_slots(struct checker *c)
 {
 	struct xp_ns *ns = c->ns;
-	struct xp_media *m = ns->media;
-	static const uint8_t blank[XP_SLOT_SIZE];
 	char obj[32];
 
 	for (uint32_t i = 0; i < ns->sb.slot_count; i++) {
@@ -170,16 +200,11 @@ static void check_slots(struct checker *c)
 				       "not repaired: nothing valid to restore; --repair --force clears the slot and frees the range it described");
 				continue;
 			}
-			if (xp_media_persist(m, xp_slot_offset(i), blank,
-					     sizeof(blank))) {
+			if (clear_slot(c, i)) {
 				report(c, XP_ERROR, obj, "repair failed: %s",
 				       xp_last_error());
 				continue;
 			}
-			memset(s, 0, sizeof(*s));
-			s->state = XP_SLOT_EMPTY;
-			s->active = -1;
-			s->copy_status[0] = s->copy_status[1] = XP_E_BLANK;
 			c->errors--;
 			report(c, XP_FIXED, obj, "cleared (it had no valid copy)");
 			continue;

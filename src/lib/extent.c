@@ -192,8 +192,7 @@ int xp_extent_create(struct xp_ns *ns, const struct xp_create_opts *o,
 		return xp_err(EEXIST, tgt(ns), "extent '%s' already exists",
 			      o->name);
 	for (slot = 0; slot < ns->sb.slot_count; slot++)
-		if (ns->slots[slot].state == XP_SLOT_EMPTY ||
-		    ns->slots[slot].state == XP_SLOT_FREE)
+		if (ns->slots[slot].state == XP_SLOT_FREE)
 			break;
 	if (slot == ns->sb.slot_count)
 		return xp_err(ENOSPC, tgt(ns),

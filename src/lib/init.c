@@ -205,6 +205,32 @@ static int zero_range(struct xp_media *m, uint64_t off, uint64_t len)
 	return rc;
 }
 
+/*
+ * Every slot starts with a valid free record, so that an update torn
+ * before its fence always leaves one valid copy behind; the alignment
+ * padding up to the management area is zeroed.
+ */
+static int write_table(struct xp_media *m, const struct xp_sb *sb,
+		       const struct xp_layout *lay)
+{
+	enum { BATCH = 256 };
+	static uint8_t buf[BATCH * XP_SLOT_SIZE];
+	uint64_t end = XP_TABLE_OFFSET + lay->table_size;
+	int rc = 0;
+
+	for (uint32_t first = 0; !rc && first < sb->slot_count; first += BATCH) {
+		uint32_t n = sb->slot_count - first < BATCH ?
+				     sb->slot_count - first : BATCH;
+		uint64_t off = xp_slot_offset(first);
+
+		for (uint32_t i = 0; i < n; i++)
+			xp_slot_init(sb, first + i, buf + (size_t)i * XP_SLOT_SIZE);
+		rc = m->ops->write(m, off, buf, (size_t)n * XP_SLOT_SIZE);
+		rc = rc ?: m->ops->flush(m, off, (size_t)n * XP_SLOT_SIZE);
+	}
+	return rc ?: zero_range(m, end, lay->mgmt_offset - end);
+}
+
 static int opts_to_params(struct xp_media *m, const struct xp_init_opts *o,
 			  struct xp_layout_params *p)
 {
@@ -302,7 +328,8 @@ int xp_ns_init_media(struct xp_media *m, struct xp_init_opts *opts)
 		rc = rc ?: zero_range(m, lay.backup_offset, XP_SB_BLOCK);
 		rc = rc ?: m->ops->drain(m);
 	}
-	rc = rc ?: zero_range(m, XP_ZERO_OFFSET, lay.mgmt_offset - XP_ZERO_OFFSET);
+	rc = rc ?: zero_range(m, XP_ZERO_OFFSET, XP_TABLE_OFFSET - XP_ZERO_OFFSET);
+	rc = rc ?: write_table(m, &sb, &lay);
 	rc = rc ?: m->ops->drain(m);
 	if (!rc) {
 		xp_sb_encode(&sb, true, blk);
