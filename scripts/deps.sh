@@ -6,7 +6,7 @@ set -euo pipefail
 
 pkgs=(gcc pkg-config meson ninja-build libpmem2-dev libndctl-dev libdaxctl-dev
       libblkid-dev libjson-c-dev uuid-dev libdevmapper-dev bash-completion
-      python3)
+      python3 e2fsprogs fdisk util-linux)
 if [ "${1:-}" = "--test" ]; then
 	pkgs+=(clang libclang-rt-14-dev valgrind qemu-system-x86 linux-image-amd64
 	       busybox-static ndctl xen-hypervisor-4.17-amd64 cpio)

@@ -90,7 +90,8 @@ static int probe_in_use(struct xp_media *m)
 	return 0;
 }
 
-static int probe_blkid(struct xp_media *m, struct xp_init_opts *o)
+static int probe_blkid(struct xp_media *m, struct xp_init_opts *o,
+		       bool *known)
 {
 	const char *type = NULL, *what = "filesystem";
 	blkid_probe pr;
@@ -128,6 +129,7 @@ static int probe_blkid(struct xp_media *m, struct xp_init_opts *o)
 	if (type) {
 		snprintf(buf, sizeof(buf), "a %s (%s)", what, type);
 		blkid_free_probe(pr);
+		*known = true;
 		return found(m, o, buf);
 	}
 	blkid_free_probe(pr);
@@ -147,12 +149,11 @@ static bool nonzero(const uint8_t *p, size_t len)
  * block, or any other non-zero byte there is somebody's data.
  */
 static int probe_bytes(struct xp_media *m, struct xp_init_opts *o,
-		       const struct xp_layout *lay, bool *ours)
+		       const struct xp_layout *lay, bool known, bool *ours)
 {
 	size_t head = (size_t)lay->mgmt_offset;
 	uint8_t *buf = malloc(head + XP_SB_BLOCK);
 	uint8_t *tail = buf + head;
-	bool known = false;
 	int rc;
 
 	*ours = false;
@@ -273,8 +274,8 @@ int xp_ns_init_media(struct xp_media *m, struct xp_init_opts *opts)
 	struct xp_sb sb;
 	struct timespec ts;
 	const char *why;
+	bool ours = false, known = false;
 	uint8_t *blk;
-	bool ours;
 	int rc;
 
 	opts->overridden[0] = 0;
@@ -289,10 +290,11 @@ int xp_ns_init_media(struct xp_media *m, struct xp_init_opts *opts)
 		return xp_err(ENOSPC, m->target,
 			      "too small for the layout (%llu bytes; no room for the %s)",
 			      (unsigned long long)m->size, why);
+	/* Most specific first: what blkid names beats "unrecognised data". */
 	rc = probe_in_use(m);
 	rc = rc ?: probe_mode(m);
-	rc = rc ?: probe_bytes(m, opts, &lay, &ours);
-	rc = rc ?: probe_blkid(m, opts);
+	rc = rc ?: probe_blkid(m, opts, &known);
+	rc = rc ?: probe_bytes(m, opts, &lay, known, &ours);
 	if (rc)
 		return rc;
 	rc = xp_badblocks_check_meta(m, &lay);

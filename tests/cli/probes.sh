@@ -1,0 +1,63 @@
+#!/bin/bash
+# Safety probes: init refuses a target that holds data -- a filesystem,
+# swap, a partition table, RAID, a Linux pfn/dax/BTT info block, our own
+# metadata, or unrecognised bytes where the metadata would go -- with one
+# line naming what it found and the file unchanged; --force overrides and
+# says what it overrode.
+. "$(dirname "$0")/lib.sh" "$@"
+
+# refused NAME WHAT: init on $T/NAME must fail naming WHAT, then --force
+# must succeed and report WHAT as overridden.
+refused() {
+	local f=$T/$1 what=$2
+	step "init refuses $1 ($what)"
+	fails 1 "$f" init "$f"
+	err_mentions "$what"
+	err_mentions "--force"
+	ok init --force "$f"
+	grep -qF "$what" "$ERR" || fail "--force did not say it overrode '$what': $(cat "$ERR")"
+	ok check "$f"
+}
+
+mkns ext4.img 64M
+mkfs.ext4 -q -F "$T/ext4.img" || fail "mkfs.ext4"
+refused ext4.img "filesystem (ext4)"
+
+mkns swap.img 64M
+mkswap -q "$T/swap.img" >/dev/null || fail "mkswap"
+refused swap.img "swap"
+
+mkns gpt.img 64M
+printf 'label: gpt\n,32M\n' | sfdisk -q "$T/gpt.img" >/dev/null || fail "sfdisk"
+refused gpt.img "partition table (gpt)"
+
+mkns pfn.img 64M
+printf 'NVDIMM_PFN_INFO\0' | dd of="$T/pfn.img" bs=1 seek=4096 conv=notrunc status=none
+refused pfn.img "fsdax (pfn) info block"
+
+mkns dax.img 64M
+printf 'NVDIMM_DAX_INFO\0' | dd of="$T/dax.img" bs=1 seek=4096 conv=notrunc status=none
+refused dax.img "devdax info block"
+
+mkns btt.img 64M
+# sector mode: the BTT info block at 0 and its backup in the last 4 KiB
+printf 'BTT_ARENA_INFO\0\0' | dd of="$T/btt.img" bs=1 seek=$((64 * 1024 * 1024 - 4096)) conv=notrunc status=none
+refused btt.img "BTT (sector mode) info block"
+
+mkns junk.img 64M
+head -c 4096 /dev/urandom | dd of="$T/junk.img" bs=4096 seek=3 conv=notrunc status=none
+refused junk.img "unrecognised data"
+
+mkinit ours.img 64M
+ok create keep --size 2M "$T/ours.img"
+refused ours.img "xenpmem metadata"
+ok list "$T/ours.img"
+pycheck 'assert j == [], "init --force left extents behind"'
+
+# data beyond the metadata areas is not init's business: no refusal
+mkns data.img 64M
+head -c 4096 /dev/urandom | dd of="$T/data.img" bs=1M seek=32 conv=notrunc status=none
+step "init accepts data outside the metadata areas"
+ok init "$T/data.img"
+
+echo "probes: all passed"
