@@ -2,7 +2,8 @@
 /*
  * Known-bad media ranges, as the kernel lists them: one "sector count"
  * pair of 512-byte sectors per line, relative to the namespace start
- * (/sys/block/pmemN/badblocks). Tests inject a list through a file.
+ * (/sys/block/pmemN/badblocks); for device DAX, libpmem2 translates the
+ * region's list. Tests inject a list through a file.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -53,6 +54,8 @@ static int load(const struct xp_media *m, uint64_t **out, uint32_t *n)
 
 	*out = NULL;
 	*n = 0;
+	if (!path && m->ops->badblocks)
+		return m->ops->badblocks((struct xp_media *)m, out, n);
 	if (!path)
 		return 0;
 	f = fopen(path, "re");

@@ -29,6 +29,11 @@ struct xp_media_ops {
 	int (*zero)(struct xp_media *m, uint64_t off, uint64_t len,
 		    xp_progress_fn progress, void *arg);
 	void (*close)(struct xp_media *m);
+	/*
+	 * Optional: the bad ranges the platform reports, as malloc'd pairs
+	 * of byte offset and length relative to byte 0.
+	 */
+	int (*badblocks)(struct xp_media *m, uint64_t **pairs, uint32_t *n);
 };
 
 struct xp_media {

@@ -211,6 +211,43 @@ static void p_close(struct xp_media *m)
 	free(p);
 }
 
+/* Device DAX: libpmem2 reads the region's list and makes it relative. */
+static int p_badblocks(struct xp_media *m, uint64_t **pairs, uint32_t *n)
+{
+	struct pmem2_badblock_context *ctx;
+	struct pmem2_badblock bb;
+	uint64_t *v = NULL;
+	uint32_t cap = 0;
+	int rc;
+
+	*pairs = NULL;
+	*n = 0;
+	if (m->kind != XP_BACKEND_DEVDAX)
+		return 0;
+	if (pmem2_badblock_context_new(&ctx, to_p(m)->src))
+		return 0; /* nothing the platform can tell */
+	while ((rc = pmem2_badblock_next(ctx, &bb)) == 0) {
+		if (*n == cap) {
+			uint64_t *t;
+
+			cap = cap ? cap * 2 : 16;
+			t = realloc(v, (size_t)cap * 2 * sizeof(*v));
+			if (!t) {
+				free(v);
+				pmem2_badblock_context_delete(&ctx);
+				return xp_err(ENOMEM, m->target, "out of memory");
+			}
+			v = t;
+		}
+		v[2 * *n] = bb.offset;
+		v[2 * *n + 1] = bb.length;
+		(*n)++;
+	}
+	pmem2_badblock_context_delete(&ctx);
+	*pairs = v;
+	return 0;
+}
+
 static const struct xp_media_ops pmem2_ops = {
 	.read = p_read,
 	.write = p_write,
@@ -218,6 +255,7 @@ static const struct xp_media_ops pmem2_ops = {
 	.drain = p_drain,
 	.zero = p_zero,
 	.close = p_close,
+	.badblocks = p_badblocks,
 };
 
 /* Open @tmpl's path through libpmem2; the new media copies @tmpl. */
