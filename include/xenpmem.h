@@ -31,7 +31,8 @@ const char *xp_last_error(void);
 /* Parse "64M", "2G", "4096", "1T" (binary units); -EINVAL / -ERANGE. */
 int xp_parse_size(const char *s, uint64_t *out);
 
-/* An extent name: 1..55 bytes of A-Z a-z 0-9 . _ + : -, no leading '-'. */
+/* An extent name: 1..55 bytes of A-Z a-z 0-9 . _ + : -, no leading '-',
+ * not dots alone. */
 bool xp_extent_name_valid(const char *name);
 
 /* Where a target resolves to. */

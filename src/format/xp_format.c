@@ -405,7 +405,11 @@ bool xp_name_valid(const char *name, size_t maxlen)
 	}
 	if (n == 0 || n > XP_NAME_MAX || (n == maxlen) || name[0] == '-')
 		return false;
-	return true;
+	/* "." and ".." name no device node (/dev/mapper/NAME). */
+	for (size_t i = 0; i < n; i++)
+		if (name[i] != '.')
+			return true;
+	return false;
 }
 
 enum xp_fmt_status xp_rec_decode(const struct xp_sb *sb, uint32_t slot,
@@ -542,10 +546,12 @@ void xp_slot_init(const struct xp_sb *sb, uint32_t slot, void *buf)
 
 int xp_slot_next_copy(const struct xp_slot *s, uint64_t *seq)
 {
-	if (s->active < 0) {
-		*seq = 1;
-		return 0;
-	}
+	/*
+	 * A slot with no valid copy has no "other" copy to write: whatever
+	 * seq we chose, a copy we cannot read might outrank it.
+	 */
+	if (s->active < 0)
+		return -1;
 	if (s->rec.seq == UINT64_MAX)
 		return -1;
 	*seq = s->rec.seq + 1;

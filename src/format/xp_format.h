@@ -293,7 +293,8 @@ enum xp_fmt_status xp_rec_decode(const struct xp_sb *sb, uint32_t slot,
 void xp_rec_encode(const struct xp_sb *sb, uint32_t slot,
 		   const struct xp_rec *rec, void *buf);
 
-/* Names: 1..XP_NAME_MAX bytes of [A-Za-z0-9._+:-], not starting with '-'. */
+/* Names: 1..XP_NAME_MAX bytes of [A-Za-z0-9._+:-], not starting with '-',
+ * not made of dots alone. */
 bool xp_name_valid(const char *name, size_t maxlen);
 
 /* Where one slot's copies live. */
@@ -330,7 +331,8 @@ struct xp_slot {
 void xp_slot_decode(const struct xp_sb *sb, uint32_t slot, const void *buf,
 		    struct xp_slot *out);
 
-/* Which copy an update to a slot in state @s writes, and its sequence. */
+/* Which copy an update to a slot in state @s writes, and its sequence;
+ * -1 for a corrupt slot or an exhausted sequence. */
 int xp_slot_next_copy(const struct xp_slot *s, uint64_t *seq);
 
 /* The XP_SLOT_SIZE bytes init writes for @slot: a free record (seq 1) in

@@ -35,9 +35,10 @@ static int slot_commit(struct xp_ns *ns, uint32_t slot, struct xp_rec *rec)
 
 	copy = xp_slot_next_copy(s, &seq);
 	if (copy < 0)
-		return xp_err(EOVERFLOW, tgt(ns),
-			      "extent table slot %u: sequence number exhausted",
-			      slot);
+		return xp_err(EUCLEAN, tgt(ns),
+			      "extent table slot %u cannot be updated (%s)", slot,
+			      s->active < 0 ? "no valid copy" :
+					      "sequence number exhausted");
 	rec->seq = seq;
 	xp_rec_encode(&ns->sb, slot, rec, buf);
 	off = xp_slot_offset(slot) + (uint64_t)copy * XP_REC_SIZE;
@@ -163,13 +164,22 @@ static uint64_t largest_gap(const struct xp_ns *ns)
 	return l;
 }
 
-static int find_used(struct xp_ns *ns, const char *name)
+/*
+ * The start of every change to an existing extent: a writable handle and
+ * the extent's slot, with a copy of its current record to modify.
+ */
+static int begin_update(struct xp_ns *ns, const char *name, int *slot,
+			struct xp_rec *rec)
 {
-	int slot = xp_ns_find_slot(ns, name);
+	int rc = need_write(ns);
 
-	if (slot < 0)
-		xp_err(ENOENT, tgt(ns), "no extent named '%s'", name);
-	return slot;
+	if (rc)
+		return rc;
+	*slot = xp_ns_find_slot(ns, name);
+	if (*slot < 0)
+		return xp_err(ENOENT, tgt(ns), "no extent named '%s'", name);
+	*rec = ns->slots[*slot].rec;
+	return 0;
 }
 
 int xp_extent_create(struct xp_ns *ns, const struct xp_create_opts *o,
@@ -227,16 +237,13 @@ int xp_extent_destroy(struct xp_ns *ns, const char *name, unsigned flags)
 	int slot, rc;
 
 	xp_err_clear();
-	rc = need_write(ns);
+	rc = begin_update(ns, name, &slot, &rec);
 	if (rc)
 		return rc;
-	slot = find_used(ns, name);
-	if (slot < 0)
-		return -ENOENT;
-	if (ns->slots[slot].rec.owner != XP_OWNER_NONE && !(flags & XP_FORCE))
+	if (rec.owner != XP_OWNER_NONE && !(flags & XP_FORCE))
 		return xp_err(EBUSY, tgt(ns),
 			      "extent '%s' is assigned to domain %u; unassign it or use --force",
-			      name, ns->slots[slot].rec.owner);
+			      name, rec.owner);
 	memset(&rec, 0, sizeof(rec));
 	return slot_commit(ns, (uint32_t)slot, &rec);
 }
@@ -248,13 +255,9 @@ int xp_extent_resize(struct xp_ns *ns, const char *name, uint64_t size)
 	int slot, rc;
 
 	xp_err_clear();
-	rc = need_write(ns);
+	rc = begin_update(ns, name, &slot, &rec);
 	if (rc)
 		return rc;
-	slot = find_used(ns, name);
-	if (slot < 0)
-		return -ENOENT;
-	rec = ns->slots[slot].rec;
 	rc = check_size(ns, name, size, rec.align_shift, rec.label_size);
 	if (rc)
 		return rc;
@@ -289,18 +292,14 @@ int xp_extent_rename(struct xp_ns *ns, const char *from, const char *to)
 	int slot, rc;
 
 	xp_err_clear();
-	rc = need_write(ns);
-	rc = rc ?: check_name(ns, to);
+	rc = check_name(ns, to);
+	rc = rc ?: begin_update(ns, from, &slot, &rec);
 	if (rc)
 		return rc;
-	slot = find_used(ns, from);
-	if (slot < 0)
-		return -ENOENT;
 	if (!strcmp(from, to))
 		return 0;
 	if (xp_ns_find_slot(ns, to) >= 0)
 		return xp_err(EEXIST, tgt(ns), "extent '%s' already exists", to);
-	rec = ns->slots[slot].rec;
 	memset(rec.name, 0, sizeof(rec.name));
 	snprintf(rec.name, sizeof(rec.name), "%s", to);
 	return slot_commit(ns, (uint32_t)slot, &rec);
@@ -312,14 +311,10 @@ int xp_extent_assign(struct xp_ns *ns, const char *name, uint32_t owner)
 	int slot, rc;
 
 	xp_err_clear();
-	rc = need_write(ns);
-	rc = rc ?: check_owner(ns, owner);
+	rc = check_owner(ns, owner);
+	rc = rc ?: begin_update(ns, name, &slot, &rec);
 	if (rc)
 		return rc;
-	slot = find_used(ns, name);
-	if (slot < 0)
-		return -ENOENT;
-	rec = ns->slots[slot].rec;
 	if (rec.owner == owner)
 		return 0;
 	rec.owner = owner;
@@ -329,16 +324,13 @@ int xp_extent_assign(struct xp_ns *ns, const char *name, uint32_t owner)
 int xp_extent_wipe(struct xp_ns *ns, const char *name, xp_progress_fn progress,
 		   void *arg)
 {
-	const struct xp_rec *r;
+	struct xp_rec rec;
 	int slot, rc;
 
 	xp_err_clear();
-	rc = need_write(ns);
+	rc = begin_update(ns, name, &slot, &rec);
 	if (rc)
 		return rc;
-	slot = find_used(ns, name);
-	if (slot < 0)
-		return -ENOENT;
-	r = &ns->slots[slot].rec;
-	return ns->media->ops->zero(ns->media, r->offset, r->size, progress, arg);
+	return ns->media->ops->zero(ns->media, rec.offset, rec.size, progress,
+				    arg);
 }

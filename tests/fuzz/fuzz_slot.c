@@ -136,12 +136,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		/*
 		 * The update protocol: write a free record where next_copy
-		 * says; it must be what the slot holds afterwards. Not for
-		 * CORRUPT slots with two valid equal-seq copies: callers must
-		 * clear those first (documented contract, see test_format).
+		 * says; it must be what the slot holds afterwards. CORRUPT
+		 * slots take no update at all.
 		 */
-		if (!(s->state == XP_SLOT_CORRUPT && s->copy_status[0] == XP_OK &&
-		      s->copy_status[1] == XP_OK)) {
+		if (s->state == XP_SLOT_CORRUPT) {
+			uint64_t seq;
+
+			FZ_ASSERT(xp_slot_next_copy(s, &seq) == -1,
+				  "slot %u: corrupt slot takes an update", i);
+		} else {
 			uint8_t upd[XP_SLOT_SIZE];
 			struct xp_rec fr;
 			struct xp_slot d;

@@ -1073,11 +1073,11 @@ static void test_rec_names(void)
 		name[0] = (char)c;
 		name[1] = 0;
 		r = mk_rec(&sb, 1, sb.data_offset, 2 * MiB, name);
-		if (ok && c != '-')
+		if (ok && c != '-' && c != '.')
 			CHECK_REC_OK(&sb, &r);
 		else
 			CHECK_REC_FIELD(&sb, &r, "name");
-		CHECK(xp_name_valid(name, 56) == (ok && c != '-'));
+		CHECK(xp_name_valid(name, 56) == (ok && c != '-' && c != '.'));
 
 		snprintf(name, sizeof(name), "a%cb", c);
 		r = mk_rec(&sb, 1, sb.data_offset, 2 * MiB, name);
@@ -1106,6 +1106,12 @@ static void test_rec_names(void)
 	CHECK(!xp_name_valid("-abc", 56));
 	CHECK(xp_name_valid("a-bc", 56));
 	CHECK(xp_name_valid("A.b_c+d:e-f0", 56));
+	/* dots alone name no device node */
+	CHECK(!xp_name_valid(".", 56));
+	CHECK(!xp_name_valid("..", 56));
+	CHECK(!xp_name_valid("...", 56));
+	CHECK(xp_name_valid(".a", 56));
+	CHECK(xp_name_valid("a.", 56));
 	memset(name, 'n', 60);
 	name[56] = 0;
 	CHECK(!xp_name_valid(name, 60));	/* 56 > XP_NAME_MAX */
@@ -1364,9 +1370,16 @@ static void test_slot_next_copy(void)
 	uint64_t seq;
 
 	def_sb(&sb);
+	/* blank: no valid copy, nothing may be written */
 	memset(&s, 0, sizeof(s));
 	xp_slot_decode(&sb, 1, s.b, &d);
-	CHECK(xp_slot_next_copy(&d, &seq) == 0 && seq == 1);
+	CHECK(xp_slot_next_copy(&d, &seq) == -1);
+	/* as init leaves it: a free record in copy 0 with seq 1 */
+	xp_slot_init(&sb, 1, s.b);
+	xp_slot_decode(&sb, 1, s.b, &d);
+	CHECK(d.state == XP_SLOT_FREE && d.active == 0 && d.rec.seq == 1);
+	CHECK(!memcmp(s.b + XP_REC_SIZE, (uint8_t[XP_REC_SIZE]){0}, XP_REC_SIZE));
+	CHECK(xp_slot_next_copy(&d, &seq) == 1 && seq == 2);
 
 	for (int i = 0; i < 200; i++) {
 		struct xp_rec want;
@@ -1428,11 +1441,8 @@ static void test_slot_next_copy(void)
  * update is silently lost (or a stale record revived) on the next open.
  * Covers the slot states a crash, a bit flip or a hostile image can leave.
  *
- * Caller contract for CORRUPT slots with two valid copies of equal seq:
- * xp_slot_next_copy() treats them like an empty slot (copy 0, seq 1), so a
- * caller must clear the slot first (as check --repair --force does, and
- * open-for-write refuses such tables); otherwise the stale copy with the
- * higher seq would win over the update. Those cases are tested that way.
+ * A slot with no valid copy (blank, torn, equal seqs) has no copy an
+ * update could safely take: xp_slot_next_copy() refuses it.
  */
 static void test_slot_update_wins_everywhere(void)
 {
@@ -1441,12 +1451,12 @@ static void test_slot_update_wins_everywhere(void)
 	struct {
 		const char *what;
 		int k0, k1;	/* 0 blank, 1 r3, 2 r9, 3 r9b, 4 garbage, 5 bad */
-		bool clear_first;
+		bool corrupt;	/* no valid copy: the update is refused */
 	} cases[] = {
-		{"empty", 0, 0, false},		 {"one copy", 1, 0, false},
+		{"blank", 0, 0, true},		 {"one copy", 1, 0, false},
 		{"one copy (1)", 0, 1, false},	 {"newer 1", 1, 2, false},
 		{"newer 0", 2, 1, false},	 {"older torn", 4, 2, false},
-		{"newer torn", 1, 4, false},	 {"both torn", 4, 4, false},
+		{"newer torn", 1, 4, false},	 {"both torn", 4, 4, true},
 		{"invalid field", 5, 1, false},	 {"invalid field 1", 1, 5, false},
 		{"equal seq, same", 2, 2, true}, {"equal seq, differ", 2, 3, true},
 	};
@@ -1479,10 +1489,12 @@ static void test_slot_update_wins_everywhere(void)
 			case 5: put_copy(&sb, 2, &s, k, &bad); break;
 			}
 		}
-		if (cases[i].clear_first) {
-			xp_slot_decode(&sb, 2, s.b, &d);
-			CHECK(d.state == XP_SLOT_CORRUPT);
-			memset(&s, 0, sizeof(s));
+		xp_slot_decode(&sb, 2, s.b, &d);
+		if (cases[i].corrupt) {
+			CHECK_MSG(d.state == XP_SLOT_CORRUPT &&
+					  xp_slot_next_copy(&d, &seq) == -1,
+				  "%s: a corrupt slot took an update", cases[i].what);
+			continue;
 		}
 		apply_update(&sb, 2, &s, &want, &c, &seq, false);
 		CHECK_MSG(c >= 0, "%s: no copy to write", cases[i].what);
