@@ -9,7 +9,7 @@ step "init"
 ok init "$NS"
 pycheck '
 assert j["size"] == GiB, j["size"]
-assert j["version"] == "1.0"
+assert j["version"] == "1.1"
 assert j["backend"] == "file", j["backend"]
 assert j["extents"] == 0 and j["used"] == 0
 assert j["slots"] == 1024 and j["mgmt_per_page"] == 40

@@ -8,13 +8,18 @@
  * check and refused repairs write nothing. Also xp_parse_size.
  *
  * The fixture: 64 MiB, 2 MiB alignment, 8 slots, four extents in every
- * slot state worth corrupting:
- *   slot 0 "alpha"  copy 0 seq 1 (unassigned), copy 1 seq 2 (owner 7): current 1
- *   slot 1 "beta"   copy 0 seq 1, copy 1 blank: its only copy
- *   slot 2 (free)   copy 0 seq 1 "gamma", copy 1 seq 2 free record
- *   slot 3 "delta2" copy 0 seq 3 (4 MiB), copy 1 seq 2 "delta2" 2 MiB
+ * slot state worth corrupting. Format 1.1: init writes a free record with
+ * seq 1 into copy 0 of every slot (copy 1 blank), so the first update of
+ * a slot writes copy 1 with seq 2:
+ *   slot 0 "alpha"  copy 0 seq 3 (owner 7), copy 1 seq 2 (unassigned): current 0
+ *   slot 1 "beta"   copy 0 seq 1 init's free record, copy 1 seq 2 "beta": current 1
+ *   slot 2 (free)   copy 0 seq 3 free record, copy 1 seq 2 "gamma"
+ *   slot 3 "delta2" copy 0 seq 3 "delta2" 2 MiB, copy 1 seq 4 (4 MiB): current 1
+ *   slots 4..7      copy 0 seq 1 init's free record (their only copy), copy 1 blank
  * alpha, beta, (gamma's free range), delta2 follow each other from
- * data_offset in 2 MiB steps.
+ * data_offset in 2 MiB steps. An extent whose record is its slot's only
+ * valid copy no longer arises from the protocol; the tests that need one
+ * blank beta's copy 0 first (target.blank_other).
  */
 #include "lib_test.h"
 
@@ -147,10 +152,11 @@ static int fixture(void)
 /* What a reader should see: pristine, or with one of the known rollbacks. */
 enum view {
 	V_PRISTINE,
-	V_ALPHA_ROLLED_BACK,	/* slot 0 falls back to copy 0 */
-	V_NO_ALPHA,		/* slot 0 has no valid copy */
-	V_NO_BETA,		/* slot 1 has no valid copy */
-	V_DELTA_ROLLED_BACK,	/* slot 3 falls back to copy 1 */
+	V_ALPHA_ROLLED_BACK,	/* slot 0 falls back to copy 1 */
+	V_NO_ALPHA,		/* slot 0 has no valid copy (or is free) */
+	V_NO_BETA,		/* slot 1 falls back to init's free record,
+				 * or has no valid copy */
+	V_DELTA_ROLLED_BACK,	/* slot 3 falls back to copy 0 */
 	V_NO_DELTA,
 };
 
@@ -168,15 +174,15 @@ static unsigned view_list(enum view v, struct want *w)
 	if (v != V_NO_ALPHA)
 		w[n++] = (struct want){"alpha", fx.D, 2 * MiB,
 				       v == V_ALPHA_ROLLED_BACK ? XP_OWNER_NONE : 7,
-				       0, v == V_ALPHA_ROLLED_BACK ? 1 : 2};
+				       0, v == V_ALPHA_ROLLED_BACK ? 2 : 3};
 	if (v != V_NO_BETA)
 		w[n++] = (struct want){"beta", fx.D + 2 * MiB, 2 * MiB,
-				       XP_OWNER_NONE, 1, 1};
+				       XP_OWNER_NONE, 1, 2};
 	if (v != V_NO_DELTA)
 		w[n++] = (struct want){"delta2", fx.D + 6 * MiB,
 				       v == V_DELTA_ROLLED_BACK ? 2 * MiB : 4 * MiB,
 				       XP_OWNER_NONE, 3,
-				       v == V_DELTA_ROLLED_BACK ? 2 : 3};
+				       v == V_DELTA_ROLLED_BACK ? 3 : 4};
 	return n;
 }
 
@@ -489,7 +495,8 @@ static void t_sb_fields(void)
 		{"major", 0, K_BAD, XP_E_VERSION, "major"},
 		{"major", 2, K_BAD, XP_E_VERSION, "major"},
 		{"major", 0xffff, K_BAD, XP_E_VERSION, "major"},
-		{"minor", 1, K_EQUIV},
+		{"minor", 0, K_EQUIV},		/* a 1.0 copy */
+		{"minor", 2, K_EQUIV},		/* a newer minor */
 		{"minor", 0xffff, K_EQUIV},
 		{"header_size", 0, K_BAD, XP_E_CHECKSUM, "header_size"},
 		{"header_size", 508, K_BAD, XP_E_CHECKSUM, "header_size"},
@@ -675,12 +682,12 @@ static void t_sb_generation(void)
 }
 
 /*
- * A namespace written by a newer minor version (1.1: header_size 1024,
+ * A namespace written by a newer minor version (1.2: header_size 1024,
  * a field taken from reserved, more bytes behind 512) is valid for this
- * 1.0 reader. Repairing its other copy must copy the valid one, not
- * re-encode it as 1.0 and drop what this reader does not understand.
+ * 1.1 reader. Repairing its other copy must copy the valid one, not
+ * re-encode it as 1.1 and drop what this reader does not understand.
  * BUG (reported): repair re-encodes from the decoded struct: the rewritten
- * copy says minor 0, header_size 512, and loses the 1.1 fields.
+ * copy says minor 1, header_size 512, and loses the 1.2 fields.
  */
 static void t_sb_repair_newer_minor(void)
 {
@@ -690,16 +697,16 @@ static void t_sb_repair_newer_minor(void)
 	for (int copy = 0; copy < 2; copy++) {
 		uint8_t *p = sbp(copy);
 
-		put_le(p + 18, 2, 1);		/* minor 1 */
+		put_le(p + 18, 2, 2);		/* minor 2 */
 		put_le(p + 20, 4, 1024);	/* header_size */
-		p[150] = 0x11;			/* a 1.1 field in reserved */
+		p[150] = 0x11;			/* a 1.2 field in reserved */
 		p[600] = 0x77;			/* and one behind 512 */
 		sb_resum(p);
 	}
-	expect_check(0, NULL, NULL, false, "1.1 namespace");
-	expect_open_w_ok(V_PRISTINE, "1.1 namespace");
+	expect_check(0, NULL, NULL, false, "1.2 namespace");
+	expect_open_w_ok(V_PRISTINE, "1.2 namespace");
 	sbp(1)[40] ^= 1;			/* backup bad */
-	expect_check(1, "superblock.backup", "checksum", false, "1.1 backup bad");
+	expect_check(1, "superblock.backup", "checksum", false, "1.2 backup bad");
 	CHECK_RC(run_check(fx.m, XP_CHECK_REPAIR, &(struct findings){0}), 0);
 	memcpy(a, sbp(0), 4096);
 	memcpy(b, sbp(1), 4096);
@@ -707,7 +714,7 @@ static void t_sb_repair_newer_minor(void)
 	memset(a + 504, 0, 8);
 	memset(b + 504, 0, 8);
 	CHECK_MSG(!memcmp(a, b, 4096),
-		  "repaired backup of a 1.1 superblock: minor %u header_size %u reserved[6] %#x byte 600 %#x (primary: 1, 1024, 0x11, 0x77)",
+		  "repaired backup of a 1.2 superblock: minor %u header_size %u reserved[6] %#x byte 600 %#x (primary: 2, 1024, 0x11, 0x77)",
 		  (unsigned)get_le(sbp(1) + 18, 2), (unsigned)get_le(sbp(1) + 20, 4),
 		  sbp(1)[150], sbp(1)[600]);
 	restore();
@@ -874,15 +881,34 @@ struct target {
 	bool only;		/* no other valid copy: the slot becomes corrupt */
 	enum view fallback;	/* the view when this copy is invalid */
 	const char *obj;
+	bool blank_other;	/* blank the other copy first (target_prep) */
 };
 
+/* Named targets, also used on their own below. */
+#define T_ALPHA_CUR {0, 0, false, V_ALPHA_ROLLED_BACK, "slot 0", false}
+#define T_ALPHA_OLD {0, 1, false, V_PRISTINE, "slot 0", false}
+/* beta's current copy: falls back to init's free record (1.1). */
+#define T_BETA_CUR {1, 1, false, V_NO_BETA, "slot 1", false}
+/* init's free record under beta: the older copy. */
+#define T_BETA_OLD {1, 0, false, V_PRISTINE, "slot 1", false}
+/* beta's record as its slot's only copy (copy 0 blanked first). */
+#define T_BETA_ONLY {1, 1, true, V_NO_BETA, "slot 1", true}
+#define T_DELTA_CUR {3, 1, false, V_DELTA_ROLLED_BACK, "slot 3", false}
+#define T_DELTA_OLD {3, 0, false, V_PRISTINE, "slot 3", false}
+/* init's free record of an unused slot: its only copy. */
+#define T_FREE_ONLY {4, 0, true, V_PRISTINE, "slot 4", false}
+
 static const struct target targets[] = {
-	{0, 1, false, V_ALPHA_ROLLED_BACK, "slot 0"},	/* current */
-	{0, 0, false, V_PRISTINE, "slot 0"},		/* older */
-	{1, 0, true, V_NO_BETA, "slot 1"},		/* only copy */
-	{3, 0, false, V_DELTA_ROLLED_BACK, "slot 3"},	/* current */
-	{3, 1, false, V_PRISTINE, "slot 3"},		/* older */
+	T_ALPHA_CUR, T_ALPHA_OLD, T_BETA_CUR, T_BETA_OLD, T_BETA_ONLY,
+	T_DELTA_CUR, T_DELTA_OLD,
 };
+
+/* Make the other copy of @t's slot blank, when the target asks for it. */
+static void target_prep(const struct target *t)
+{
+	if (t->blank_other)
+		memset(recp(t->slot, !t->copy), 0, XP_REC_SIZE);
+}
 
 /*
  * @t's copy is now invalid with @field named. Check the whole contract:
@@ -912,19 +938,46 @@ static void rec_bad(const struct target *t, const char *field, const char *ctx)
 	expect_repair_refused(XP_CHECK_REPAIR, 1, ctx);
 	/* Force without repair is still read-only. */
 	expect_repair_refused(XP_CHECK_FORCE, 1, ctx);
-	/* The documented --repair --force path clears the slot. */
+	/*
+	 * The documented --repair --force path clears the slot: a free
+	 * record over copy 0 with seq = 1 + the highest seq of any copy
+	 * that decodes (1 when none does); copy 1 is left as it was.
+	 */
 	{
 		struct findings fs;
-		static const uint8_t zero[XP_SLOT_SIZE];
 		uint8_t *sl = fx.img + xp_slot_offset(t->slot);
+		uint8_t c1[XP_REC_SIZE], want0[XP_REC_SIZE];
+		struct xp_rec r, fr;
+		const char *f;
+		uint64_t seq = 1;
 		int rc;
 
+		for (int k = 0; k < 2; k++)
+			if (xp_rec_decode(&fx.sb, t->slot, sl + k * XP_REC_SIZE,
+					  &r, &f) == XP_OK &&
+			    r.seq >= seq)
+				seq = r.seq + 1;
+		memcpy(c1, sl + XP_REC_SIZE, XP_REC_SIZE);
+		memset(&fr, 0, sizeof(fr));
+		fr.seq = seq;
+		xp_rec_encode(&fx.sb, t->slot, &fr, want0);
 		tm_reset(fx.m);
 		rc = run_check(fx.m, XP_CHECK_REPAIR | XP_CHECK_FORCE, &fs);
 		CHECK_MSG(rc == 0, "%s: forced repair returned %d", ctx, rc);
 		CHECK(findings_find(&fs, XP_FIXED, t->obj) >= 0);
-		CHECK(!memcmp(sl, zero, XP_SLOT_SIZE));
+		CHECK_MSG(!memcmp(sl, want0, XP_REC_SIZE),
+			  "%s: copy 0 after forced repair is not a free record with seq %" PRIu64,
+			  ctx, seq);
+		CHECK_ST(xp_rec_decode(&fx.sb, t->slot, sl, &r, &f), XP_OK);
+		CHECK_EQ_U64(r.seq, seq);
+		CHECK(!xp_rec_used(&r));
+		CHECK(!memcmp(sl + XP_REC_SIZE, c1, XP_REC_SIZE));
 		CHECK_EQ_U64(tm_writes(fx.m), 1);
+		if (tm_writes(fx.m) == 1) {
+			CHECK_EQ_U64(tm_write_at(fx.m, 0)->off,
+				     xp_slot_offset(t->slot));
+			CHECK_EQ_U64(tm_write_at(fx.m, 0)->len, XP_REC_SIZE);
+		}
 		/* Nothing else changed. */
 		CHECK(!memcmp(fx.img, fx.p_head, xp_slot_offset(t->slot)));
 		CHECK(!memcmp(sl + XP_SLOT_SIZE, fx.p_head + (sl + XP_SLOT_SIZE - fx.img),
@@ -950,14 +1003,46 @@ static void t_rec_bitflips(void)
 			unsigned before = xt_case_failures;
 
 			restore();
+			target_prep(t);
 			r[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-			snprintf(ctx, sizeof(ctx), "slot %u copy %d bit %u (%s)",
-				 t->slot, t->copy, bit, fd->name);
+			snprintf(ctx, sizeof(ctx), "slot %u copy %d%s bit %u (%s)",
+				 t->slot, t->copy, t->blank_other ? " (only)" : "",
+				 bit, fd->name);
 			st = xp_rec_decode(&fx.sb, t->slot, r, &out, &f);
 			CHECK_ST(st, strcmp(fd->name, "magic") ? XP_E_CHECKSUM :
 							       XP_E_SIGNATURE);
 			rec_bad(t, strcmp(fd->name, "magic") ? "checksum" : "magic",
 				ctx);
+			if (xt_case_failures > before + 10)
+				return;
+		}
+	}
+	/*
+	 * The free record init wrote into an unused slot is its only copy:
+	 * damaged, the slot is corrupt (1.1); --repair --force writes the
+	 * free record (seq 1) back, which is the pristine slot again.
+	 */
+	{
+		const struct target t = T_FREE_ONLY;
+
+		for (unsigned bit = 0; bit < XP_REC_SIZE * 8; bit++) {
+			uint8_t *r = recp(t.slot, t.copy);
+			const struct fdef *fd = rec_field_at(bit / 8);
+			struct xp_rec out;
+			const char *f;
+			unsigned before = xt_case_failures;
+
+			restore();
+			r[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+			snprintf(ctx, sizeof(ctx), "free slot %u copy %d bit %u (%s)",
+				 t.slot, t.copy, bit, fd->name);
+			CHECK_ST(xp_rec_decode(&fx.sb, t.slot, r, &out, &f),
+				 strcmp(fd->name, "magic") ? XP_E_CHECKSUM :
+							     XP_E_SIGNATURE);
+			rec_bad(&t, strcmp(fd->name, "magic") ? "checksum" : "magic",
+				ctx);
+			CHECK_MSG(pristine(), "%s: not pristine after forced repair",
+				  ctx);
 			if (xt_case_failures > before + 10)
 				return;
 		}
@@ -1063,12 +1148,23 @@ static void t_rec_fields(void)
 			enum xp_fmt_status st;
 			unsigned before = xt_case_failures;
 
+			/*
+			 * The field cases are for extent records; init's free
+			 * record (beta's older copy) gets its bit flips in
+			 * t_rec_bitflips.
+			 */
+			if (!xp_rec_used(&(struct xp_rec){
+				    .flags = (uint32_t)get_le(fx.p_head +
+						(r - fx.img) + 12, 4)}))
+				continue;
 			/* A record's own size decides some expectations:
 			 * delta2's current copy is 4 MiB. */
 			restore();
+			target_prep(t);
 			apply_rec(t->slot, r, c);
-			snprintf(ctx, sizeof(ctx), "slot %u copy %d %s=%#" PRIx64 "%s%.*s",
-				 t->slot, t->copy, c->field, c->val,
+			snprintf(ctx, sizeof(ctx), "slot %u copy %d%s %s=%#" PRIx64 "%s%.*s",
+				 t->slot, t->copy, t->blank_other ? " (only)" : "",
+				 c->field, c->val,
 				 c->name ? " name " : "", (int)c->name_len,
 				 c->name ? c->name : "");
 			st = xp_rec_decode(&fx.sb, t->slot, r, &out, &f);
@@ -1099,32 +1195,45 @@ static void t_rec_foreign(void)
 	const char *f;
 	uint8_t buf[XP_REC_SIZE];
 
+	const struct target alpha_cur = T_ALPHA_CUR, beta_cur = T_BETA_CUR,
+			    beta_only = T_BETA_ONLY;
+
 	/* alpha's current record, re-encoded for another namespace UUID. */
 	xp_slot_decode(&fx.sb, 0, recp(0, 0), &s);
 	CHECK_EQ_U64(s.state, XP_SLOT_USED);
+	CHECK_EQ_U64(s.active, 0);
 	rec = s.rec;
 	other.ns_uuid[15] ^= 0x80;
 	restore();
-	xp_rec_encode(&other, 0, &rec, recp(0, 1));
-	CHECK_ST(xp_rec_decode(&fx.sb, 0, recp(0, 1), &rec, &f), XP_E_CHECKSUM);
-	rec_bad(&targets[0], "checksum", "record from another namespace");
-	/* beta's only record, re-encoded for another namespace. */
+	xp_rec_encode(&other, 0, &rec, recp(0, 0));
+	CHECK_ST(xp_rec_decode(&fx.sb, 0, recp(0, 0), &rec, &f), XP_E_CHECKSUM);
+	rec_bad(&alpha_cur, "checksum", "record from another namespace");
+	/* beta's current record, re-encoded for another namespace: falls
+	 * back to init's free record. */
 	restore();
 	xp_slot_decode(&fx.sb, 1, recp(1, 0), &s);
-	xp_rec_encode(&other, 1, &s.rec, recp(1, 0));
-	rec_bad(&targets[2], "checksum", "only record from another namespace");
+	CHECK_EQ_U64(s.state, XP_SLOT_USED);
+	CHECK_EQ_U64(s.active, 1);
+	xp_rec_encode(&other, 1, &s.rec, recp(1, 1));
+	rec_bad(&beta_cur, "checksum", "current record from another namespace");
+	/* beta's only record, re-encoded for another namespace. */
+	restore();
+	target_prep(&beta_only);
+	xp_rec_encode(&other, 1, &s.rec, recp(1, 1));
+	rec_bad(&beta_only, "checksum", "only record from another namespace");
 	/* delta2's current copy moved into beta's slot: bound to slot 3. */
 	restore();
-	memcpy(buf, recp(3, 0), XP_REC_SIZE);
-	memcpy(recp(1, 0), buf, XP_REC_SIZE);
-	CHECK_ST(xp_rec_decode(&fx.sb, 1, recp(1, 0), &rec, &f), XP_E_CHECKSUM);
-	rec_bad(&targets[2], "checksum", "record copied to another slot");
+	target_prep(&beta_only);
+	memcpy(buf, recp(3, 1), XP_REC_SIZE);
+	memcpy(recp(1, 1), buf, XP_REC_SIZE);
+	CHECK_ST(xp_rec_decode(&fx.sb, 1, recp(1, 1), &rec, &f), XP_E_CHECKSUM);
+	rec_bad(&beta_only, "checksum", "record copied to another slot");
 	/* Both copies of alpha bad: the slot is corrupt. */
 	restore();
 	recp(0, 0)[70] ^= 1;
 	recp(0, 1)[8] ^= 1;
 	{
-		const struct target t = {0, 1, true, V_NO_ALPHA, "slot 0"};
+		const struct target t = {0, 1, true, V_NO_ALPHA, "slot 0", false};
 
 		rec_bad(&t, "magic", "both copies of slot 0");
 	}
@@ -1134,11 +1243,12 @@ static void t_rec_foreign(void)
 /* Two valid copies with the same seq cannot come from the protocol. */
 static void t_rec_equal_seq(void)
 {
-	const struct target t = {0, 1, true, V_NO_ALPHA, "slot 0"};
+	const struct target t = {0, 0, true, V_NO_ALPHA, "slot 0", false};
 
+	/* alpha's current copy (seq 3) takes its older copy's seq, 2. */
 	restore();
-	put_le(recp(0, 1), 8, 1);
-	rec_resum(0, recp(0, 1));
+	put_le(recp(0, 0), 8, 2);
+	rec_resum(0, recp(0, 0));
 	rec_bad(&t, "seq", "equal seq");
 	restore();
 }
@@ -1150,8 +1260,8 @@ static void t_rec_valid_crafted(void)
 	struct xp_extent x;
 
 	restore();
-	put_le(recp(0, 1) + 32, 4, XP_DOMID_LIMIT - 1);
-	rec_resum(0, recp(0, 1));
+	put_le(recp(0, 0) + 32, 4, XP_DOMID_LIMIT - 1);	/* current copy */
+	rec_resum(0, recp(0, 0));
 	expect_check(0, NULL, NULL, false, "owner 0x7fef");
 	CHECK_RC(xp_ns_open_media(fx.m, XP_OPEN_WRITE, &ns), 0);
 	if (ns) {
@@ -1161,14 +1271,18 @@ static void t_rec_valid_crafted(void)
 	}
 	/* seq at the top: valid, but no further update is possible. */
 	restore();
-	put_le(recp(0, 1), 8, UINT64_MAX);
-	rec_resum(0, recp(0, 1));
+	put_le(recp(0, 0), 8, UINT64_MAX);	/* current copy */
+	rec_resum(0, recp(0, 0));
 	expect_check(0, NULL, NULL, false, "seq max");
 	CHECK_RC(xp_ns_open_media(fx.m, XP_OPEN_WRITE, &ns), 0);
 	if (ns) {
 		tm_reset(fx.m);
-		CHECK_RC(xp_extent_assign(ns, "alpha", 1), -EOVERFLOW);
-		CHECK_RC(xp_extent_destroy(ns, "alpha", XP_FORCE), -EOVERFLOW);
+		/* Since fb6f683 (a slot that takes no update): -EUCLEAN,
+		 * naming the exhausted sequence. */
+		CHECK_RC(xp_extent_assign(ns, "alpha", 1), -EUCLEAN);
+		CHECK_CONTAINS(xp_last_error(), "sequence number exhausted");
+		CHECK_RC(xp_extent_destroy(ns, "alpha", XP_FORCE), -EUCLEAN);
+		CHECK_CONTAINS(xp_last_error(), "sequence number exhausted");
 		CHECK_EQ_U64(tm_writes(fx.m), 0);
 		CHECK_RC(xp_extent_assign(ns, "beta", 1), 0);
 		xp_ns_close(ns);
@@ -1246,9 +1360,10 @@ static void t_table_rules(void)
 	restore();
 	craft(6, 1, 9, "evil", fx.D, 6 * MiB, NULL);
 	table_case("overlap covering", 0, 6, "overlap", 4);
-	/* A newer copy in a free slot rolls it forward onto beta's range. */
+	/* A newer copy in a free slot rolls it forward onto beta's range
+	 * (over gamma's older copy 1; the free record, seq 3, stays). */
 	restore();
-	craft(2, 0, 3, "gamma", fx.D + 2 * MiB, 2 * MiB, NULL);
+	craft(2, 1, 4, "gamma", fx.D + 2 * MiB, 2 * MiB, NULL);
 	table_case("free slot rolled onto beta", 1, 2, "overlap", 4);
 	/* Duplicate name, free range. */
 	restore();
@@ -1262,12 +1377,12 @@ static void t_table_rules(void)
 	 * older copy... is still alpha's range: no collision. But beta's
 	 * range taken by a crafted older copy of delta2 is caught. */
 	restore();
-	recp(3, 0)[9] ^= 1;	/* delta2 current copy invalid */
+	recp(3, 1)[9] ^= 1;	/* delta2 current copy invalid */
 	{
 		struct xp_slot s;
 
 		xp_slot_decode(&fx.sb, 3, fx.p_head + xp_slot_offset(3), &s);
-		craft(3, 1, 2, "delta2", fx.D + 2 * MiB, 2 * MiB, s.rec.uuid);
+		craft(3, 0, 3, "delta2", fx.D + 2 * MiB, 2 * MiB, s.rec.uuid);
 	}
 	table_case("rollback collides with beta", 1, 3, "overlap", 3);
 	restore();
@@ -1284,8 +1399,9 @@ static void t_check_readonly_full(void)
 	restore();
 	sbp(0)[100] ^= 4;			/* primary bad */
 	fx.img[4096 + 17] = 9;			/* zero area */
-	recp(1, 0)[30] ^= 1;			/* beta corrupt */
-	recp(0, 1)[30] ^= 1;			/* alpha rolled back */
+	recp(1, 1)[30] ^= 1;			/* beta corrupt: its record */
+	recp(1, 0)[30] ^= 1;			/* and init's free record */
+	recp(0, 0)[30] ^= 1;			/* alpha rolled back */
 	craft(5, 0, 1, "evil", fx.D, 2 * MiB, NULL);	/* overlap */
 	memcpy(copy, fx.img, NS_SIZE);
 	tm_reset(fx.m);

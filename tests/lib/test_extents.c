@@ -197,16 +197,22 @@ static void expect_unchanged(struct env *e, struct snap *s)
 
 /*
  * The mutation wrote one 128-byte store over the copy of @slot that was not
- * current (@active_before, -1 for an empty slot), and no other byte of the
- * metadata changed. The new copy decodes with seq = old seq + 1.
+ * current (@active_before), and no other byte of the metadata changed. The
+ * new copy decodes with seq = old seq + 1. Since format 1.1, init gives
+ * every slot a valid copy (a free record, seq 1, in copy 0), so a slot
+ * always has a current copy before a mutation.
  */
 static void expect_one_record(struct env *e, struct snap *s, uint32_t slot,
 			      int active_before, uint64_t seq_before)
 {
-	int copy = active_before < 0 ? 0 : !active_before;
+	int copy = !active_before;
 	uint64_t lo = xp_slot_offset(slot) + (uint64_t)copy * XP_REC_SIZE;
 	uint64_t first = UINT64_MAX, last = 0;
 
+	CHECK_MSG(active_before == 0 || active_before == 1,
+		  "slot %u had no current copy before the mutation (active %d)",
+		  slot, active_before);
+	CHECK(seq_before >= 1);
 	CHECK_EQ_U64(tm_writes(e->m), 1);
 	if (tm_writes(e->m) == 1) {
 		CHECK_EQ_U64(tm_write_at(e->m, 0)->off, lo);
@@ -308,8 +314,51 @@ static void t_init_layouts(void)
 		CHECK_EQ_U64(a.compat | XP_SB_F_BACKUP, b.compat);
 		a.compat = b.compat;
 		CHECK(!memcmp(&a, &b, sizeof(a)));
-		/* Zero area and table are zero. */
-		for (uint64_t k = 4096; k < e.info.mgmt_offset; k++)
+		/* Zero area is zero. */
+		for (uint64_t k = 4096; k < 8192; k++)
+			if (e.img[k]) {
+				CHECK_MSG(0, "byte %#" PRIx64 " non-zero", k);
+				break;
+			}
+		/*
+		 * Format 1.1: every slot holds a free record with seq 1 in
+		 * copy 0 (bytes 16..119 zero) and a blank copy 1, and decodes
+		 * as a free slot whose current copy is 0.
+		 */
+		for (uint32_t sl = 0; sl < e.info.slot_count; sl++) {
+			const uint8_t *c0 = e.img + xp_slot_offset(sl);
+			const uint8_t *c1 = c0 + XP_REC_SIZE;
+			struct xp_rec r;
+			struct xp_slot st;
+			const char *f;
+			uint64_t seq;
+			uint32_t magic, flags;
+			int bad = 0;
+
+			memcpy(&seq, c0, 8);
+			memcpy(&magic, c0 + 8, 4);
+			memcpy(&flags, c0 + 12, 4);
+			bad |= seq != 1 || magic != 0x58455058u || flags != 0;
+			for (unsigned k = 16; k < 120; k++)
+				bad |= c0[k] != 0;
+			for (unsigned k = 0; k < XP_REC_SIZE; k++)
+				bad |= c1[k] != 0;
+			bad |= xp_rec_decode(&a, sl, c0, &r, &f) != XP_OK ||
+			       r.seq != 1 || xp_rec_used(&r);
+			xp_slot_decode(&a, sl, c0, &st);
+			bad |= st.state != XP_SLOT_FREE || st.active != 0 ||
+			       st.rec.seq != 1 ||
+			       st.copy_status[0] != XP_OK ||
+			       st.copy_status[1] != XP_E_BLANK;
+			if (bad) {
+				CHECK_MSG(0, "slot %u is not a free record (seq 1) in copy 0 and a blank copy 1",
+					  sl);
+				break;
+			}
+		}
+		/* The padding from the table's end to mgmt_offset is zero. */
+		for (uint64_t k = 8192 + e.info.table_size;
+		     k < e.info.mgmt_offset; k++)
 			if (e.img[k]) {
 				CHECK_MSG(0, "byte %#" PRIx64 " non-zero", k);
 				break;
@@ -914,7 +963,8 @@ static void t_assign(void)
 	env_reopen(&e, XP_OPEN_WRITE);
 	CHECK_RC(xp_ns_extent_find(e.ns, "a", &x), 0);
 	CHECK_EQ_U64(x.owner, XP_OWNER_NONE);
-	CHECK_EQ_U64(x.seq, 4);
+	/* init's free record is seq 1; create 2, three assigns 3..5. */
+	CHECK_EQ_U64(x.seq, 5);
 out:
 	env_done(&e);
 }
@@ -994,7 +1044,9 @@ static void t_slot_exhaustion_and_reuse(void)
 		snprintf(name, sizeof(name), "e%d", i);
 		CHECK_RC(mk(&e, name, 2 * MiB, 0, &x), 0);
 		CHECK_EQ_U64(x.slot, i);
-		CHECK_EQ_U64(x.seq, 1);
+		/* Over init's free record (seq 1, copy 0): seq 2, copy 1. */
+		CHECK_EQ_U64(x.seq, 2);
+		CHECK_EQ_U64(e.ns->slots[i].active, 1);
 	}
 	snap_take(&e, &s);
 	CHECK_RC(mk(&e, "e4", 2 * MiB, 0, NULL), -ENOSPC);
@@ -1004,7 +1056,8 @@ static void t_slot_exhaustion_and_reuse(void)
 	CHECK_RC(xp_extent_destroy(e.ns, "e1", 0), 0);
 	CHECK_RC(mk(&e, "e4", 2 * MiB, 0, &x), 0);
 	CHECK_EQ_U64(x.slot, 1);
-	CHECK_EQ_U64(x.seq, 3);
+	CHECK_EQ_U64(x.seq, 4);
+	CHECK_EQ_U64(e.ns->slots[1].active, 1);
 	CHECK_EQ_U64(x.offset, e.D + 2 * MiB);
 	/* The lowest free slot first. */
 	CHECK_RC(xp_extent_destroy(e.ns, "e3", 0), 0);
@@ -1018,10 +1071,10 @@ static void t_slot_exhaustion_and_reuse(void)
 	env_reopen(&e, XP_OPEN_WRITE);
 	CHECK_RC(xp_ns_extent_find(e.ns, "e4", &x), 0);
 	CHECK_EQ_U64(x.slot, 1);
-	CHECK_EQ_U64(x.seq, 3);
+	CHECK_EQ_U64(x.seq, 4);
 	CHECK_RC(xp_ns_extent_find(e.ns, "e6", &x), 0);
 	CHECK_EQ_U64(x.slot, 3);
-	CHECK_EQ_U64(x.seq, 3);
+	CHECK_EQ_U64(x.seq, 4);
 	CHECK_RC(mk(&e, "e7", 2 * MiB, 0, NULL), -ENOSPC);
 	verify(&e);
 	env_done(&e);
@@ -1061,6 +1114,8 @@ static void t_one_record_per_mutation(void)
 		}                                                         \
 		act = e.ns->slots[slot].active;                           \
 		seq = act < 0 ? 0 : e.ns->slots[slot].rec.seq;            \
+		CHECK_MSG(e.ns->slots[slot].state != XP_SLOT_CORRUPT,     \
+			  "slot %u corrupt before the mutation", slot);     \
 		snap_take(&e, &s);                                        \
 	} while (0)
 #define AFTER() expect_one_record(&e, &s, slot, act, seq)
@@ -1242,7 +1297,7 @@ out:
 #define M_NAMES 12
 
 struct mslot {
-	int active;		/* -1: never written */
+	int active;		/* current copy; init: 0 (free record, seq 1) */
 	uint64_t seq;
 	bool used;
 	char name[16];
@@ -1270,7 +1325,7 @@ static void m_commit(struct model *mo, int slot)
 {
 	struct mslot *s = &mo->s[slot];
 
-	s->active = s->active < 0 ? 0 : !s->active;
+	s->active = !s->active;
 	s->seq++;
 	mo->touched = slot;
 	mo->touched_copy = s->active;
@@ -1412,8 +1467,10 @@ static void t_model_random(void)
 	if (env_setup(&e, 256 * MiB, 2 * MiB, M_SLOTS, 1, P))
 		goto out;
 	memset(&mo, 0, sizeof(mo));
-	for (int i = 0; i < M_SLOTS; i++)
-		mo.s[i].active = -1;
+	for (int i = 0; i < M_SLOTS; i++) {
+		mo.s[i].active = 0;
+		mo.s[i].seq = 1;
+	}
 	mo.D = e.D;
 	mo.E = e.E;
 	mo.P = P;
