@@ -87,7 +87,8 @@ if [ $quick -eq 0 ]; then
 	meson test -C build-test --print-errorlogs --suite unit --suite lib \
 		--wrapper 'valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite' \
 		--logbase valgrind
-	tally build-test/meson-logs/valgrind.json "valgrind"
+	# meson names the log after the base and the wrapper: valgrind-valgrind.json
+	tally "$(ls -t build-test/meson-logs/valgrind*.json 2>/dev/null | head -1)" "valgrind"
 
 	stage "fuzzing (libFuzzer, short fixed time per target)"
 	if CC=clang setup build-fuzz -Dfuzz=true -Dbuildtype=debug; then
