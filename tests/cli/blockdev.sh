@@ -14,16 +14,16 @@ cleanup_loops() {
 	for l in "${LOOPS[@]}"; do losetup -d "$l" 2>/dev/null; done
 }
 trap 'cleanup_loops; rm -rf "$T"' EXIT
+# loop FILE: attach FILE, leaving the device in $DEV (no subshell, so the
+# cleanup sees every device attached).
 loop() {
-	local dev
-	dev=$(losetup -f --show "$1") || fail "losetup $1"
-	LOOPS+=("$dev")
-	echo "$dev"
+	DEV=$(losetup -f --show "$1") || fail "losetup $1"
+	LOOPS+=("$DEV")
 }
 
 step "init, create, list and check through a block device"
 mkns blk.img 256M
-DEV=$(loop "$T/blk.img")
+loop "$T/blk.img"
 ok init "$DEV"
 pycheck 'assert j["backend"] == "block" and j["size"] == 256 * MiB'
 ok create vm1 --size 16M --owner 2 "$DEV"
@@ -44,7 +44,7 @@ pycheck 'assert [e["name"] for e in j] == ["vm1", "vm2"], "the file does not sho
 step "a mounted device is refused, even with --force"
 mkns fs.img 64M
 mkfs.ext4 -q -F "$T/fs.img" || fail "mkfs.ext4"
-DEV=$(loop "$T/fs.img")
+loop "$T/fs.img"
 MNT=$(mktemp -d)
 if mount "$DEV" "$MNT" 2>/dev/null; then
 	fails 1 "$T/fs.img" init --force "$DEV"
