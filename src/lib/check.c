@@ -285,6 +285,11 @@ int xp_check_media(struct xp_media *m, unsigned flags, xp_finding_fn fn,
 		goto out;
 	}
 	check_superblocks(&c);
+	if (xp_ns_moved(ns))
+		report(&c, XP_ERROR, "superblock",
+		       "moved: starts at physical %#llx, at init %#llx; extent alignment no longer holds and exported guest frames are stale",
+		       (unsigned long long)m->phys_base,
+		       (unsigned long long)ns->sb.phys_base);
 	check_zero_area(&c);
 	rc = xp_ns_load_table(ns);
 	rc = rc ?: xp_badblocks_load(ns);

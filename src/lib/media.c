@@ -43,6 +43,17 @@ static bool looks_like_ndctl_name(const char *s)
 	return sscanf(s, "namespace%u.%u%n", &a, &b, &n) == 2 && !s[n];
 }
 
+static bool parse_hex(const char *s, uint64_t *out)
+{
+	char *end;
+
+	if (strncmp(s, "0x", 2) || !s[2])
+		return false;
+	errno = 0;
+	*out = strtoull(s + 2, &end, 16);
+	return !errno && !*end;
+}
+
 /* Physical start and parent device of a namespace node, from sysfs. */
 static void probe_sysfs(struct xp_media *m, const struct stat *st)
 {
@@ -58,9 +69,9 @@ static void probe_sysfs(struct xp_media *m, const struct stat *st)
 		 * supplied: the layout aligns to it as to a real namespace.
 		 */
 		env = getenv("XENPMEM_FILE_PHYS_BASE");
-		if (env && !xp_parse_size(env, &m->phys_base)) {
+		if (env && (!xp_parse_size(env, &m->phys_base) ||
+			    parse_hex(env, &m->phys_base)))
 			m->phys_known = 1;
-		}
 		return;
 	}
 	snprintf(dir, sizeof(dir), "/sys/dev/%s/%u:%u",

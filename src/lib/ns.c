@@ -211,6 +211,11 @@ static int writable_check(struct xp_ns *ns)
 		return xp_err(EUCLEAN, t,
 			      "extent table slots %u and %u: %s; run 'xenpmem check'",
 			      ns->table_a, ns->table_b, ns->table_why);
+	if (xp_ns_moved(ns))
+		return xp_err(EUCLEAN, t,
+			      "namespace now starts at physical %#llx, not %#llx as at init: extents may no longer be aligned; run 'xenpmem check'",
+			      (unsigned long long)ns->media->phys_base,
+			      (unsigned long long)ns->sb.phys_base);
 	return 0;
 }
 
@@ -303,8 +308,7 @@ int xp_ns_get_info(struct xp_ns *ns, struct xp_info *info)
 	memcpy(info->uuid, sb->ns_uuid, 16);
 	info->generation = sb->generation;
 	info->ns_size = sb->ns_size;
-	info->phys_known = sb->compat & XP_SB_F_PHYS_KNOWN;
-	info->phys_base = sb->phys_base;
+	info->phys_known = xp_ns_phys(ns, &info->phys_base);
 	info->table_offset = sb->table_offset;
 	info->table_size = (uint64_t)sb->slot_count * XP_SLOT_SIZE;
 	info->slot_count = sb->slot_count;
@@ -332,10 +336,28 @@ uint32_t xp_ns_extent_count(struct xp_ns *ns)
 	return ns->nused;
 }
 
+bool xp_ns_phys(const struct xp_ns *ns, uint64_t *phys)
+{
+	/* Machine frames are where the namespace is now, as the host says. */
+	if (ns->media->phys_known) {
+		*phys = ns->media->phys_base;
+		return true;
+	}
+	*phys = ns->sb.phys_base;
+	return ns->sb.compat & XP_SB_F_PHYS_KNOWN;
+}
+
+bool xp_ns_moved(const struct xp_ns *ns)
+{
+	return ns->media->phys_known && (ns->sb.compat & XP_SB_F_PHYS_KNOWN) &&
+	       ns->media->phys_base != ns->sb.phys_base;
+}
+
 void xp_extent_fill(const struct xp_ns *ns, uint32_t slot,
 		    struct xp_extent *ext)
 {
 	const struct xp_rec *r = &ns->slots[slot].rec;
+	uint64_t phys;
 
 	memset(ext, 0, sizeof(*ext));
 	memcpy(ext->name, r->name, sizeof(ext->name));
@@ -347,8 +369,8 @@ void xp_extent_fill(const struct xp_ns *ns, uint32_t slot,
 	ext->align = 1ull << r->align_shift;
 	ext->label_size = r->label_size;
 	ext->owner = r->owner;
-	ext->phys_known = ns->sb.compat & XP_SB_F_PHYS_KNOWN;
-	ext->first_mfn = (ns->sb.phys_base + r->offset) >> XP_PAGE_SHIFT;
+	ext->phys_known = xp_ns_phys(ns, &phys);
+	ext->first_mfn = (phys + r->offset) >> XP_PAGE_SHIFT;
 	ext->nr_frames = r->size >> XP_PAGE_SHIFT;
 	ext->badblocks = xp_badblocks_in(ns, r->offset, r->size);
 }

@@ -58,6 +58,10 @@ int xp_ns_load_table(struct xp_ns *ns);
 int xp_ns_find_slot(struct xp_ns *ns, const char *name);
 void xp_extent_fill(const struct xp_ns *ns, uint32_t slot,
 		    struct xp_extent *ext);
+/* Physical address of byte 0 (the host's, else the superblock's). */
+bool xp_ns_phys(const struct xp_ns *ns, uint64_t *phys);
+/* The host puts the namespace elsewhere than it was at init. */
+bool xp_ns_moved(const struct xp_ns *ns);
 
 /* Rebuild the derived views (offset order, gaps) after a slot changes. */
 int xp_ns_rebuild(struct xp_ns *ns);

@@ -57,3 +57,19 @@ by = {e["name"]: e for e in j}
 assert by["vm2"]["badblocks"] == 3, by["vm2"]
 assert "badblocks" not in by["vm1"]
 '
+XENPMEM_BADBLOCKS_FILE=$T/bb "$XP" check "$NS" >"$OUT" 2>"$ERR"
+[ $? -eq 1 ] || fail "check with bad blocks inside vm2 must exit 1"
+grep -q "extent vm2: contains 3 bad" "$OUT" || fail "check does not name vm2's bad sectors: $(cat "$OUT")"
+
+step "a namespace that moved"
+# The host now puts the namespace 2 MiB + 4 KiB higher: frames follow the
+# host, but alignment no longer holds, so changes are refused.
+MOVED=$(( BASE + 2 * 1024 * 1024 + 4096 ))
+XENPMEM_FILE_PHYS_BASE=$MOVED "$XP" list -n vm1 "$NS" >"$OUT" 2>"$ERR" || fail "list of a moved namespace"
+pycheck 'assert j[0]["phys_start"] == '$MOVED' + j[0]["offset"]'
+XENPMEM_FILE_PHYS_BASE=$MOVED fails 1 "$NS" create moved --size 2M "$NS"
+err_mentions "physical"
+XENPMEM_FILE_PHYS_BASE=$MOVED "$XP" check "$NS" >"$OUT" 2>"$ERR"
+[ $? -eq 1 ] || fail "check of a moved namespace must exit 1"
+grep -q "moved: starts at physical" "$OUT" || fail "check does not say it moved: $(cat "$OUT")"
+echo "phys: all passed"
