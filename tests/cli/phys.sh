@@ -72,4 +72,15 @@ err_mentions "physical"
 XENPMEM_FILE_PHYS_BASE=$MOVED "$XP" check "$NS" >"$OUT" 2>"$ERR"
 [ $? -eq 1 ] || fail "check of a moved namespace must exit 1"
 grep -q "moved: starts at physical" "$OUT" || fail "check does not say it moved: $(cat "$OUT")"
+
+step "no metadata on bad blocks"
+mkns bbinit.img 256M
+printf '16 1\n' >"$T/bb-meta"	# sector 16 = byte 8 KiB: the extent table
+XENPMEM_BADBLOCKS_FILE=$T/bb-meta fails 1 "$T/bbinit.img" init "$T/bbinit.img"
+err_mentions "bad blocks"
+XENPMEM_BADBLOCKS_FILE=$T/bb-meta fails 1 "$T/bbinit.img" init --force "$T/bbinit.img"
+printf '%d 1\n' $(( 256 * 2048 - 1 )) >"$T/bb-meta"	# the backup superblock
+XENPMEM_BADBLOCKS_FILE=$T/bb-meta fails 1 "$T/bbinit.img" init "$T/bbinit.img"
+printf '%d 8\n' $(( 128 * 2048 )) >"$T/bb-meta"	# the data area: fine
+XENPMEM_BADBLOCKS_FILE=$T/bb-meta ok init "$T/bbinit.img"
 echo "phys: all passed"
