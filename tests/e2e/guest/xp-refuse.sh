@@ -6,6 +6,12 @@
 . /e2e/params
 expect_mode "$MODE"
 say "$MODE devices: $(pmem_devs)"
+# discovery reports the mode ndctl set, and no xenpmem metadata
+must xenpmem list
+jq -e --arg m "$MODE" '(if type == "array" then . else [.] end) | map(select(.dev == "namespace0.0"))[0]
+       | .mode == $m and .xenpmem == "none"' /tmp/run.out > /dev/null ||
+    fail "discovery does not show namespace0.0 in mode $MODE without xenpmem metadata: $(cat /tmp/run.out)"
+say "discovery shows namespace0.0 in mode $MODE"
 case "$MODE" in
     fsdax)  targets="/dev/pmem0" ;;
     sector) targets="/dev/pmem0s /dev/pmem0" ;;
