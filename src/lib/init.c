@@ -49,9 +49,10 @@ static const struct {
 
 static int probe_mode(struct xp_media *m)
 {
-	char link[256], dest[256];
-	const char *base;
+	char dest[256], path[300], ns[64] = "<namespace>";
+	const char *base, *mode;
 	ssize_t n;
+	FILE *f;
 
 	if (m->kind != XP_BACKEND_BLOCK || !m->sysfs_dev[0])
 		return 0;
@@ -62,15 +63,22 @@ static int probe_mode(struct xp_media *m)
 	base = strrchr(dest, '/') ? strrchr(dest, '/') + 1 : dest;
 	/* /dev/pmemN's parent is the namespace itself only in raw mode. */
 	if (!strncmp(base, "pfn", 3))
-		return xp_err(EBUSY, m->target,
-			      "namespace is in fsdax mode (%s), not raw; reconfigure it with 'ndctl create-namespace -f -e <namespace> -m raw'",
-			      base);
-	if (!strncmp(base, "btt", 3))
-		return xp_err(EBUSY, m->target,
-			      "namespace is in sector mode (%s), not raw; reconfigure it with 'ndctl create-namespace -f -e <namespace> -m raw'",
-			      base);
-	(void)link;
-	return 0;
+		mode = "fsdax";
+	else if (!strncmp(base, "btt", 3))
+		mode = "sector";
+	else
+		return 0;
+	/* The pfn/btt device names the namespace it claimed. */
+	snprintf(path, sizeof(path), "%s/namespace", m->sysfs_dev);
+	f = fopen(path, "re");
+	if (f) {
+		if (fgets(ns, sizeof(ns), f))
+			ns[strcspn(ns, "\n")] = 0;
+		fclose(f);
+	}
+	return xp_err(EBUSY, m->target,
+		      "namespace %s is in %s mode (%s), not raw; reconfigure it with 'ndctl create-namespace -f -e %s -m raw'",
+		      ns, mode, base, ns);
 }
 
 static int probe_in_use(struct xp_media *m)
