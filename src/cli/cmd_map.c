@@ -182,6 +182,8 @@ static void layout_columns(struct map *m, unsigned width, uint64_t total)
 			if (!best || m->r[i].ideal - m->r[i].width >
 					     best->ideal - best->width)
 				best = &m->r[i];
+		if (!best)
+			break;
 		best->width++;
 		sum++;
 	}

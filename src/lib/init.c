@@ -160,13 +160,13 @@ static int probe_bytes(struct xp_media *m, struct xp_init_opts *o,
 		       const struct xp_layout *lay, bool known, bool *ours)
 {
 	size_t head = (size_t)lay->mgmt_offset;
-	uint8_t *buf = malloc(head + XP_SB_BLOCK);
-	uint8_t *tail = buf + head;
+	uint8_t *buf = malloc(head + XP_SB_BLOCK), *tail;
 	int rc;
 
 	*ours = false;
 	if (!buf)
 		return xp_err(ENOMEM, m->target, "out of memory");
+	tail = buf + head;
 	rc = m->ops->read(m, 0, buf, head);
 	rc = rc ?: m->ops->read(m, lay->backup_offset, tail, XP_SB_BLOCK);
 	if (rc)
