@@ -42,6 +42,24 @@ static const char *list_path(const struct xp_media *m, char *buf, size_t len)
 	return buf;
 }
 
+int xp_badblocks_push(uint64_t **v, uint32_t *n, uint32_t *cap, uint64_t off,
+		      uint64_t len)
+{
+	if (*n == *cap) {
+		uint32_t c = *cap ? *cap * 2 : 16;
+		uint64_t *t = realloc(*v, (size_t)c * 2 * sizeof(**v));
+
+		if (!t)
+			return -ENOMEM;
+		*v = t;
+		*cap = c;
+	}
+	(*v)[2 * *n] = off;
+	(*v)[2 * *n + 1] = len;
+	(*n)++;
+	return 0;
+}
+
 /* Read the list into pairs of byte offsets; *out is malloc'd. */
 static int load(const struct xp_media *m, uint64_t **out, uint32_t *n)
 {
@@ -62,23 +80,13 @@ static int load(const struct xp_media *m, uint64_t **out, uint32_t *n)
 	if (!f)
 		return 0; /* no list: nothing known to be bad */
 	while (fscanf(f, "%llu %llu", &s, &c) == 2) {
-		if (*n == cap) {
-			uint64_t *t;
-
-			cap = cap ? cap * 2 : 16;
-			t = realloc(v, (size_t)cap * 2 * sizeof(*v));
-			if (!t) {
-				free(v);
-				fclose(f);
-				return xp_err(ENOMEM, m->target, "out of memory");
-			}
-			v = t;
-		}
 		if (s > UINT64_MAX / 512 || c > UINT64_MAX / 512)
 			continue;
-		v[2 * *n] = s * 512;
-		v[2 * *n + 1] = c * 512;
-		(*n)++;
+		if (xp_badblocks_push(&v, n, &cap, s * 512, c * 512)) {
+			free(v);
+			fclose(f);
+			return xp_err(ENOMEM, m->target, "out of memory");
+		}
 	}
 	fclose(f);
 	*out = v;

@@ -218,7 +218,6 @@ static int p_badblocks(struct xp_media *m, uint64_t **pairs, uint32_t *n)
 	struct pmem2_badblock bb;
 	uint64_t *v = NULL;
 	uint32_t cap = 0;
-	int rc;
 
 	*pairs = NULL;
 	*n = 0;
@@ -226,22 +225,12 @@ static int p_badblocks(struct xp_media *m, uint64_t **pairs, uint32_t *n)
 		return 0;
 	if (pmem2_badblock_context_new(&ctx, to_p(m)->src))
 		return 0; /* nothing the platform can tell */
-	while ((rc = pmem2_badblock_next(ctx, &bb)) == 0) {
-		if (*n == cap) {
-			uint64_t *t;
-
-			cap = cap ? cap * 2 : 16;
-			t = realloc(v, (size_t)cap * 2 * sizeof(*v));
-			if (!t) {
-				free(v);
-				pmem2_badblock_context_delete(&ctx);
-				return xp_err(ENOMEM, m->target, "out of memory");
-			}
-			v = t;
+	while (pmem2_badblock_next(ctx, &bb) == 0) {
+		if (xp_badblocks_push(&v, n, &cap, bb.offset, bb.length)) {
+			free(v);
+			pmem2_badblock_context_delete(&ctx);
+			return xp_err(ENOMEM, m->target, "out of memory");
 		}
-		v[2 * *n] = bb.offset;
-		v[2 * *n + 1] = bb.length;
-		(*n)++;
 	}
 	pmem2_badblock_context_delete(&ctx);
 	*pairs = v;

@@ -70,6 +70,9 @@ int xp_ns_rebuild(struct xp_ns *ns);
 int xp_badblocks_load(struct xp_ns *ns);
 uint64_t xp_badblocks_in(const struct xp_ns *ns, uint64_t off, uint64_t len);
 int xp_badblocks_check_meta(struct xp_media *m, const struct xp_layout *lay);
+/* Append one (offset, length) pair to a growing array; -ENOMEM. */
+int xp_badblocks_push(uint64_t **v, uint32_t *n, uint32_t *cap, uint64_t off,
+		      uint64_t len);
 
 /* "namespace0.0" -> the node it exposes now (/dev/pmem0, /dev/dax0.0). */
 int xp_ndctl_resolve(const char *name, char *path, size_t len);

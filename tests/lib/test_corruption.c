@@ -1479,7 +1479,7 @@ static void t_parse_size(void)
 
 int main(int argc, char **argv)
 {
-	xt_init(argc, argv);
+	lib_test_init(argc, argv);
 	if (fixture()) {
 		printf("0 passed, 1 failed\n");
 		return 1;

@@ -1701,7 +1701,7 @@ out:
 
 int main(int argc, char **argv)
 {
-	xt_init(argc, argv);
+	lib_test_init(argc, argv);
 	RUN(t_init_layouts);
 	RUN(t_init_writes_only_metadata);
 	RUN(t_init_refuses_existing);
