@@ -157,11 +157,36 @@ static void bench_init(const char *dir)
 	unlink(path);
 }
 
+/* Fences and flushed cache lines per operation: max and sum. */
+struct op_stats {
+	uint64_t fences, lines, max_fences, max_lines;
+};
+
+static void op_tally(struct op_stats *st, const struct counting *c)
+{
+	st->fences += c->fences;
+	st->lines += c->lines_flushed;
+	if (c->lines_flushed > st->max_lines)
+		st->max_lines = c->lines_flushed;
+	if (c->fences > st->max_fences)
+		st->max_fences = c->fences;
+}
+
+static void op_print(const char *op, unsigned n, double ms,
+		     const struct op_stats *st, const char *targets)
+{
+	printf("%s x%u: %.3f ms each; fences per %s: max %" PRIu64
+	       ", mean %.2f; cache lines flushed: max %" PRIu64
+	       ", mean %.2f%s\n",
+	       op, n, ms / n, op, st->max_fences, (double)st->fences / n,
+	       st->max_lines, (double)st->lines / n, targets);
+}
+
 static void bench_ops(const char *dir, const char *cli, unsigned n)
 {
 	char path[512], name[32], cmd[1024];
 	struct xp_init_opts o = {.per_page = -1, .max_extents = n};
-	uint64_t fences = 0, lines = 0, max_lines = 0, max_fences = 0;
+	struct op_stats st = {0};
 	struct xp_create_opts co = {.size = 2 << 20, .owner = XP_OWNER_NONE};
 	struct counting *c;
 	struct xp_ns *ns;
@@ -182,19 +207,11 @@ static void bench_ops(const char *dir, const char *cli, unsigned n)
 		snprintf(name, sizeof(name), "vm%u", i);
 		reset(c);
 		die_rc(xp_extent_create(ns, &co, NULL), "create");
-		fences += c->fences;
-		lines += c->lines_flushed;
-		if (c->lines_flushed > max_lines)
-			max_lines = c->lines_flushed;
-		if (c->fences > max_fences)
-			max_fences = c->fences;
+		op_tally(&st, c);
 	}
 	t1 = now_ms();
-	printf("create x%u: %.3f ms each; fences per create: max %" PRIu64
-	       ", mean %.2f; cache lines flushed: max %" PRIu64
-	       ", mean %.2f (targets: exactly 1 fence, <= 3 lines)\n",
-	       n, (t1 - t0) / n, max_fences, (double)fences / n, max_lines,
-	       (double)lines / n);
+	op_print("create", n, t1 - t0, &st,
+		 " (targets: exactly 1 fence, <= 3 lines)");
 	xp_ns_close(ns);
 
 	/* open + list, library only: best of 5. */
@@ -235,25 +252,17 @@ static void bench_ops(const char *dir, const char *cli, unsigned n)
 		       n, best);
 	}
 
-	fences = lines = max_lines = max_fences = 0;
+	st = (struct op_stats){0};
 	die_rc(xp_ns_open_media(&c->m, XP_OPEN_WRITE, &ns), "open");
 	t0 = now_ms();
 	for (unsigned i = 0; i < n; i++) {
 		snprintf(name, sizeof(name), "vm%u", i);
 		reset(c);
 		die_rc(xp_extent_destroy(ns, name, 0), "destroy");
-		fences += c->fences;
-		lines += c->lines_flushed;
-		if (c->lines_flushed > max_lines)
-			max_lines = c->lines_flushed;
-		if (c->fences > max_fences)
-			max_fences = c->fences;
+		op_tally(&st, c);
 	}
 	t1 = now_ms();
-	printf("destroy x%u: %.3f ms each; fences per destroy: max %" PRIu64
-	       ", mean %.2f; cache lines flushed: max %" PRIu64 ", mean %.2f\n",
-	       n, (t1 - t0) / n, max_fences, (double)fences / n, max_lines,
-	       (double)lines / n);
+	op_print("destroy", n, t1 - t0, &st, "");
 	xp_ns_close(ns);
 	xp_media_close(&c->m);
 	unlink(path);
