@@ -20,8 +20,8 @@
 extern "C" {
 #endif
 
-#define XP_OWNER_NONE 0xffffffffu
-#define XP_NAME_MAX 55u
+#define XP_NAME_MAX 31u
+#define XP_UUID_STR_LEN 37u	/* "xxxxxxxx-xxxx-...", with the NUL */
 
 struct xp_ns;
 
@@ -31,9 +31,30 @@ const char *xp_last_error(void);
 /* Parse "64M", "2G", "4096", "1T" (binary units); -EINVAL / -ERANGE. */
 int xp_parse_size(const char *s, uint64_t *out);
 
-/* An extent name: 1..55 bytes of A-Z a-z 0-9 . _ + : -, no leading '-',
+/* An extent name: 1..31 bytes of A-Z a-z 0-9 . _ + : -, no leading '-',
  * not dots alone. */
 bool xp_extent_name_valid(const char *name);
+
+/* "@N": the extent in table slot N, for extents a name cannot pick out
+ * (duplicate names). True and *slot set when @sel has that form. */
+bool xp_extent_slot_selector(const char *sel, uint32_t *slot);
+
+/*
+ * Owners are domain UUIDs (xl.cfg uuid=, Xen's domain handle, libvirt's
+ * <uuid>), never domain ids, which change at every guest start.
+ *
+ * xp_owner_resolve() accepts a UUID anywhere; on a Xen host (xenstore
+ * reachable) also a running domain's name or domid, looked up under
+ * /local/domain/N/{name,vm}. The nil UUID is Dom0's handle and means
+ * "unassigned": it is never an owner.
+ */
+int xp_uuid_parse(const char *s, uint8_t uuid[16]);
+void xp_uuid_format(const uint8_t uuid[16], char out[XP_UUID_STR_LEN]);
+int xp_owner_resolve(const char *spec, uint8_t uuid[16]);
+/* The running domain whose handle is @uuid: its name and domid.
+ * -ENOENT when none runs or this is not a Xen host. */
+int xp_owner_lookup(const uint8_t uuid[16], char *name, size_t len,
+		    uint32_t *domid);
 
 /* Where a target resolves to. */
 enum xp_backend {
@@ -44,10 +65,17 @@ enum xp_backend {
 
 const char *xp_backend_name(enum xp_backend b);
 
+/* What the management area is laid out for (docs/format.md). */
+enum xp_mgmt_mode {
+	XP_MGMT_XEN = 0,	/* Xen x86-64 frame table + M2P (default) */
+	XP_MGMT_NONE = 1,	/* none: the hypervisor keeps them in RAM */
+};
+
 struct xp_init_opts {
 	uint32_t max_extents;	/* table slots; 0 = default (1024) */
-	int32_t per_page;	/* mgmt bytes per 4 KiB page; -1 = 40 */
-	uint64_t align;		/* data alignment 4K/2M/1G; 0 = 2 MiB */
+	enum xp_mgmt_mode mgmt;	/* 0 = Xen */
+	bool no_compat_m2p;	/* Xen: do not reserve the 32-bit PV M2P */
+	uint64_t align;		/* data alignment 2M/1G; 0 = 1 GiB */
 	bool force;		/* overwrite existing xenpmem metadata */
 	/* Filled in by xp_ns_init(): what --force overrode, "" if nothing. */
 	char overridden[256];
@@ -65,6 +93,7 @@ struct xp_info {
 	char target[256];	/* what was opened (resolved path) */
 	enum xp_backend backend;
 	uint16_t major, minor;
+	uint32_t compat, ro_compat, incompat;	/* feature words */
 	uint8_t uuid[16];
 	uint64_t generation;
 	uint64_t ns_size;
@@ -72,27 +101,49 @@ struct xp_info {
 	uint64_t phys_base;
 	uint64_t table_offset, table_size;
 	uint32_t slot_count;
+	enum xp_mgmt_mode mgmt;
+	bool compat_m2p;	/* the 32-bit PV compat M2P is reserved */
 	uint64_t mgmt_offset, mgmt_size;
-	uint32_t per_page;
+	/* Sub-arrays of 2 MiB chunks: namespace offset and chunk count. */
+	uint64_t ft_offset, m2p_offset, compat_offset;
+	uint32_t ft_chunks, m2p_chunks, compat_chunks;
 	uint64_t data_offset, data_size;
 	uint64_t align;
 	uint64_t init_time;	/* ns since the epoch */
 	uint32_t extent_count;
+	/* free_bytes counts only space known to be free: none while any
+	 * slot is corrupt (it may describe an extent anywhere). */
 	uint64_t used_bytes, free_bytes, largest_free;
 	bool primary_ok, backup_ok;	/* superblock copies valid */
+	/* Damage that makes every command say so and exit 1: */
+	uint32_t corrupt_slots;	/* slots no copy of which can be trusted */
+	uint32_t violations;	/* pairs of extents breaking a table rule */
+	bool moved;		/* not where (or aligned as) it was at init */
+	bool sb_unresolved;	/* the superblock copies disagree */
 };
 
 int xp_ns_get_info(struct xp_ns *ns, struct xp_info *info);
+
+enum xp_extent_state {
+	XP_EXTENT_DATA = 1,	/* guest data (in use) */
+	XP_EXTENT_LENT_RAM = 2,	/* lent to the hypervisor as RAM: content is
+				 * garbage after a reboot */
+};
+
+const char *xp_extent_state_name(enum xp_extent_state st);
 
 struct xp_extent {
 	char name[XP_NAME_MAX + 1];
 	uint8_t uuid[16];
 	uint32_t slot;
 	uint64_t seq;
+	enum xp_extent_state state;
 	uint64_t offset, size;	/* bytes from the namespace start */
 	uint64_t align;
 	uint64_t label_size;
-	uint32_t owner;		/* XP_OWNER_NONE when unassigned */
+	bool assigned;
+	uint8_t owner[16];	/* the owning domain's UUID, when assigned */
+	bool violation;		/* breaks a table rule with another extent */
 	bool phys_known;
 	uint64_t first_mfn, nr_frames;	/* when phys_known */
 	uint64_t badblocks;	/* 512-byte bad sectors inside the extent */
@@ -101,10 +152,27 @@ struct xp_extent {
 /* Extents in offset order. */
 uint32_t xp_ns_extent_count(struct xp_ns *ns);
 int xp_ns_extent_get(struct xp_ns *ns, uint32_t idx, struct xp_extent *ext);
+/* By name, or "@N" for slot N; -ENOENT, or -EUCLEAN when the name is
+ * not unique (a table-rule violation). */
 int xp_ns_extent_find(struct xp_ns *ns, const char *name,
 		      struct xp_extent *ext);
 
-/* A free gap of the data area, in offset order; for maps and planning. */
+/*
+ * Refuse to hand out an extent: -EUCLEAN with one line naming the extents
+ * when the namespace moved, has corrupt slots or unresolved superblocks,
+ * or @ext breaks a table rule; -EINVAL when it is lent to the hypervisor.
+ */
+int xp_extent_exportable(struct xp_ns *ns, const struct xp_extent *ext);
+
+/*
+ * One line describing damage that leaves the namespace readable but not
+ * trustworthy (corrupt slots, broken rules, moved, superblocks differ),
+ * or NULL when there is none. Listing commands print it and exit 1.
+ */
+const char *xp_ns_damage(struct xp_ns *ns);
+
+/* A free gap of the data area, in offset order; for maps and planning.
+ * There are none while any slot is corrupt. */
 struct xp_gap {
 	uint64_t offset, size;
 };
@@ -114,7 +182,7 @@ int xp_ns_gap_get(struct xp_ns *ns, uint32_t idx, struct xp_gap *gap);
 struct xp_create_opts {
 	const char *name;
 	uint64_t size;
-	uint32_t owner;		/* XP_OWNER_NONE for unassigned */
+	uint8_t owner[16];	/* a domain UUID; all zero = unassigned */
 	uint64_t align;		/* 0 = the namespace's data alignment */
 	uint64_t label_size;	/* 0 = none */
 };
@@ -124,13 +192,25 @@ int xp_extent_create(struct xp_ns *ns, const struct xp_create_opts *opts,
 
 #define XP_FORCE (1u << 0)
 
-/* An assigned extent needs XP_FORCE. */
+/*
+ * An assigned extent needs XP_FORCE. In a table that breaks a rule
+ * (overlap, duplicate name or uuid), destroy and rename of an extent
+ * involved work with XP_FORCE, since they can only remove a violation;
+ * every other change is refused until the table is whole. @name may be
+ * "@N" (slot N).
+ */
 int xp_extent_destroy(struct xp_ns *ns, const char *name, unsigned flags);
 /* In place: grows into the free space right behind the extent. */
 int xp_extent_resize(struct xp_ns *ns, const char *name, uint64_t size);
-int xp_extent_rename(struct xp_ns *ns, const char *from, const char *to);
-/* @owner XP_OWNER_NONE unassigns. */
-int xp_extent_assign(struct xp_ns *ns, const char *name, uint32_t owner);
+int xp_extent_rename(struct xp_ns *ns, const char *from, const char *to,
+		     unsigned flags);
+/* @owner NULL or nil unassigns. */
+int xp_extent_assign(struct xp_ns *ns, const char *name,
+		     const uint8_t owner[16]);
+/* Lend an unassigned extent to the hypervisor as RAM (its content is lost),
+ * or take it back as guest data (XP_EXTENT_DATA). */
+int xp_extent_set_state(struct xp_ns *ns, const char *name,
+			enum xp_extent_state state);
 
 /* Zero an extent's bytes; @progress (may be NULL) sees done/total. */
 typedef void (*xp_progress_fn)(uint64_t done, uint64_t total, void *arg);
@@ -148,12 +228,18 @@ struct xp_finding {
 	enum xp_severity severity;
 	const char *object;	/* "superblock.primary", "slot 12", ... */
 	char text[200];
+	/* For an error: the xenpmem command that resolves it (the namespace
+	 * written as NS), keeping every other extent; "" when none. */
+	char fix[160];
 };
 
 typedef void (*xp_finding_fn)(const struct xp_finding *f, void *arg);
 
 #define XP_CHECK_REPAIR (1u << 0)	/* restore from the valid copy */
-#define XP_CHECK_FORCE (1u << 1)	/* also clear slots with no valid copy */
+#define XP_CHECK_FORCE (1u << 1)	/* also settle corrupt slots: restore
+					 * their older valid copy, or free them */
+#define XP_CHECK_USE_PRIMARY (1u << 2)	/* superblocks disagree: keep this */
+#define XP_CHECK_USE_BACKUP (1u << 3)	/* ... or this copy */
 
 /*
  * Check @target. Returns the number of XP_ERROR findings left after any

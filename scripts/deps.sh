@@ -5,7 +5,7 @@
 set -euo pipefail
 
 pkgs=(gcc pkg-config meson ninja-build libpmem2-dev libndctl-dev libdaxctl-dev
-      libblkid-dev libjson-c-dev uuid-dev libdevmapper-dev bash-completion
+      libblkid-dev libjson-c-dev uuid-dev libdevmapper-dev libxen-dev bash-completion
       python3 e2fsprogs fdisk util-linux)
 if [ "${1:-}" = "--test" ]; then
 	pkgs+=(clang libclang-rt-14-dev valgrind qemu-system-x86 linux-image-amd64

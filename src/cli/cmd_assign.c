@@ -5,22 +5,24 @@
 int cmd_assign(int argc, char **argv)
 {
 	const char *target = NULL, *name = NULL;
-	uint32_t owner = XP_OWNER_NONE;
+	uint8_t owner[16] = {0};
 	const struct cli_opt opts[] = {
-		{.long_name = "owner", .short_name = 'o', .kind = CLI_U32,
-		 .dest = &owner, .metavar = "DOMID", .min = 0,
-		 .max = CLI_DOMID_MAX, .required = true,
-		 .help = "the Xen domain id (0..32751) that gets the extent"},
+		{.long_name = "owner", .short_name = 'o', .kind = CLI_OWNER,
+		 .dest = owner, .metavar = "DOMAIN", .required = true,
+		 .help = "the domain that gets the extent: its UUID (xl.cfg "
+			 "uuid=, libvirt <uuid>); on a Xen host also a running "
+			 "domain's name or id"},
 	};
 	const struct cli_arg args[] = {
 		{.metavar = "NAME", .dest = &name, .is_name = true,
+		 .slot_ok = true,
 		 .help = "the extent to assign"},
 		{.metavar = "NAMESPACE", .dest = &target, .help = CLI_NS_HELP},
 	};
 	const struct cli_cmd cmd = {
 		.name = "assign",
-		.summary = "Record which Xen domain owns an extent, and print "
-			   "it as JSON.",
+		.summary = "Record which domain (by UUID) owns an extent, and "
+			   "print it as JSON.",
 		.args = args, .nargs = CLI_ARRAY_SIZE(args),
 		.opts = opts, .nopts = CLI_ARRAY_SIZE(opts),
 	};

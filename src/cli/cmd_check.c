@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <stdio.h>
+#include <string.h>
 
 #include "commands.h"
 #include "util.h"
@@ -20,11 +21,17 @@ static void print_finding(const struct xp_finding *f, void *arg)
 	fputs(": ", stdout);
 	cli_put_escaped(stdout, f->text);
 	fputc('\n', stdout);
+	if (f->severity == XP_ERROR && f->fix[0]) {
+		fputs("  fix: ", stdout);
+		cli_put_escaped(stdout, f->fix);
+		fputc('\n', stdout);
+	}
 }
 
 int cmd_check(int argc, char **argv)
 {
-	const char *target = NULL;
+	static const char *const copies[] = {"primary", "backup", NULL};
+	const char *target = NULL, *use = NULL;
 	bool repair = false, force = false, verbose = false;
 	const struct cli_opt opts[] = {
 		{.long_name = "repair", .short_name = 'r', .kind = CLI_FLAG,
@@ -33,8 +40,14 @@ int cmd_check(int argc, char **argv)
 			 "(without it, check never writes)"},
 		{.long_name = "force", .short_name = 'f', .kind = CLI_FLAG,
 		 .dest = &force,
-		 .help = "with --repair: also clear table slots that have no "
-			 "valid copy (their extents are lost)"},
+		 .help = "with --repair: also settle corrupt table slots: "
+			 "restore a slot's older valid copy, else free it (the "
+			 "extent it described is lost)"},
+		{.long_name = "use-superblock", .short_name = 'u',
+		 .kind = CLI_CHOICE, .dest = &use,
+		 .metavar = "primary|backup", .choices = copies,
+		 .help = "with --repair, when the two superblock copies "
+			 "disagree: keep this one and rewrite the other"},
 		{.long_name = "verbose", .short_name = 'v', .kind = CLI_FLAG,
 		 .dest = &verbose,
 		 .help = "also print notes (harmless leftovers of interrupted "
@@ -47,8 +60,10 @@ int cmd_check(int argc, char **argv)
 		.name = "check",
 		.summary = "Check a namespace's metadata; print one line per "
 			   "finding and a summary.",
-		.description = "Exit status 1 when inconsistencies remain "
-			       "(after repair, with --repair).",
+		.description = "Each error is followed by the command that "
+			       "resolves it, keeping every other extent. Exit "
+			       "status 1 when inconsistencies remain (after "
+			       "repair, with --repair).",
 		.args = args, .nargs = CLI_ARRAY_SIZE(args),
 		.opts = opts, .nopts = CLI_ARRAY_SIZE(opts),
 	};
@@ -59,6 +74,12 @@ int cmd_check(int argc, char **argv)
 		return rc;
 	if (force && !repair)
 		return cli_usage_error(cmd.name, "--force needs --repair");
+	if (use && !repair)
+		return cli_usage_error(cmd.name,
+				       "--use-superblock needs --repair");
+	if (use)
+		flags |= strcmp(use, "backup") ? XP_CHECK_USE_PRIMARY :
+						 XP_CHECK_USE_BACKUP;
 	if (repair)
 		flags |= XP_CHECK_REPAIR;
 	if (force)

@@ -5,17 +5,18 @@
 int cmd_create(int argc, char **argv)
 {
 	const char *target = NULL, *name = NULL;
-	struct xp_create_opts c = {.owner = XP_OWNER_NONE};
+	struct xp_create_opts c = {0};
 	const struct cli_opt opts[] = {
 		{.long_name = "size", .short_name = 's', .kind = CLI_SIZE,
 		 .dest = &c.size, .metavar = "SIZE", .required = true,
 		 .help = "extent size, a multiple of its alignment"},
-		{.long_name = "owner", .short_name = 'o', .kind = CLI_U32,
-		 .dest = &c.owner, .metavar = "DOMID", .min = 0,
-		 .max = CLI_DOMID_MAX,
-		 .help = "assign to this Xen domain id (0..32751)"},
+		{.long_name = "owner", .short_name = 'o', .kind = CLI_OWNER,
+		 .dest = c.owner, .metavar = "DOMAIN",
+		 .help = "assign to this domain: its UUID (xl.cfg uuid=, "
+			 "libvirt <uuid>); on a Xen host also a running "
+			 "domain's name or id"},
 		{.long_name = "align", .short_name = 'a', .kind = CLI_ALIGN,
-		 .dest = &c.align, .metavar = "4K|2M|1G",
+		 .dest = &c.align, .metavar = "2M|1G",
 		 .help = "alignment (default: the namespace's)"},
 		{.long_name = "label-size", .short_name = 'l',
 		 .kind = CLI_SIZE, .dest = &c.label_size, .metavar = "SIZE",
@@ -24,7 +25,7 @@ int cmd_create(int argc, char **argv)
 	};
 	const struct cli_arg args[] = {
 		{.metavar = "NAME", .dest = &name, .is_name = true,
-		 .help = "extent name: up to 55 bytes of A-Z a-z 0-9 . _ + : -"},
+		 .help = "extent name: up to 31 bytes of A-Z a-z 0-9 . _ + : -"},
 		{.metavar = "NAMESPACE", .dest = &target, .help = CLI_NS_HELP},
 	};
 	const struct cli_cmd cmd = {

@@ -11,11 +11,14 @@ int cmd_destroy(int argc, char **argv)
 	const struct cli_opt opts[] = {
 		{.long_name = "force", .short_name = 'f', .kind = CLI_FLAG,
 		 .dest = &force,
-		 .help = "destroy even if the extent is assigned to a domain"},
+		 .help = "destroy even if the extent is assigned to a domain, "
+			 "or breaks a table rule (which destroying it can "
+			 "only remove)"},
 	};
 	const struct cli_arg args[] = {
 		{.metavar = "NAME", .dest = &name, .is_name = true,
-		 .help = "the extent to destroy"},
+		 .slot_ok = true,
+		 .help = "the extent to destroy, or @N for the extent in slot N"},
 		{.metavar = "NAMESPACE", .dest = &target, .help = CLI_NS_HELP},
 	};
 	const struct cli_cmd cmd = {

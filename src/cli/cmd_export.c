@@ -11,8 +11,9 @@ static json_object *export_json(const struct xp_extent *e,
 	json_object *o = json_object_new_object();
 	json_object *ext = cli_extent_json(e, in, false);
 	static const char *const keys[] = {
-		"offset", "size", "align", "label_size", "owner",
-		"phys_start", "first_mfn", "nr_frames",
+		"uuid", "state", "offset", "size", "align", "label_size",
+		"owner", "owner_name", "owner_domid", "phys_start", "first_mfn",
+		"nr_frames",
 	};
 	bool ok = o && ext;
 
@@ -112,6 +113,7 @@ int cmd_export(int argc, char **argv)
 	};
 	const struct cli_arg args[] = {
 		{.metavar = "NAME", .dest = &name, .is_name = true,
+		 .slot_ok = true,
 		 .help = "the extent to export"},
 		{.metavar = "NAMESPACE", .dest = &target, .help = CLI_NS_HELP},
 	};
@@ -133,6 +135,7 @@ int cmd_export(int argc, char **argv)
 	if (rc)
 		return rc;
 	rc = xp_ns_extent_find(ns, name, &e);
+	rc = rc ?: xp_extent_exportable(ns, &e);
 	xp_ns_close(ns);
 	if (rc)
 		return cli_lib_error(cmd.name);

@@ -30,6 +30,8 @@ int cmd_info(int argc, char **argv)
 	rc = cli_open(cmd.name, target, 0, &ns, &info);
 	if (rc)
 		return rc;
+	rc = cli_damage(cmd.name, ns,
+			cli_print_json(cmd.name, cli_info_json(&info, human)));
 	xp_ns_close(ns);
-	return cli_print_json(cmd.name, cli_info_json(&info, human));
+	return rc;
 }

@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: MIT
+#include <string.h>
+
 #include "commands.h"
 #include "util.h"
 
 int cmd_init(int argc, char **argv)
 {
 	const char *target = NULL;
-	uint32_t max_extents = 1024, per_page = 40;
+	static const char *const mgmt_modes[] = {"xen", "none", NULL};
+	uint32_t max_extents = 1024;
+	const char *mgmt = "xen";
 	struct xp_init_opts o = {0};
 	const struct cli_opt opts[] = {
 		{.long_name = "force", .short_name = 'f', .kind = CLI_FLAG,
@@ -17,16 +21,21 @@ int cmd_init(int argc, char **argv)
 		 .kind = CLI_U32, .dest = &max_extents, .metavar = "N",
 		 .min = 1, .max = 65536,
 		 .help = "extent table slots, 1..65536 (default 1024)"},
-		{.long_name = "mgmt-per-page", .short_name = 'm',
-		 .kind = CLI_U32, .dest = &per_page, .metavar = "B", .min = 0,
-		 .max = 256,
-		 .help = "management bytes per 4 KiB data page, 0..256 "
-			 "(default 40: Xen page_info + M2P; 0: frame table "
-			 "in RAM)"},
+		{.long_name = "mgmt", .short_name = 'm', .kind = CLI_CHOICE,
+		 .dest = &mgmt, .metavar = "xen|none", .choices = mgmt_modes,
+		 .help = "management area: xen (default) reserves Xen "
+			 "x86-64's frame table and M2P for the data area, in "
+			 "2 MiB chunks; none: the hypervisor keeps them in "
+			 "RAM"},
+		{.long_name = "no-compat-m2p", .kind = CLI_FLAG,
+		 .dest = &o.no_compat_m2p,
+		 .help = "do not reserve the 32-bit PV compat M2P (Xen must "
+			 "then run with pv=no-32, or the pmem sit above 1 TiB)"},
 		{.long_name = "align", .short_name = 'a', .kind = CLI_ALIGN,
-		 .dest = &o.align, .metavar = "4K|2M|1G",
+		 .dest = &o.align, .metavar = "2M|1G",
 		 .help = "data area and default extent alignment "
-			 "(default 2M)"},
+			 "(default 1G, so the data area owns its frame-table "
+			 "and M2P groups whole)"},
 	};
 	const struct cli_arg args[] = {
 		{.metavar = "NAMESPACE", .dest = &target, .help = CLI_NS_HELP},
@@ -48,7 +57,10 @@ int cmd_init(int argc, char **argv)
 	if (!cli_parse(&cmd, argc, argv, &rc))
 		return rc;
 	o.max_extents = max_extents;
-	o.per_page = (int32_t)per_page;
+	o.mgmt = strcmp(mgmt, "none") ? XP_MGMT_XEN : XP_MGMT_NONE;
+	if (o.mgmt == XP_MGMT_NONE && o.no_compat_m2p)
+		return cli_usage_error(cmd.name,
+				       "--no-compat-m2p needs --mgmt xen");
 	if (xp_ns_init(target, &o))
 		return cli_lib_error(cmd.name);
 	if (o.overridden[0])

@@ -147,6 +147,7 @@ int cmd_list(int argc, char **argv)
 		xp_ns_close(ns);
 		return rc;
 	}
+	rc = cli_damage(cmd.name, ns, cli_print_json(cmd.name, arr));
 	xp_ns_close(ns);
-	return cli_print_json(cmd.name, arr);
+	return rc;
 }

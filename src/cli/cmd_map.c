@@ -16,6 +16,7 @@ enum region_kind {
 	R_EXTENT,
 	R_FREE,
 	R_PAD,
+	R_UNKNOWN,
 	R_BACKUP,
 };
 
@@ -42,6 +43,7 @@ static const char *const kind_name[] = {
 	[R_EXTENT] = "extent",
 	[R_FREE] = "free",
 	[R_PAD] = "unused (alignment)",
+	[R_UNKNOWN] = "unknown (corrupt slots)",
 	[R_BACKUP] = "backup superblock",
 };
 
@@ -52,6 +54,7 @@ static const char *const kind_colour[] = {
 	[R_EXTENT] = "",	/* cycles, see colour_of() */
 	[R_FREE] = "\033[2m",
 	[R_PAD] = "\033[2m",
+	[R_UNKNOWN] = "\033[1;31m",
 	[R_BACKUP] = "\033[1;31m",
 };
 
@@ -118,8 +121,21 @@ static char extent_letter(uint32_t i)
 	return extent_letters[i % (sizeof(extent_letters) - 1)];
 }
 
+/*
+ * While a slot is corrupt it may describe an extent anywhere: what lies
+ * between the extents that can be read is unknown, never free.
+ */
+static int add_unknown(struct map *m, const struct xp_info *in, uint64_t end)
+{
+	if (!in->corrupt_slots || end <= m->cursor ||
+	    m->cursor < in->data_offset)
+		return 0;
+	return add(m, R_UNKNOWN, '?', m->cursor, end - m->cursor, NULL);
+}
+
 /* The data area: extents and free gaps, merged in offset order. */
-static int add_data_area(struct map *m, struct xp_ns *ns)
+static int add_data_area(struct map *m, struct xp_ns *ns,
+			 const struct xp_info *in)
 {
 	uint32_t ne = xp_ns_extent_count(ns), ng = xp_ns_gap_count(ns);
 	uint32_t ie = 0, ig = 0;
@@ -132,7 +148,8 @@ static int add_data_area(struct map *m, struct xp_ns *ns)
 		if (ig < ng && xp_ns_gap_get(ns, ig, &g))
 			return -1;
 		if (ie < ne && (ig >= ng || e.offset < g.offset)) {
-			if (add(m, R_EXTENT, extent_letter(ie), e.offset,
+			if (add_unknown(m, in, e.offset) ||
+			    add(m, R_EXTENT, extent_letter(ie), e.offset,
 				e.size, e.name))
 				return -1;
 			ie++;
@@ -143,18 +160,24 @@ static int add_data_area(struct map *m, struct xp_ns *ns)
 		}
 	}
 	m->nextents = ne;
-	return 0;
+	return add_unknown(m, in, in->data_offset + in->data_size);
 }
 
 static int build(struct map *m, struct xp_ns *ns, const struct xp_info *in)
 {
 	uint64_t backup = in->ns_size - 4096;
+	char mgmt[XP_NAME_MAX + 1];
 
+	/* The legend names the sub-arrays' 2 MiB chunks: frame table, M2P,
+	 * compat M2P. */
+	snprintf(mgmt, sizeof(mgmt), "mgmt: FT %u, M2P %u, C %u",
+		 in->ft_chunks, in->m2p_chunks, in->compat_chunks);
 	if (add(m, R_SUPER, 'S', 0, 4096, NULL) ||
 	    add(m, R_TABLE, 'T', 4096,
 		in->table_offset + in->table_size - 4096, NULL) ||
-	    add(m, R_MGMT, 'M', in->mgmt_offset, in->mgmt_size, NULL) ||
-	    add_data_area(m, ns))
+	    add(m, R_MGMT, 'M', in->mgmt_offset, in->mgmt_size, mgmt) ||
+	    add(m, R_PAD, '-', m->cursor, in->data_offset - m->cursor, NULL) ||
+	    add_data_area(m, ns, in))
 		return -1;
 	return add(m, R_BACKUP, 'B', backup, 4096, NULL);
 }
@@ -265,7 +288,8 @@ int cmd_map(int argc, char **argv)
 		.description = "Letters: S superblock, T zero gap + extent "
 			       "table, M management area, A-Z then a-z the "
 			       "extents in offset order (cycling), '.' free, "
-			       "'-' alignment padding, B backup superblock. "
+			       "'-' alignment padding, '?' space a corrupt "
+			       "slot may describe, B backup superblock. "
 			       "A region smaller than one column still gets "
 			       "one. Colours only when stdout is a terminal.",
 		.args = args, .nargs = CLI_ARRAY_SIZE(args),
@@ -290,6 +314,8 @@ int cmd_map(int argc, char **argv)
 	} else {
 		layout_columns(&m, width, info.ns_size);
 		draw(&m, &info, target, width, isatty(STDOUT_FILENO));
+		rc = fflush(stdout) ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+		rc = cli_damage(cmd.name, ns, rc);
 	}
 	xp_ns_close(ns);
 	free(m.r);

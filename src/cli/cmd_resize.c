@@ -14,6 +14,7 @@ int cmd_resize(int argc, char **argv)
 	};
 	const struct cli_arg args[] = {
 		{.metavar = "NAME", .dest = &name, .is_name = true,
+		 .slot_ok = true,
 		 .help = "the extent to resize"},
 		{.metavar = "NAMESPACE", .dest = &target, .help = CLI_NS_HELP},
 	};

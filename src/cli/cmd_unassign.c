@@ -7,6 +7,7 @@ int cmd_unassign(int argc, char **argv)
 	const char *target = NULL, *name = NULL;
 	const struct cli_arg args[] = {
 		{.metavar = "NAME", .dest = &name, .is_name = true,
+		 .slot_ok = true,
 		 .help = "the extent to take back"},
 		{.metavar = "NAMESPACE", .dest = &target, .help = CLI_NS_HELP},
 	};
@@ -24,5 +25,5 @@ int cmd_unassign(int argc, char **argv)
 	if (rc)
 		return rc;
 	return cli_done(cmd.name, ns,
-			xp_extent_assign(ns, name, XP_OWNER_NONE), name);
+			xp_extent_assign(ns, name, NULL), name);
 }

@@ -43,6 +43,7 @@ int cmd_wipe(int argc, char **argv)
 	};
 	const struct cli_arg args[] = {
 		{.metavar = "NAME", .dest = &name, .is_name = true,
+		 .slot_ok = true,
 		 .help = "the extent to zero"},
 		{.metavar = "NAMESPACE", .dest = &target, .help = CLI_NS_HELP},
 	};

@@ -153,11 +153,16 @@ static bool has_control(const char *s)
 	return false;
 }
 
-/* Only what the library cannot say well is checked here. */
-static int check_name(const char *cmd, const char *what, const char *name)
+/* Only what the library cannot say well is checked here. @slot_ok: "@N"
+ * (the extent in slot N) is accepted too. */
+static int check_name(const char *cmd, const char *what, const char *name,
+		      bool slot_ok)
 {
 	char buf[CLI_SHOW_MAX + 8];
+	uint32_t slot;
 
+	if (slot_ok && xp_extent_slot_selector(name, &slot))
+		return 0;
 	if (!*name)
 		return cli_usage_error(cmd, "%s must not be empty", what);
 	if (strlen(name) > XP_NAME_MAX)
@@ -170,8 +175,9 @@ static int check_name(const char *cmd, const char *what, const char *name)
 				       what, shown(name, buf, sizeof(buf)));
 	if (!xp_extent_name_valid(name))
 		return cli_usage_error(cmd,
-				       "%s '%s' is not valid: use A-Z a-z 0-9 . _ + : - and do not start with '-'",
-				       what, shown(name, buf, sizeof(buf)));
+				       "%s '%s' is not valid: use A-Z a-z 0-9 . _ + : -, do not start with '-'%s",
+				       what, shown(name, buf, sizeof(buf)),
+				       slot_ok ? " (or @N for the extent in slot N)" : "");
 	return 0;
 }
 
@@ -296,10 +302,10 @@ static int set_value(const struct cli_cmd *cmd, const struct cli_opt *o,
 		uint64_t v = 0;
 
 		if (parse_size(arg, &v) ||
-		    (v != 4096 && v != 2ull << 20 && v != 1ull << 30))
+		    (v != 2ull << 20 && v != 1ull << 30))
 			return cli_usage_error(cmd->name,
 					       "invalid alignment '%s' for --%s "
-					       "(use 4K, 2M or 1G)",
+					       "(use 2M or 1G)",
 					       s, o->long_name);
 		*(uint64_t *)o->dest = v;
 		return 0;
@@ -312,9 +318,18 @@ static int set_value(const struct cli_cmd *cmd, const struct cli_opt *o,
 					       s, o->long_name, o->min, o->max);
 		return 0;
 	case CLI_NAME:
-		if (check_name(cmd->name, "extent name", arg))
+		if (check_name(cmd->name, "extent name", arg, false))
 			return CLI_EXIT_USAGE;
 		*(const char **)o->dest = arg;
+		return 0;
+	case CLI_OWNER:
+		/* Not a UUID, and no Xen host to resolve it on: a usage
+		 * error; no such running domain: the operation fails. */
+		rc = xp_owner_resolve(arg, (uint8_t *)o->dest);
+		if (rc == -EINVAL)
+			return cli_usage_error(cmd->name, "%s", xp_last_error());
+		if (rc)
+			return cli_lib_error(cmd->name);
 		return 0;
 	case CLI_CHOICE:
 		for (const char *const *c = o->choices; *c; c++) {
@@ -450,8 +465,11 @@ bool cli_parse(const struct cli_cmd *cmd, int argc, char **argv,
 		const struct cli_arg *a = &cmd->args[i];
 		const char *v = argv[optind + (int)i];
 
-		if (a->is_name && check_name(cmd->name, "extent name", v))
+		if (a->is_name &&
+		    check_name(cmd->name, "extent name", v, a->slot_ok)) {
+			*exit_code = CLI_EXIT_USAGE;
 			return false;
+		}
 		if (!*v) {
 			cli_usage_error(cmd->name, "%s must not be empty",
 					a->metavar);
@@ -573,6 +591,24 @@ static json_object *json_time(uint64_t ns)
 	return json_object_new_string(buf);
 }
 
+/* The three feature words, as numbers: what a newer tool set. */
+static json_object *features_json(const struct xp_info *in)
+{
+	json_object *o = json_object_new_object();
+	bool ok = o != NULL;
+
+	ok = ok && cli_json_add(o, "compat", json_object_new_uint64(in->compat));
+	ok = ok && cli_json_add(o, "ro_compat",
+				json_object_new_uint64(in->ro_compat));
+	ok = ok && cli_json_add(o, "incompat",
+				json_object_new_uint64(in->incompat));
+	if (!ok) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
 json_object *cli_info_json(const struct xp_info *in, bool human)
 {
 	json_object *o = json_object_new_object();
@@ -587,6 +623,7 @@ json_object *cli_info_json(const struct xp_info *in, bool human)
 	ok = ok && cli_json_add(o, "backend",
 		       json_object_new_string(xp_backend_name(in->backend)));
 	ok = ok && cli_json_add(o, "version", json_object_new_string(version));
+	ok = ok && cli_json_add(o, "features", features_json(in));
 	ok = ok && cli_json_add(o, "uuid", json_object_new_string(uuid));
 	ok = ok && cli_json_add(o, "generation", json_object_new_uint64(in->generation));
 	ok = ok && cli_json_add(o, "size", cli_json_size(in->ns_size, human));
@@ -597,10 +634,21 @@ json_object *cli_info_json(const struct xp_info *in, bool human)
 		       cli_json_offset(in->table_offset, human));
 	ok = ok && cli_json_add(o, "table_size", cli_json_size(in->table_size, human));
 	ok = ok && cli_json_add(o, "slots", json_object_new_uint64(in->slot_count));
+	ok = ok && cli_json_add(o, "mgmt",
+		       json_object_new_string(in->mgmt == XP_MGMT_NONE ? "none" : "xen"));
+	ok = ok && cli_json_add(o, "compat_m2p",
+		       json_object_new_boolean(in->compat_m2p));
 	ok = ok && cli_json_add(o, "mgmt_offset",
 		       cli_json_offset(in->mgmt_offset, human));
 	ok = ok && cli_json_add(o, "mgmt_size", cli_json_size(in->mgmt_size, human));
-	ok = ok && cli_json_add(o, "mgmt_per_page", json_object_new_uint64(in->per_page));
+	ok = ok && cli_json_add(o, "ft_offset", cli_json_offset(in->ft_offset, human));
+	ok = ok && cli_json_add(o, "ft_chunks", json_object_new_uint64(in->ft_chunks));
+	ok = ok && cli_json_add(o, "m2p_offset", cli_json_offset(in->m2p_offset, human));
+	ok = ok && cli_json_add(o, "m2p_chunks", json_object_new_uint64(in->m2p_chunks));
+	ok = ok && cli_json_add(o, "compat_m2p_offset",
+		       cli_json_offset(in->compat_offset, human));
+	ok = ok && cli_json_add(o, "compat_m2p_chunks",
+		       json_object_new_uint64(in->compat_chunks));
 	ok = ok && cli_json_add(o, "data_offset",
 		       cli_json_offset(in->data_offset, human));
 	ok = ok && cli_json_add(o, "data_size", cli_json_size(in->data_size, human));
@@ -611,6 +659,13 @@ json_object *cli_info_json(const struct xp_info *in, bool human)
 	ok = ok && cli_json_add(o, "free", cli_json_size(in->free_bytes, human));
 	ok = ok && cli_json_add(o, "largest_free",
 		       cli_json_size(in->largest_free, human));
+	ok = ok && cli_json_add(o, "corrupt_slots",
+		       json_object_new_uint64(in->corrupt_slots));
+	ok = ok && cli_json_add(o, "rule_violations",
+		       json_object_new_uint64(in->violations));
+	ok = ok && cli_json_add(o, "moved", json_object_new_boolean(in->moved));
+	ok = ok && cli_json_add(sb, "agree",
+		       json_object_new_boolean(!in->sb_unresolved));
 	ok = ok && cli_json_add(sb, "primary",
 		       json_object_new_string(in->primary_ok ? "ok"
 							     : "invalid"));
@@ -646,8 +701,25 @@ json_object *cli_extent_json(const struct xp_extent *e,
 	if (e->label_size)
 		ok = ok && cli_json_add(o, "label_size",
 			       cli_json_size(e->label_size, human));
-	if (e->owner != XP_OWNER_NONE)
-		ok = ok && cli_json_add(o, "owner", json_object_new_uint64(e->owner));
+	ok = ok && cli_json_add(o, "state",
+		       json_object_new_string(xp_extent_state_name(e->state)));
+	if (e->assigned) {
+		char owner[XP_UUID_STR_LEN], dom[64];
+		uint32_t domid;
+
+		cli_fmt_uuid(e->owner, owner);
+		ok = ok && cli_json_add(o, "owner", json_object_new_string(owner));
+		/* The running domain with that handle, if there is one. */
+		if (!xp_owner_lookup(e->owner, dom, sizeof(dom), &domid)) {
+			ok = ok && cli_json_add(o, "owner_name",
+				       json_object_new_string(dom));
+			ok = ok && cli_json_add(o, "owner_domid",
+				       json_object_new_uint64(domid));
+		}
+	}
+	if (e->violation)
+		ok = ok && cli_json_add(o, "rule_violation",
+			       json_object_new_boolean(true));
 	if (e->phys_known) {
 		ok = ok && cli_json_add(o, "phys_start",
 			       cli_json_offset(info->phys_base + e->offset,
@@ -714,4 +786,16 @@ unsigned cli_term_width(int fd)
 	if (!isatty(fd) || ioctl(fd, TIOCGWINSZ, &ws) || !ws.ws_col)
 		return 0;
 	return ws.ws_col;
+}
+
+int cli_damage(const char *cmd, struct xp_ns *ns, int rc)
+{
+	const char *d = xp_ns_damage(ns);
+	struct xp_info info;
+
+	if (!d)
+		return rc;
+	xp_ns_get_info(ns, &info);
+	cli_fail(cmd, "%s: %s", info.target, d);
+	return CLI_EXIT_FAIL;
 }

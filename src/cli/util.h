@@ -20,9 +20,6 @@
 #define CLI_EXIT_FAIL 1
 #define CLI_EXIT_USAGE 2
 
-/* Highest Xen domain id a guest can have (DOMID_FIRST_RESERVED - 1). */
-#define CLI_DOMID_MAX 32751u
-
 enum cli_opt_kind {
 	CLI_FLAG,	/* bool */
 	CLI_SIZE,	/* uint64_t, K/M/G/T suffixes */
@@ -30,6 +27,8 @@ enum cli_opt_kind {
 	CLI_U32,	/* uint32_t within [min, max] */
 	CLI_NAME,	/* const char *, an extent name */
 	CLI_CHOICE,	/* const char *, one of choices[] */
+	CLI_OWNER,	/* uint8_t[16]: a domain UUID, or on a Xen host a
+			 * running domain's name or id */
 };
 
 struct cli_opt {
@@ -49,6 +48,7 @@ struct cli_arg {
 	const char *metavar;
 	const char **dest;
 	bool is_name;		/* an extent name: checked before use */
+	bool slot_ok;		/* with is_name: "@N" (slot N) is fine too */
 	bool optional;		/* only the last one; its dest stays NULL */
 	const char *help;
 };
@@ -94,6 +94,13 @@ int cli_fail(const char *cmd, const char *fmt, ...)
 
 /* Report the library's last error; returns CLI_EXIT_FAIL. */
 int cli_lib_error(const char *cmd);
+
+/*
+ * Listing commands show what a damaged namespace holds, then say on
+ * stderr what is wrong with it and exit 1: returns @rc, or CLI_EXIT_FAIL
+ * when @ns is damaged.
+ */
+int cli_damage(const char *cmd, struct xp_ns *ns, int rc);
 
 /* One line on stderr, no exit-code meaning (confirmations, warnings). */
 void cli_notice(const char *cmd, const char *fmt, ...)

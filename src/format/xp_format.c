@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Encode, decode and validate the xenpmem on-media structures.
+ * Encode, decode and validate the xenpmem on-media structures (format 2.0).
  * Freestanding: no libc, no allocation. Validation order follows the Linux
  * nvdimm info blocks: signature, checksum, version, then every field.
  */
@@ -47,6 +47,7 @@ const char *xp_fmt_strstatus(enum xp_fmt_status st)
 	case XP_E_LAYOUT: return "inconsistent layout";
 	case XP_E_TOO_SMALL: return "namespace too small";
 	case XP_E_INVAL: return "invalid parameters";
+	case XP_E_TORN: return "torn by an interrupted write";
 	}
 	return "unknown status";
 }
@@ -65,10 +66,14 @@ uint64_t xp_fletcher64(uint64_t state, const void *buf, size_t len)
 	return (uint64_t)hi << 32 | lo;
 }
 
+bool xp_uuid_is_nil(const uint8_t uuid[16])
+{
+	return all_zero(uuid, 16);
+}
+
 bool xp_align_shift_ok(uint32_t shift)
 {
-	return shift == XP_ALIGN_4K_SHIFT || shift == XP_ALIGN_2M_SHIFT ||
-	       shift == XP_ALIGN_1G_SHIFT;
+	return shift == XP_ALIGN_2M_SHIFT || shift == XP_ALIGN_1G_SHIFT;
 }
 
 /*
@@ -106,18 +111,77 @@ static bool phys_align_down(uint64_t phys_base, uint64_t off, uint64_t a,
 	return true;
 }
 
-uint64_t xp_mgmt_bytes(uint32_t per_page, uint64_t data_size)
+void xp_mgmt_geom_xen(struct xp_mgmt_geom *g, bool compat_m2p)
 {
-	/* per_page <= 256 and pages < 2^45: the product stays below 2^53. */
-	uint64_t need = (uint64_t)per_page * (data_size >> XP_PAGE_SHIFT);
+	g->chunk_shift = XP_CHUNK_SHIFT;
+	g->ft_entry = XP_XEN_FT_ENTRY;
+	g->m2p_entry = XP_XEN_M2P_ENTRY;
+	g->compat_entry = compat_m2p ? XP_XEN_COMPAT_ENTRY : 0;
+	g->compat_limit_shift = compat_m2p ? XP_XEN_COMPAT_LIMIT_SHIFT : 0;
+}
 
-	return (need + XP_PAGE_SIZE - 1) & ~(XP_PAGE_SIZE - 1);
+bool xp_mgmt_geom_none(const struct xp_mgmt_geom *g)
+{
+	return !g->chunk_shift && !g->ft_entry && !g->m2p_entry &&
+	       !g->compat_entry && !g->compat_limit_shift;
+}
+
+/* 2.0 knows exactly three geometries: none, and Xen with or without the
+ * compat M2P. Anything else is refused rather than guessed at. */
+static bool geom_valid(const struct xp_mgmt_geom *g)
+{
+	struct xp_mgmt_geom x;
+
+	if (xp_mgmt_geom_none(g))
+		return true;
+	xp_mgmt_geom_xen(&x, g->compat_entry != 0);
+	return g->chunk_shift == x.chunk_shift && g->ft_entry == x.ft_entry &&
+	       g->m2p_entry == x.m2p_entry &&
+	       g->compat_entry == x.compat_entry &&
+	       g->compat_limit_shift == x.compat_limit_shift;
+}
+
+/* Naturally aligned groups of @gsize bytes that [start, end) touches. */
+static uint32_t groups(uint64_t start, uint64_t end, uint64_t gsize)
+{
+	if (end <= start)
+		return 0;
+	return (uint32_t)((end - 1) / gsize - start / gsize + 1);
+}
+
+void xp_mgmt_chunks(const struct xp_mgmt_geom *g, uint64_t start,
+		    uint64_t end, struct xp_mgmt_chunks *out)
+{
+	uint64_t chunk, limit;
+
+	out->ft = out->m2p = out->compat = 0;
+	if (xp_mgmt_geom_none(g) || !geom_valid(g))
+		return;
+	/* One chunk holds chunk / entry entries, one per 4 KiB frame. */
+	chunk = xp_shl1(g->chunk_shift);
+	out->ft = groups(start, end, chunk / g->ft_entry * XP_PAGE_SIZE);
+	out->m2p = groups(start, end, chunk / g->m2p_entry * XP_PAGE_SIZE);
+	if (!g->compat_entry)
+		return;
+	limit = xp_shl1(g->compat_limit_shift);
+	if (start < limit)
+		out->compat = groups(start, end < limit ? end : limit,
+				     chunk / g->compat_entry * XP_PAGE_SIZE);
+}
+
+static uint64_t chunk_bytes(const struct xp_mgmt_geom *g,
+			    const struct xp_mgmt_chunks *c)
+{
+	/* At most 3 * 2^30 chunks of 2^21: below 2^53. */
+	return ((uint64_t)c->ft + c->m2p + c->compat) << g->chunk_shift;
 }
 
 enum xp_fmt_status xp_layout_solve(const struct xp_layout_params *p,
 				   struct xp_layout *out, const char **why)
 {
 	uint64_t a, table_end, mgmt_off, data_end, d0, lo, hi, top;
+	struct xp_mgmt_chunks c;
+	bool none = xp_mgmt_geom_none(&p->geom);
 
 	*why = NULL;
 	if (!xp_align_shift_ok(p->align_shift)) {
@@ -128,8 +192,8 @@ enum xp_fmt_status xp_layout_solve(const struct xp_layout_params *p,
 		*why = "slot_count";
 		return XP_E_INVAL;
 	}
-	if (p->per_page > XP_MAX_PER_PAGE) {
-		*why = "per_page";
+	if (!geom_valid(&p->geom)) {
+		*why = "management geometry";
 		return XP_E_INVAL;
 	}
 	if (p->ns_size & (XP_PAGE_SIZE - 1)) {
@@ -144,8 +208,13 @@ enum xp_fmt_status xp_layout_solve(const struct xp_layout_params *p,
 
 	a = xp_shl1(p->align_shift);
 	table_end = XP_TABLE_OFFSET + (uint64_t)p->slot_count * XP_SLOT_SIZE;
-	mgmt_off = (table_end + XP_PAGE_SIZE - 1) & ~(XP_PAGE_SIZE - 1);
-	if (p->ns_size < mgmt_off + XP_SB_BLOCK) {
+	/* Chunks are mapped as superpages: the area starts 2 MiB aligned. */
+	if (none)
+		mgmt_off = (table_end + XP_PAGE_SIZE - 1) & ~(XP_PAGE_SIZE - 1);
+	else if (!phys_align_up(p->phys_base, table_end,
+				xp_shl1(p->geom.chunk_shift), &mgmt_off))
+		mgmt_off = UINT64_MAX;
+	if (mgmt_off > p->ns_size || p->ns_size - mgmt_off < XP_SB_BLOCK) {
 		*why = "extent table and superblocks";
 		return XP_E_TOO_SMALL;
 	}
@@ -163,9 +232,9 @@ enum xp_fmt_status xp_layout_solve(const struct xp_layout_params *p,
 
 	/*
 	 * Candidate data offsets are d0 + k * a for k in [0, top]. Moving the
-	 * data area up shrinks the management area it needs, so "the
-	 * management area fits in front of d" is monotone in k: binary search
-	 * the smallest k where it holds. k == top (no data) always holds.
+	 * data area up never adds a frame group, so "the management area fits
+	 * in front of d" is monotone in k: binary search the smallest k where
+	 * it holds. k == top (no data) always holds.
 	 */
 	top = (data_end - d0) >> p->align_shift;
 	lo = 0;
@@ -174,7 +243,9 @@ enum xp_fmt_status xp_layout_solve(const struct xp_layout_params *p,
 		uint64_t k = lo + (hi - lo) / 2;
 		uint64_t d = d0 + (k << p->align_shift);
 
-		if (mgmt_off + xp_mgmt_bytes(p->per_page, data_end - d) <= d)
+		xp_mgmt_chunks(&p->geom, p->phys_base + d,
+			       p->phys_base + data_end, &c);
+		if (mgmt_off + chunk_bytes(&p->geom, &c) <= d)
 			hi = k;
 		else
 			lo = k + 1;
@@ -185,7 +256,9 @@ enum xp_fmt_status xp_layout_solve(const struct xp_layout_params *p,
 	}
 	out->data_offset = d0 + (lo << p->align_shift);
 	out->data_size = data_end - out->data_offset;
-	out->mgmt_size = xp_mgmt_bytes(p->per_page, out->data_size);
+	xp_mgmt_chunks(&p->geom, p->phys_base + out->data_offset,
+		       p->phys_base + data_end, &out->chunks);
+	out->mgmt_size = chunk_bytes(&p->geom, &out->chunks);
 	return XP_OK;
 }
 
@@ -206,6 +279,11 @@ uint64_t xp_sb_checksum(const void *buf, uint32_t header_size)
 		*field = (name);      \
 		return XP_E_FIELD;    \
 	} while (0)
+
+static bool header_size_ok(uint32_t hsz)
+{
+	return hsz >= XP_SB_SIZE && hsz <= XP_SB_BLOCK && !(hsz % 4);
+}
 
 enum xp_fmt_status xp_sb_decode(const void *buf, size_t len, uint64_t dev_size,
 				bool is_backup, struct xp_sb *out,
@@ -228,7 +306,7 @@ enum xp_fmt_status xp_sb_decode(const void *buf, size_t len, uint64_t dev_size,
 		return XP_E_SIGNATURE;
 	}
 	hsz = xp_get32(d->header_size);
-	if (hsz < XP_SB_SIZE || hsz > XP_SB_BLOCK || hsz % 4) {
+	if (!header_size_ok(hsz)) {
 		*field = "header_size";
 		return XP_E_CHECKSUM;
 	}
@@ -249,22 +327,30 @@ enum xp_fmt_status xp_sb_decode(const void *buf, size_t len, uint64_t dev_size,
 	}
 	out->header_size = hsz;
 	out->compat = xp_get32(d->compat);
+	out->ro_compat = xp_get32(d->ro_compat);
 	bytes_copy(out->ns_uuid, d->ns_uuid, 16);
 	out->generation = xp_get64(d->generation);
 	out->ns_size = xp_get64(d->ns_size);
 	out->phys_base = xp_get64(d->phys_base);
+	out->init_time = xp_get64(d->init_time);
 	out->table_offset = xp_get64(d->table_offset);
 	out->slot_count = xp_get32(d->slot_count);
 	out->slot_size = xp_get32(d->slot_size);
+	out->rec_size = xp_get32(d->rec_size);
+	out->page_shift = xp_get32(d->page_shift);
+	out->align_shift = xp_get32(d->align_shift);
+	out->geom.chunk_shift = xp_get32(d->chunk_shift);
+	out->geom.ft_entry = xp_get32(d->ft_entry);
+	out->geom.m2p_entry = xp_get32(d->m2p_entry);
+	out->geom.compat_entry = xp_get32(d->compat_entry);
+	out->geom.compat_limit_shift = xp_get32(d->compat_limit_shift);
+	out->chunks.ft = xp_get32(d->ft_chunks);
+	out->chunks.m2p = xp_get32(d->m2p_chunks);
+	out->chunks.compat = xp_get32(d->compat_chunks);
 	out->mgmt_offset = xp_get64(d->mgmt_offset);
 	out->mgmt_size = xp_get64(d->mgmt_size);
 	out->data_offset = xp_get64(d->data_offset);
 	out->data_size = xp_get64(d->data_size);
-	out->per_page = xp_get32(d->per_page);
-	out->align_shift = xp_get32(d->align_shift);
-	out->page_shift = xp_get32(d->page_shift);
-	out->rec_size = xp_get32(d->rec_size);
-	out->init_time = xp_get64(d->init_time);
 
 	if (!!(out->compat & XP_SB_F_BACKUP) != is_backup)
 		FIELD_FAIL("compat.backup");
@@ -284,10 +370,10 @@ enum xp_fmt_status xp_sb_decode(const void *buf, size_t len, uint64_t dev_size,
 		FIELD_FAIL("table_offset");
 	if (out->slot_count < XP_MIN_SLOTS || out->slot_count > XP_MAX_SLOTS)
 		FIELD_FAIL("slot_count");
-	if (out->per_page > XP_MAX_PER_PAGE)
-		FIELD_FAIL("per_page");
 	if (!xp_align_shift_ok(out->align_shift))
 		FIELD_FAIL("align_shift");
+	if (!geom_valid(&out->geom))
+		FIELD_FAIL("management geometry");
 	if (out->phys_base & (XP_PAGE_SIZE - 1) ||
 	    out->phys_base > XP_PHYS_LIMIT ||
 	    out->ns_size > XP_PHYS_LIMIT - out->phys_base)
@@ -297,26 +383,35 @@ enum xp_fmt_status xp_sb_decode(const void *buf, size_t len, uint64_t dev_size,
 
 	/*
 	 * The layout is a pure function of the parameters above: recompute it
-	 * and demand every offset and size match, so no hand-made or tampered
-	 * superblock can point the hypervisor anywhere else.
+	 * and demand every offset, size and chunk count match, so no
+	 * hand-made or tampered superblock can point the hypervisor anywhere
+	 * else.
 	 */
 	lp.ns_size = out->ns_size;
 	lp.phys_base = out->phys_base;
 	lp.slot_count = out->slot_count;
-	lp.per_page = out->per_page;
 	lp.align_shift = out->align_shift;
+	lp.geom = out->geom;
 	if (xp_layout_solve(&lp, &lay, &why) != XP_OK)
 		FIELD_FAIL("ns_size");
 	if (out->mgmt_offset != lay.mgmt_offset)
 		FIELD_FAIL("mgmt_offset");
+	if (out->chunks.ft != lay.chunks.ft)
+		FIELD_FAIL("ft_chunks");
+	if (out->chunks.m2p != lay.chunks.m2p)
+		FIELD_FAIL("m2p_chunks");
+	if (out->chunks.compat != lay.chunks.compat)
+		FIELD_FAIL("compat_chunks");
 	if (out->mgmt_size != lay.mgmt_size)
 		FIELD_FAIL("mgmt_size");
 	if (out->data_offset != lay.data_offset)
 		FIELD_FAIL("data_offset");
 	if (out->data_size != lay.data_size)
 		FIELD_FAIL("data_size");
-	if (!all_zero(d->reserved, sizeof(d->reserved)) &&
-	    out->minor <= XP_FMT_MINOR)
+	/* A newer minor may have given these bytes a meaning. */
+	if (out->minor <= XP_FMT_MINOR &&
+	    (!all_zero(d->reserved, sizeof(d->reserved)) ||
+	     !all_zero(d->reserved0.b, 4) || !all_zero(d->reserved1.b, 4)))
 		FIELD_FAIL("reserved");
 	/* Outside the checksum, so it must carry nothing at all. */
 	if (!all_zero(raw + hsz, XP_SB_BLOCK - hsz))
@@ -324,18 +419,52 @@ enum xp_fmt_status xp_sb_decode(const void *buf, size_t len, uint64_t dev_size,
 	return XP_OK;
 }
 
-enum xp_fmt_status xp_sb_relocate(void *buf, bool to_backup)
+bool xp_sb_writable(const struct xp_sb *sb, const char **why)
+{
+	*why = NULL;
+	if (sb->minor > XP_FMT_MINOR)
+		*why = "written by a newer minor version";
+	else if (sb->ro_compat & ~XP_SB_RO_COMPAT_KNOWN)
+		*why = "unknown read-only-compatible feature";
+	return !*why;
+}
+
+enum xp_fmt_status xp_sb_relocate(void *buf, bool to_backup,
+				  uint64_t generation)
 {
 	struct xp_sb_disk *d = buf;
 	uint32_t hsz = xp_get32(d->header_size);
 	uint32_t compat = xp_get32(d->compat);
 
-	if (hsz < XP_SB_SIZE || hsz > XP_SB_BLOCK || hsz % 4)
+	if (!header_size_ok(hsz) || !generation)
 		return XP_E_INVAL;
 	compat = to_backup ? compat | XP_SB_F_BACKUP : compat & ~XP_SB_F_BACKUP;
 	d->compat = xp_put32(compat);
+	d->generation = xp_put64(generation);
 	d->checksum = xp_put64(xp_sb_checksum(buf, hsz));
 	return XP_OK;
+}
+
+bool xp_sb_same_but_generation(const void *a, const void *b)
+{
+	const uint8_t *x = a, *y = b;
+	const size_t compat = offsetof(struct xp_sb_disk, compat);
+	const size_t gen = offsetof(struct xp_sb_disk, generation);
+	const size_t sum = offsetof(struct xp_sb_disk, checksum);
+
+	for (size_t i = 0; i < XP_SB_BLOCK; i++) {
+		uint8_t u = x[i], v = y[i];
+
+		if ((i >= gen && i < gen + 8) || (i >= sum && i < sum + 8))
+			continue;
+		if (i == compat) {	/* XP_SB_F_BACKUP is bit 0 */
+			u &= (uint8_t)~XP_SB_F_BACKUP;
+			v &= (uint8_t)~XP_SB_F_BACKUP;
+		}
+		if (u != v)
+			return false;
+	}
+	return true;
 }
 
 void xp_sb_encode(const struct xp_sb *sb, bool is_backup, void *buf)
@@ -351,38 +480,75 @@ void xp_sb_encode(const struct xp_sb *sb, bool is_backup, void *buf)
 	d->minor = xp_put16(XP_FMT_MINOR);
 	d->header_size = xp_put32(XP_SB_SIZE);
 	d->compat = xp_put32(compat);
-	d->incompat = xp_put32(0);
+	d->ro_compat = xp_put32(sb->ro_compat);
+	d->incompat = xp_put32(sb->incompat);
 	bytes_copy(d->ns_uuid, sb->ns_uuid, 16);
 	d->generation = xp_put64(sb->generation);
 	d->ns_size = xp_put64(sb->ns_size);
 	d->phys_base = xp_put64(sb->phys_base);
+	d->init_time = xp_put64(sb->init_time);
 	d->table_offset = xp_put64(XP_TABLE_OFFSET);
 	d->slot_count = xp_put32(sb->slot_count);
 	d->slot_size = xp_put32(XP_SLOT_SIZE);
+	d->rec_size = xp_put32(XP_REC_SIZE);
+	d->page_shift = xp_put32(XP_PAGE_SHIFT);
+	d->align_shift = xp_put32(sb->align_shift);
+	d->chunk_shift = xp_put32(sb->geom.chunk_shift);
+	d->ft_entry = xp_put32(sb->geom.ft_entry);
+	d->m2p_entry = xp_put32(sb->geom.m2p_entry);
+	d->compat_entry = xp_put32(sb->geom.compat_entry);
+	d->compat_limit_shift = xp_put32(sb->geom.compat_limit_shift);
+	d->ft_chunks = xp_put32(sb->chunks.ft);
+	d->m2p_chunks = xp_put32(sb->chunks.m2p);
+	d->compat_chunks = xp_put32(sb->chunks.compat);
 	d->mgmt_offset = xp_put64(sb->mgmt_offset);
 	d->mgmt_size = xp_put64(sb->mgmt_size);
 	d->data_offset = xp_put64(sb->data_offset);
 	d->data_size = xp_put64(sb->data_size);
-	d->per_page = xp_put32(sb->per_page);
-	d->align_shift = xp_put32(sb->align_shift);
-	d->page_shift = xp_put32(XP_PAGE_SHIFT);
-	d->rec_size = xp_put32(XP_REC_SIZE);
-	d->init_time = xp_put64(sb->init_time);
 	d->checksum = xp_put64(xp_sb_checksum(buf, XP_SB_SIZE));
 }
 
+void xp_rec_gather(const void *copy, uint8_t payload[XP_REC_PAYLOAD])
+{
+	const uint8_t *w = copy;
+
+	for (uint32_t i = 0; i < XP_REC_PAYLOAD; i++)
+		payload[i] = w[(i / XP_REC_WORD_PAYLOAD) * 8 +
+			       i % XP_REC_WORD_PAYLOAD];
+}
+
+void xp_rec_scatter(const uint8_t payload[XP_REC_PAYLOAD], uint8_t tag,
+		    void *copy)
+{
+	uint8_t *w = copy;
+
+	for (uint32_t i = 0; i < XP_REC_PAYLOAD; i++)
+		w[(i / XP_REC_WORD_PAYLOAD) * 8 + i % XP_REC_WORD_PAYLOAD] =
+			payload[i];
+	for (uint32_t k = 0; k < XP_REC_WORDS; k++)
+		w[k * 8 + 7] = tag;
+}
+
 uint64_t xp_rec_checksum(const uint8_t ns_uuid[16], uint32_t slot,
-			 const void *rec)
+			 const uint8_t payload[XP_REC_PAYLOAD])
 {
 	xp_le64 s = xp_put64(slot);
 	static const uint8_t zero8[8];
-	const size_t sum_off = offsetof(struct xp_rec_disk, checksum);
+	const size_t sum_off = offsetof(struct xp_rec_payload, checksum);
 	uint64_t st;
 
 	st = xp_fletcher64(0, ns_uuid, 16);
 	st = xp_fletcher64(st, s.b, 8);
-	st = xp_fletcher64(st, rec, sum_off);
+	st = xp_fletcher64(st, payload, sum_off);
 	return xp_fletcher64(st, zero8, 8);
+}
+
+static bool tags_uniform(const uint8_t *copy)
+{
+	for (uint32_t k = 1; k < XP_REC_WORDS; k++)
+		if (copy[k * 8 + 7] != copy[7])
+			return false;
+	return true;
 }
 
 static bool name_char_ok(uint8_t c)
@@ -416,40 +582,49 @@ enum xp_fmt_status xp_rec_decode(const struct xp_sb *sb, uint32_t slot,
 				 const void *buf, struct xp_rec *out,
 				 const char **field)
 {
-	const struct xp_rec_disk *d = buf;
 	const uint8_t *raw = buf;
+	uint8_t pl[XP_REC_PAYLOAD];
+	const struct xp_rec_payload *d = (const struct xp_rec_payload *)pl;
 	uint64_t end, data_end, a;
 	size_t n;
 
 	*field = NULL;
+	out->seq = 0;
 	if (all_zero(raw, XP_REC_SIZE))
 		return XP_E_BLANK;
+	xp_rec_gather(raw, pl);
+	if (xp_rec_checksum(sb->ns_uuid, slot, pl) != xp_get64(d->checksum)) {
+		*field = "checksum";
+		/* Mixed tags: words of two writes, i.e. a write cut short. */
+		return tags_uniform(raw) ? XP_E_CHECKSUM : XP_E_TORN;
+	}
+	out->seq = xp_get64(d->seq);
 	if (xp_get32(d->magic) != XP_REC_MAGIC) {
 		*field = "magic";
 		return XP_E_SIGNATURE;
 	}
-	if (xp_rec_checksum(sb->ns_uuid, slot, raw) != xp_get64(d->checksum)) {
-		*field = "checksum";
-		return XP_E_CHECKSUM;
-	}
-	out->seq = xp_get64(d->seq);
-	out->flags = xp_get32(d->flags);
+	out->type = d->type;
+	out->align_shift = d->align_shift;
+	out->flags = xp_get16(d->flags);
 	out->offset = xp_get64(d->offset);
 	out->size = xp_get64(d->size);
-	out->owner = xp_get32(d->owner);
-	out->align_shift = xp_get32(d->align_shift);
 	out->label_size = xp_get64(d->label_size);
 	bytes_copy(out->uuid, d->uuid, 16);
+	bytes_copy(out->owner, d->owner, 16);
 	bytes_copy((uint8_t *)out->name, d->name, XP_NAME_MAX);
 	out->name[XP_NAME_MAX] = 0;
 
 	if (out->seq == 0)
 		FIELD_FAIL("seq");
-	if (out->flags & ~XP_REC_F_KNOWN)
+	/* Any new meaning comes with an incompat bit: an unknown flag or
+	 * type here is damage, never something to skip over. */
+	if (out->flags)
 		FIELD_FAIL("flags");
+	if (out->type > XP_REC_LENT_RAM)
+		FIELD_FAIL("type");
 	if (!xp_rec_used(out)) {
 		/* A free record carries nothing but its sequence. */
-		if (!all_zero(raw + 16, offsetof(struct xp_rec_disk, checksum) - 16))
+		if (!all_zero(pl + 12, offsetof(struct xp_rec_payload, checksum) - 12))
 			FIELD_FAIL("free record payload");
 		return XP_OK;
 	}
@@ -464,13 +639,14 @@ enum xp_fmt_status xp_rec_decode(const struct xp_sb *sb, uint32_t slot,
 		FIELD_FAIL("offset");
 	if (xp_add_ovf(out->offset, out->size, &end) || end > data_end)
 		FIELD_FAIL("size");
-	if (out->owner != XP_OWNER_NONE && out->owner >= XP_DOMID_LIMIT)
-		FIELD_FAIL("owner");
 	if (out->label_size & (XP_PAGE_SIZE - 1) ||
 	    out->label_size >= out->size)
 		FIELD_FAIL("label_size");
 	if (all_zero(out->uuid, 16))
 		FIELD_FAIL("uuid");
+	/* Lent to the hypervisor as RAM: no guest owns it. */
+	if (out->type == XP_REC_LENT_RAM && !all_zero(out->owner, 16))
+		FIELD_FAIL("owner");
 	if (!xp_name_valid((const char *)d->name, sizeof(d->name)))
 		FIELD_FAIL("name");
 	for (n = 0; d->name[n]; n++)
@@ -483,24 +659,56 @@ enum xp_fmt_status xp_rec_decode(const struct xp_sb *sb, uint32_t slot,
 void xp_rec_encode(const struct xp_sb *sb, uint32_t slot,
 		   const struct xp_rec *rec, void *buf)
 {
-	struct xp_rec_disk *d = buf;
+	uint8_t pl[XP_REC_PAYLOAD];
+	struct xp_rec_payload *d = (struct xp_rec_payload *)pl;
 	size_t n;
 
-	bytes_zero(buf, XP_REC_SIZE);
+	bytes_zero(pl, sizeof(pl));
 	d->seq = xp_put64(rec->seq);
 	d->magic = xp_put32(XP_REC_MAGIC);
-	d->flags = xp_put32(rec->flags);
 	if (xp_rec_used(rec)) {
+		d->type = rec->type;
+		d->align_shift = rec->align_shift;
+		d->flags = xp_put16(rec->flags);
 		d->offset = xp_put64(rec->offset);
 		d->size = xp_put64(rec->size);
-		d->owner = xp_put32(rec->owner);
-		d->align_shift = xp_put32(rec->align_shift);
 		d->label_size = xp_put64(rec->label_size);
 		bytes_copy(d->uuid, rec->uuid, 16);
+		bytes_copy(d->owner, rec->owner, 16);
 		for (n = 0; n < XP_NAME_MAX && rec->name[n]; n++)
 			d->name[n] = (uint8_t)rec->name[n];
 	}
-	d->checksum = xp_put64(xp_rec_checksum(sb->ns_uuid, slot, buf));
+	d->checksum = xp_put64(xp_rec_checksum(sb->ns_uuid, slot, pl));
+	xp_rec_scatter(pl, xp_rec_tag(rec->seq), buf);
+}
+
+static void tag_mask_of(const uint8_t *copy, uint32_t mask[8])
+{
+	for (int i = 0; i < 8; i++)
+		mask[i] = 0;
+	for (uint32_t k = 0; k < XP_REC_WORDS; k++) {
+		uint8_t t = copy[k * 8 + 7];
+
+		mask[t / 32] |= 1u << (t % 32);
+	}
+}
+
+/*
+ * Is the damaged copy @y newer than the valid copy with seq @xseq? A copy
+ * with a valid checksum tells its seq; a damaged one only its (uniform)
+ * tag, the low byte of its seq. The two copies of a slot hold consecutive
+ * updates, whose seqs differ by far less than 128, so the tag's distance
+ * modulo 256 decides. Equal cannot come from the protocol: not older.
+ */
+static bool damaged_is_newer(enum xp_fmt_status st, const uint8_t *ycopy,
+			     const struct xp_rec *y, uint64_t xseq)
+{
+	uint8_t dist;
+
+	if (st != XP_E_CHECKSUM)
+		return y->seq >= xseq;
+	dist = (uint8_t)(ycopy[7] - xp_rec_tag(xseq));
+	return dist < 128;
 }
 
 void xp_slot_decode(const struct xp_sb *sb, uint32_t slot, const void *buf,
@@ -509,31 +717,70 @@ void xp_slot_decode(const struct xp_sb *sb, uint32_t slot, const void *buf,
 	const uint8_t *raw = buf;
 	struct xp_rec r[2];
 	bool ok[2];
+	int x, y;
 
 	for (int c = 0; c < 2; c++) {
 		out->copy_status[c] = xp_rec_decode(sb, slot, raw + c * XP_REC_SIZE,
 						    &r[c], &out->copy_field[c]);
 		ok[c] = out->copy_status[c] == XP_OK;
+		tag_mask_of(raw + c * XP_REC_SIZE, out->tag_mask[c]);
 	}
 	out->active = -1;
+	out->fallback = -1;
+	out->stale_damaged = false;
+	out->state = XP_SLOT_CORRUPT;
 	if (ok[0] && ok[1]) {
 		if (r[0].seq == r[1].seq) {
-			out->state = XP_SLOT_CORRUPT;
 			out->copy_field[0] = out->copy_field[1] = "seq";
 			return;
 		}
 		out->active = r[1].seq > r[0].seq;
-	} else if (ok[0]) {
-		out->active = 0;
-	} else if (ok[1]) {
-		out->active = 1;
-	}
-	if (out->active < 0) {
-		out->state = XP_SLOT_CORRUPT;
+	} else if (ok[0] || ok[1]) {
+		x = ok[0] ? 0 : 1;
+		y = !x;
+		switch (out->copy_status[y]) {
+		case XP_E_BLANK:	/* never written */
+		case XP_E_TORN:		/* an update cut short: roll back */
+			out->active = x;
+			break;
+		default:
+			/*
+			 * Written whole and damaged since. Only if it is the
+			 * older copy may the slot go on without it; a damaged
+			 * current copy never rolls the slot back.
+			 */
+			if (damaged_is_newer(out->copy_status[y],
+					     raw + y * XP_REC_SIZE, &r[y],
+					     r[x].seq)) {
+				out->fallback = x;
+				out->fallback_rec = r[x];
+				return;
+			}
+			out->active = x;
+			out->stale_damaged = true;
+			break;
+		}
+	} else {
 		return;
 	}
 	out->rec = r[out->active];
 	out->state = xp_rec_used(&out->rec) ? XP_SLOT_USED : XP_SLOT_FREE;
+}
+
+void xp_slot_set(struct xp_slot *s, int copy, const struct xp_rec *rec)
+{
+	uint8_t t = xp_rec_tag(rec->seq);
+
+	s->active = copy;
+	s->rec = *rec;
+	s->copy_status[copy] = XP_OK;
+	s->copy_field[copy] = NULL;
+	for (int i = 0; i < 8; i++)
+		s->tag_mask[copy][i] = 0;
+	s->tag_mask[copy][t / 32] = 1u << (t % 32);
+	s->stale_damaged = false;
+	s->fallback = -1;
+	s->state = xp_rec_used(rec) ? XP_SLOT_USED : XP_SLOT_FREE;
 }
 
 void xp_slot_init(const struct xp_sb *sb, uint32_t slot, void *buf)
@@ -546,16 +793,33 @@ void xp_slot_init(const struct xp_sb *sb, uint32_t slot, void *buf)
 
 int xp_slot_next_copy(const struct xp_slot *s, uint64_t *seq)
 {
+	int target;
+	uint64_t n;
+
 	/*
-	 * A slot with no valid copy has no "other" copy to write: whatever
+	 * A slot with no trusted copy has no "other" copy to write: whatever
 	 * seq we chose, a copy we cannot read might outrank it.
 	 */
 	if (s->active < 0)
 		return -1;
-	if (s->rec.seq == UINT64_MAX)
-		return -1;
-	*seq = s->rec.seq + 1;
-	return !s->active;
+	target = !s->active;
+	/*
+	 * The new copy's tag must differ from every tag the target copy's
+	 * words carry now, so that any mix of old and new words shows mixed
+	 * tags. 16 words carry at most 16 tags: one of 17 candidates is free.
+	 */
+	for (n = 1; n <= XP_REC_WORDS + 1; n++) {
+		uint8_t t;
+
+		if (s->rec.seq > UINT64_MAX - n)
+			return -1;
+		t = xp_rec_tag(s->rec.seq + n);
+		if (!(s->tag_mask[target][t / 32] & (1u << (t % 32)))) {
+			*seq = s->rec.seq + n;
+			return target;
+		}
+	}
+	return -1;
 }
 
 void xp_sort_idx(uint32_t *idx, uint32_t n,
@@ -677,4 +941,48 @@ enum xp_fmt_status xp_table_check(const struct xp_slot *slots, uint32_t n,
 		}
 	}
 	return XP_OK;
+}
+
+uint32_t xp_table_violations(const struct xp_slot *slots, uint32_t n,
+			     uint32_t *scratch, xp_violation_fn fn, void *arg)
+{
+	uint32_t m = 0, pairs = 0;
+
+	for (uint32_t i = 0; i < n; i++)
+		if (slots[i].state == XP_SLOT_USED)
+			scratch[m++] = i;
+
+	/* Overlap: against the extent reaching furthest so far. */
+	xp_sort_idx(scratch, m, cmp_offset, slots);
+	for (uint32_t i = 1, far = 0; i < m; i++) {
+		const struct xp_rec *p = &slots[scratch[far]].rec;
+		const struct xp_rec *q = &slots[scratch[i]].rec;
+
+		/* Decoded records end inside the data area: no overflow. */
+		if (p->offset + p->size > q->offset) {
+			pairs++;
+			if (fn)
+				fn(scratch[far], scratch[i], "extents overlap",
+				   arg);
+		}
+		if (q->offset + q->size > p->offset + p->size)
+			far = i;
+	}
+	xp_sort_idx(scratch, m, cmp_name, slots);
+	for (uint32_t i = 1; i < m; i++) {
+		if (cmp_name(scratch[i - 1], scratch[i], slots))
+			continue;
+		pairs++;
+		if (fn)
+			fn(scratch[i - 1], scratch[i], "duplicate name", arg);
+	}
+	xp_sort_idx(scratch, m, cmp_uuid, slots);
+	for (uint32_t i = 1; i < m; i++) {
+		if (cmp_uuid(scratch[i - 1], scratch[i], slots))
+			continue;
+		pairs++;
+		if (fn)
+			fn(scratch[i - 1], scratch[i], "duplicate uuid", arg);
+	}
+	return pairs;
 }

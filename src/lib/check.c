@@ -3,7 +3,8 @@
  * check and repair. Check only reads. Repair writes only copies that are
  * invalid, from the copy that is valid, so a crash during repair leaves
  * either the state before it or the state after it; it never touches the
- * last valid copy of anything.
+ * last valid copy of anything. Every error finding names the command that
+ * resolves it while keeping the other extents.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -19,12 +20,11 @@ struct checker {
 	xp_finding_fn fn;
 	void *arg;
 	int errors;
-	bool sb_unresolved;	/* two valid superblocks disagree */
 };
 
-__attribute__((format(printf, 4, 5)))
+__attribute__((format(printf, 5, 6)))
 static void report(struct checker *c, enum xp_severity sev, const char *obj,
-		   const char *fmt, ...)
+		   const char *fix, const char *fmt, ...)
 {
 	struct xp_finding f = {.severity = sev, .object = obj};
 	va_list ap;
@@ -32,10 +32,37 @@ static void report(struct checker *c, enum xp_severity sev, const char *obj,
 	va_start(ap, fmt);
 	vsnprintf(f.text, sizeof(f.text), fmt, ap);
 	va_end(ap);
+	if (fix)
+		snprintf(f.fix, sizeof(f.fix), "%s", fix);
 	if (sev == XP_ERROR)
 		c->errors++;
 	if (c->fn)
 		c->fn(&f, c->arg);
+}
+
+/* "xenpmem ARGS TARGET", for a finding's fix. */
+__attribute__((format(printf, 4, 5)))
+static const char *fix_cmd(const struct checker *c, char *buf, size_t len,
+			   const char *fmt, ...)
+{
+	va_list ap;
+	size_t n;
+
+	n = (size_t)snprintf(buf, len, "xenpmem ");
+	va_start(ap, fmt);
+	n += (size_t)vsnprintf(buf + n, n < len ? len - n : 0, fmt, ap);
+	va_end(ap);
+	/* Cut rather than fail: the target is a path of up to 255 bytes. */
+	n = strlen(buf);
+	if (n + 1 < len) {
+		const char *t = c->ns->media->target;
+
+		buf[n++] = ' ';
+		while (*t && n + 1 < len)
+			buf[n++] = *t++;
+		buf[n] = 0;
+	}
+	return buf;
 }
 
 static bool repairing(const struct checker *c)
@@ -48,70 +75,118 @@ static const char *field_text(const char *field)
 	return field ? field : "";
 }
 
+/* Repair is a write: the superblock in use must allow it. */
+static bool may_write(struct checker *c)
+{
+	const char *why;
+
+	if (xp_sb_writable(&c->ns->sb, &why))
+		return true;
+	report(c, XP_NOTE, "superblock", NULL, "not repaired: %s", why);
+	return false;
+}
+
 static void check_superblocks(struct checker *c)
 {
 	struct xp_ns *ns = c->ns;
 	struct xp_media *m = ns->media;
 	static const char *const obj[2] = {"superblock.primary",
 					   "superblock.backup"};
+	static const char *const copy_name[2] = {"primary", "backup"};
 	bool ok[2] = {ns->primary_ok, ns->backup_ok};
 	enum xp_fmt_status st[2] = {ns->primary_st, ns->backup_st};
 	const char *field[2] = {ns->primary_field, ns->backup_field};
 	uint64_t where[2] = {0, m->size - XP_SB_BLOCK};
+	uint64_t gen;
 	int src = ns->sb_from_backup;	/* the copy in use */
 	uint8_t blk[XP_SB_BLOCK];
 	bool bad[2];
+	char fix[160];
 
 	for (int i = 0; i < 2; i++) {
 		bad[i] = !ok[i];
-		if (bad[i])
-			report(c, XP_ERROR, obj[i], "%s%s%s", xp_fmt_strstatus(st[i]),
+		if (bad[i] && (ok[0] || ok[1]))
+			report(c, XP_ERROR, obj[i],
+			       fix_cmd(c, fix, sizeof(fix), "check --repair"),
+			       "%s%s%s", xp_fmt_strstatus(st[i]),
 			       field[i] ? " in " : "", field_text(field[i]));
+		else if (bad[i])
+			report(c, XP_ERROR, obj[i], NULL, "%s%s%s",
+			       xp_fmt_strstatus(st[i]), field[i] ? " in " : "",
+			       field_text(field[i]));
 	}
-	if (ns->sb_mismatch) {
-		struct xp_sb other;
-		const char *f;
+	if (ns->sb_mismatch && !ns->sb_unresolved) {
+		/* Only the generation differs: an interrupted repair. */
+		int old = ns->sbs[0].generation < ns->sbs[1].generation ? 0 : 1;
 
-		xp_sb_decode(ns->sb_raw[!src], XP_SB_BLOCK, m->size, src == 0,
-			     &other, &f);
-		report(c, XP_ERROR, obj[!src],
-		       "differs from the %s copy (generations %llu and %llu)",
-		       src ? "backup" : "primary",
-		       (unsigned long long)other.generation,
-		       (unsigned long long)ns->sb.generation);
+		report(c, XP_ERROR, obj[old],
+		       fix_cmd(c, fix, sizeof(fix), "check --repair"),
+		       "generation %llu is older than the %s copy's %llu (an interrupted rewrite)",
+		       (unsigned long long)ns->sbs[old].generation,
+		       copy_name[!old],
+		       (unsigned long long)ns->sbs[!old].generation);
+		bad[old] = true;
+	} else if (ns->sb_unresolved) {
 		/*
-		 * A lower generation is a copy an interrupted rewrite did not
-		 * reach: stale by the protocol. Two valid copies of the same
-		 * generation that differ were not written by xenpmem, and
-		 * nothing tells which is right: leave both to a human.
+		 * Two valid copies that say different things were not written
+		 * by xenpmem, and nothing tells which is right: the reader
+		 * went with the one the table agrees with; a human decides.
 		 */
-		if (other.generation < ns->sb.generation)
+		if (c->flags & (XP_CHECK_USE_PRIMARY | XP_CHECK_USE_BACKUP)) {
+			src = (c->flags & XP_CHECK_USE_BACKUP) ? 1 : 0;
 			bad[!src] = true;
-		else
-			c->sb_unresolved = true;
-		if (!bad[!src] && repairing(c))
-			report(c, XP_NOTE, "superblock",
-			       "not repaired: both copies are valid with the same generation but differ; nothing tells which is right");
+		}
+		report(c, XP_ERROR, "superblock",
+		       fix_cmd(c, fix, sizeof(fix),
+			       "check --repair --use-superblock %s",
+			       copy_name[ns->sb_from_backup]),
+		       "the copies disagree (generations %llu and %llu); the table agrees with the %s copy, in use now",
+		       (unsigned long long)ns->sbs[0].generation,
+		       (unsigned long long)ns->sbs[1].generation,
+		       copy_name[ns->sb_from_backup]);
+		if (repairing(c) && !bad[!src])
+			report(c, XP_NOTE, "superblock", NULL,
+			       "not repaired: pick the copy to keep with --use-superblock primary|backup");
 	}
-	if (!repairing(c) || !(ok[0] || ok[1]))
+	if (!repairing(c) || !ok[src] || !(bad[0] || bad[1]) || !may_write(c))
 		return;
-	for (int i = 0; i < 2; i++) {
-		if (!bad[i] || i == src)
-			continue;
-		/* Copy the valid block byte for byte: fields of a newer minor
-		 * version survive; only the location bit and sum change. */
+	/*
+	 * Every rewrite raises the generation. The bad copy is written first;
+	 * then the good one, so the two end up the same. In between they
+	 * differ only in generation, which the next open settles.
+	 */
+	gen = ns->sbs[src].generation;
+	if (ok[!src] && ns->sbs[!src].generation > gen)
+		gen = ns->sbs[!src].generation;
+	gen++;
+	for (int pass = 0; pass < 2; pass++) {
+		int i = pass == 0 ? !src : src;
+
 		memcpy(blk, ns->sb_raw[src], XP_SB_BLOCK);
-		xp_sb_relocate(blk, i == 1);
+		xp_sb_relocate(blk, i == 1, gen);
 		if (xp_media_persist(m, where[i], blk, XP_SB_BLOCK)) {
-			report(c, XP_ERROR, obj[i], "repair failed: %s",
+			report(c, XP_ERROR, obj[i], NULL, "repair failed: %s",
 			       xp_last_error());
-			continue;
+			return;
 		}
 		memcpy(ns->sb_raw[i], blk, XP_SB_BLOCK);
-		c->errors--;
-		report(c, XP_FIXED, obj[i], "rewritten from the %s copy",
-		       src ? "backup" : "primary");
 	}
+	ns->sb = ns->sbs[src];
+	ns->sb.generation = gen;
+	for (int i = 0; i < 2; i++) {
+		if (!bad[i])
+			continue;
+		c->errors--;
+		report(c, XP_FIXED, obj[i], NULL,
+		       "rewritten from the %s copy (generation %llu)",
+		       copy_name[src], (unsigned long long)gen);
+	}
+	if (ns->sb_unresolved) {
+		c->errors--;
+		ns->sb_unresolved = false;
+	}
+	ns->sb_mismatch = false;
+	ns->sb_from_backup = src;
 }
 
 static void check_zero_area(struct checker *c)
@@ -119,132 +194,240 @@ static void check_zero_area(struct checker *c)
 	struct xp_media *m = c->ns->media;
 	uint8_t buf[XP_SB_BLOCK];
 	static const uint8_t zeroes[XP_SB_BLOCK];
+	char fix[160];
 
 	if (m->ops->read(m, XP_ZERO_OFFSET, buf, sizeof(buf)))
 		return;
 	if (!memcmp(buf, zeroes, sizeof(buf)))
 		return;
 	report(c, XP_ERROR, "zero area",
+	       fix_cmd(c, fix, sizeof(fix), "check --repair"),
 	       "bytes 4 KiB..8 KiB are not zero (Linux may take the namespace for fsdax/devdax/sector)");
-	if (!repairing(c))
+	if (!repairing(c) || !may_write(c))
 		return;
 	if (xp_media_persist(m, XP_ZERO_OFFSET, zeroes, sizeof(zeroes))) {
-		report(c, XP_ERROR, "zero area", "repair failed: %s",
+		report(c, XP_ERROR, "zero area", NULL, "repair failed: %s",
 		       xp_last_error());
 		return;
 	}
 	c->errors--;
-	report(c, XP_FIXED, "zero area", "zeroed");
+	report(c, XP_FIXED, "zero area", NULL, "zeroed");
+}
+
+static bool tag_in(const uint8_t *copy, uint8_t tag)
+{
+	for (uint32_t w = 0; w < XP_REC_WORDS; w++)
+		if (copy[w * 8 + 7] == tag)
+			return true;
+	return false;
 }
 
 /*
- * Make a slot with no valid copy free: one free record over copy 0, with a
- * sequence above any copy that passes its checksum, so it wins whatever
- * copy 1 holds. Torn, it leaves the slot as corrupt as before.
+ * Write @rec as the slot's current record over copy @copy, then decode the
+ * slot again from the media. The new seq is above every seq either copy
+ * shows; its tag is not one the target copy carries (so a torn repair
+ * shows as torn), and, when the copy left alone is damaged, sits more than
+ * half the tag space past that copy's tag, so that copy reads as the older.
  */
-static int clear_slot(struct checker *c, uint32_t i)
+static int rewrite_slot(struct checker *c, uint32_t i, int copy,
+			struct xp_rec *rec)
 {
+	struct xp_media *m = c->ns->media;
 	struct xp_slot *s = &c->ns->slots[i];
 	uint8_t raw[XP_SLOT_SIZE], buf[XP_REC_SIZE];
-	struct xp_rec rec = {0}, r;
+	const uint8_t *target = raw + copy * XP_REC_SIZE;
+	const uint8_t *kept = raw + !copy * XP_REC_SIZE;
+	enum xp_fmt_status kept_st;
+	struct xp_rec r;
 	const char *f;
+	uint64_t seq = 0;
 	int rc;
 
-	rc = c->ns->media->ops->read(c->ns->media, xp_slot_offset(i), raw,
-				     sizeof(raw));
+	rc = m->ops->read(m, xp_slot_offset(i), raw, sizeof(raw));
 	if (rc)
 		return rc;
-	rec.seq = 1;
-	for (int k = 0; k < 2; k++)
-		if (xp_rec_decode(&c->ns->sb, i, raw + k * XP_REC_SIZE, &r, &f) ==
-			    XP_OK &&
-		    r.seq >= rec.seq)
-			rec.seq = r.seq + 1;
-	xp_rec_encode(&c->ns->sb, i, &rec, buf);
-	rc = xp_media_persist(c->ns->media, xp_slot_offset(i), buf, sizeof(buf));
+	xp_rec_decode(&c->ns->sb, i, target, &r, &f);
+	seq = r.seq;
+	kept_st = xp_rec_decode(&c->ns->sb, i, kept, &r, &f);
+	if (r.seq > seq)
+		seq = r.seq;
+	for (int n = 0;; n++) {
+		if (n > 512 || seq == UINT64_MAX)
+			return xp_err(EOVERFLOW, m->target,
+				      "slot %u: sequence number exhausted", i);
+		seq++;
+		if (tag_in(target, xp_rec_tag(seq)))
+			continue;
+		if (kept_st == XP_E_CHECKSUM &&
+		    (uint8_t)(kept[7] - xp_rec_tag(seq)) < 128)
+			continue;
+		break;
+	}
+	rec->seq = seq;
+	xp_rec_encode(&c->ns->sb, i, rec, buf);
+	rc = xp_media_persist(m, xp_slot_offset(i) + (uint64_t)copy * XP_REC_SIZE,
+			      buf, sizeof(buf));
 	if (rc)
 		return rc;
-	memcpy(raw, buf, sizeof(buf));
+	memcpy(raw + copy * XP_REC_SIZE, buf, sizeof(buf));
 	xp_slot_decode(&c->ns->sb, i, raw, s);
 	return 0;
+}
+
+static void report_corrupt(struct checker *c, uint32_t i, const char *obj)
+{
+	struct xp_slot *s = &c->ns->slots[i];
+	char fix[160];
+
+	fix_cmd(c, fix, sizeof(fix), "check --repair --force");
+	if (s->copy_status[0] == XP_OK && s->copy_status[1] == XP_OK) {
+		report(c, XP_ERROR, obj, fix,
+		       "both copies are valid with the same seq, which no update writes; --repair --force frees the slot");
+	} else if (s->fallback >= 0) {
+		report(c, XP_ERROR, obj, fix,
+		       "its newer copy %d is damaged (%s%s%s, not an interrupted update); the older copy %d (seq %llu) holds %s%s%s; --repair --force restores that",
+		       !s->fallback, xp_fmt_strstatus(s->copy_status[!s->fallback]),
+		       s->copy_field[!s->fallback] ? " in " : "",
+		       field_text(s->copy_field[!s->fallback]), s->fallback,
+		       (unsigned long long)s->fallback_rec.seq,
+		       xp_rec_used(&s->fallback_rec) ? "extent '" : "a free record",
+		       xp_rec_used(&s->fallback_rec) ? s->fallback_rec.name : "",
+		       xp_rec_used(&s->fallback_rec) ? "'" : "");
+	} else {
+		report(c, XP_ERROR, obj, fix,
+		       "no valid copy (copy 0: %s%s%s; copy 1: %s%s%s); --repair --force frees the slot",
+		       xp_fmt_strstatus(s->copy_status[0]),
+		       s->copy_field[0] ? " in " : "", field_text(s->copy_field[0]),
+		       xp_fmt_strstatus(s->copy_status[1]),
+		       s->copy_field[1] ? " in " : "", field_text(s->copy_field[1]));
+	}
+}
+
+static void repair_corrupt(struct checker *c, uint32_t i, const char *obj)
+{
+	struct xp_slot *s = &c->ns->slots[i];
+	struct xp_rec rec = {0};
+	bool restore = s->fallback >= 0;
+	int copy = restore ? !s->fallback : 0;
+
+	if (!(c->flags & XP_CHECK_FORCE) || c->ns->sb_unresolved) {
+		report(c, XP_NOTE, obj, NULL,
+		       "not repaired: nothing certain to restore; --repair --force %s",
+		       restore ? "restores the older copy" :
+				 "frees the slot and the range it described");
+		return;
+	}
+	if (restore)
+		rec = s->fallback_rec;
+	if (rewrite_slot(c, i, copy, &rec)) {
+		report(c, XP_ERROR, obj, NULL, "repair failed: %s",
+		       xp_last_error());
+		return;
+	}
+	c->errors--;
+	if (restore && xp_rec_used(&rec))
+		report(c, XP_FIXED, obj, NULL,
+		       "restored its older copy: extent '%s'", rec.name);
+	else
+		report(c, XP_FIXED, obj, NULL, "%s",
+		       restore ? "restored its older copy: free" :
+				 "freed (it had no valid copy)");
+}
+
+static void check_slot(struct checker *c, uint32_t i)
+{
+	struct xp_slot *s = &c->ns->slots[i];
+	char obj[32], fix[160];
+
+	snprintf(obj, sizeof(obj), "slot %u", i);
+	if (s->state == XP_SLOT_CORRUPT) {
+		report_corrupt(c, i, obj);
+		if (repairing(c) && may_write(c))
+			repair_corrupt(c, i, obj);
+		if (s->state == XP_SLOT_CORRUPT)
+			return;
+	}
+	for (int k = 0; k < 2; k++) {
+		if (k == s->active || s->copy_status[k] == XP_E_BLANK ||
+		    s->copy_status[k] == XP_OK)
+			continue;
+		if (s->stale_damaged) {
+			report(c, XP_ERROR, obj,
+			       fix_cmd(c, fix, sizeof(fix), "check --repair"),
+			       "older copy %d is damaged (%s%s%s, not an interrupted update); the slot uses copy %d (seq %llu)",
+			       k, xp_fmt_strstatus(s->copy_status[k]),
+			       s->copy_field[k] ? " in " : "",
+			       field_text(s->copy_field[k]), s->active,
+			       (unsigned long long)s->rec.seq);
+			continue;
+		}
+		/* What an interrupted update leaves; the next update of the
+		 * slot overwrites it. */
+		report(c, XP_NOTE, obj, NULL,
+		       "copy %d is %s%s%s; the slot uses copy %d (seq %llu)", k,
+		       xp_fmt_strstatus(s->copy_status[k]),
+		       s->copy_field[k] ? " in " : "",
+		       field_text(s->copy_field[k]), s->active,
+		       (unsigned long long)s->rec.seq);
+	}
+	if (s->stale_damaged && repairing(c) && may_write(c)) {
+		struct xp_rec rec = s->rec;
+
+		/* Write the current record again over the damaged copy. */
+		if (rewrite_slot(c, i, !s->active, &rec)) {
+			report(c, XP_ERROR, obj, NULL, "repair failed: %s",
+			       xp_last_error());
+			return;
+		}
+		c->errors--;
+		report(c, XP_FIXED, obj, NULL,
+		       "older copy rewritten from the current one");
+	}
+}
+
+static void report_pair(uint32_t a, uint32_t b, const char *rule, void *arg)
+{
+	struct checker *c = arg;
+	const struct xp_rec *ra = &c->ns->slots[a].rec;
+	const struct xp_rec *rb = &c->ns->slots[b].rec;
+	char obj[32], fix[160];
+
+	snprintf(obj, sizeof(obj), "slots %u,%u", a, b);
+	if (!strcmp(rule, "duplicate name"))
+		fix_cmd(c, fix, sizeof(fix), "rename --force @%u NEWNAME", b);
+	else
+		fix_cmd(c, fix, sizeof(fix), "destroy --force @%u", b);
+	report(c, XP_ERROR, obj, fix,
+	       "%s: '%s' (@%u) and '%s' (@%u); no extent in a violation is exported; destroy or rename (--force, by slot) one of them",
+	       rule, ra->name, a, rb->name, b);
 }
 
 static void check_slots(struct checker *c)
 {
 	struct xp_ns *ns = c->ns;
-	char obj[32];
 
-	for (uint32_t i = 0; i < ns->sb.slot_count; i++) {
-		struct xp_slot *s = &ns->slots[i];
-
-		snprintf(obj, sizeof(obj), "slot %u", i);
-		if (s->state == XP_SLOT_CORRUPT &&
-		    s->copy_status[0] == XP_OK && s->copy_status[1] == XP_OK) {
-			report(c, XP_ERROR, obj,
-			       "both copies are valid with the same seq, which no update writes");
-		} else if (s->state == XP_SLOT_CORRUPT) {
-			report(c, XP_ERROR, obj,
-			       "no valid copy (copy 0: %s%s%s; copy 1: %s%s%s)",
-			       xp_fmt_strstatus(s->copy_status[0]),
-			       s->copy_field[0] ? " in " : "",
-			       field_text(s->copy_field[0]),
-			       xp_fmt_strstatus(s->copy_status[1]),
-			       s->copy_field[1] ? " in " : "",
-			       field_text(s->copy_field[1]));
-		}
-		if (s->state == XP_SLOT_CORRUPT) {
-			if (!repairing(c))
-				continue;
-			if (!(c->flags & XP_CHECK_FORCE) || c->sb_unresolved) {
-				report(c, XP_NOTE, obj,
-				       "not repaired: nothing valid to restore; --repair --force clears the slot and frees the range it described");
-				continue;
-			}
-			if (clear_slot(c, i)) {
-				report(c, XP_ERROR, obj, "repair failed: %s",
-				       xp_last_error());
-				continue;
-			}
-			c->errors--;
-			report(c, XP_FIXED, obj, "cleared (it had no valid copy)");
-			continue;
-		}
-		for (int k = 0; k < 2 && s->active >= 0; k++) {
-			if (k == s->active || s->copy_status[k] == XP_E_BLANK ||
-			    s->copy_status[k] == XP_OK)
-				continue;
-			/*
-			 * Exactly what an interrupted update leaves behind; the
-			 * next update of the slot overwrites it.
-			 */
-			report(c, XP_NOTE, obj,
-			       "copy %d is %s%s%s; the slot uses copy %d (seq %llu)",
-			       k, xp_fmt_strstatus(s->copy_status[k]),
-			       s->copy_field[k] ? " in " : "",
-			       field_text(s->copy_field[k]), s->active,
-			       (unsigned long long)s->rec.seq);
-		}
-	}
-	ns->table_st = xp_table_check(ns->slots, ns->sb.slot_count, ns->order,
-				      &ns->table_a, &ns->table_b, &ns->table_why);
+	for (uint32_t i = 0; i < ns->sb.slot_count; i++)
+		check_slot(c, i);
+	ns->ncorrupt = 0;
+	for (uint32_t i = 0; i < ns->sb.slot_count; i++)
+		ns->ncorrupt += ns->slots[i].state == XP_SLOT_CORRUPT;
+	xp_ns_check_rules(ns);
 	xp_ns_rebuild(ns);
-	if (ns->table_st != XP_OK) {
-		snprintf(obj, sizeof(obj), "slots %u,%u", ns->table_a, ns->table_b);
-		report(c, XP_ERROR, obj, "%s ('%s' and '%s'); not repaired automatically: destroy or rename one",
-		       ns->table_why, ns->slots[ns->table_a].rec.name,
-		       ns->slots[ns->table_b].rec.name);
-	}
+	xp_table_violations(ns->slots, ns->sb.slot_count, ns->order,
+			    report_pair, c);
+	xp_ns_rebuild(ns);
 }
 
 static void check_badblocks(struct checker *c)
 {
 	struct xp_ns *ns = c->ns;
-	char obj[XP_NAME_MAX + 16];
+	char obj[XP_NAME_MAX + 16], fix[160];
 	uint64_t n;
 
 	if (xp_badblocks_in(ns, 0, ns->sb.mgmt_offset) ||
 	    xp_badblocks_in(ns, ns->media->size - XP_SB_BLOCK, XP_SB_BLOCK))
-		report(c, XP_ERROR, "metadata", "bad blocks inside the superblocks or extent table");
+		report(c, XP_ERROR, "metadata", NULL,
+		       "bad blocks inside the superblocks or extent table");
 	for (uint32_t i = 0; i < ns->nused; i++) {
 		const struct xp_rec *r = &ns->slots[ns->order[i]].rec;
 
@@ -252,7 +435,10 @@ static void check_badblocks(struct checker *c)
 		if (!n)
 			continue;
 		snprintf(obj, sizeof(obj), "extent %s", r->name);
-		report(c, XP_ERROR, obj, "contains %llu bad 512-byte sectors",
+		report(c, XP_ERROR, obj,
+		       fix_cmd(c, fix, sizeof(fix), "wipe --force @%u",
+			       ns->order[i]),
+		       "contains %llu bad 512-byte sectors (a wipe writes zeroes over them, which clears the poison; the data there is lost)",
 		       (unsigned long long)n);
 	}
 }
@@ -279,30 +465,30 @@ int xp_check_media(struct xp_media *m, unsigned flags, xp_finding_fn fn,
 		/* Ours, but nothing valid is left to check or restore from. */
 		check_superblocks(&c);
 		if (repairing(&c))
-			report(&c, XP_NOTE, "superblock",
+			report(&c, XP_NOTE, "superblock", NULL,
 			       "not repaired: neither copy is valid");
 		rc = c.errors;
 		goto out;
 	}
-	check_superblocks(&c);
-	if (xp_ns_moved(ns))
-		report(&c, XP_ERROR, "superblock",
-		       "moved: starts at physical %#llx, at init %#llx; extent alignment no longer holds and exported guest frames are stale",
-		       (unsigned long long)m->phys_base,
-		       (unsigned long long)ns->sb.phys_base);
-	check_zero_area(&c);
+	/* The table decides which of two disagreeing copies is read. */
 	rc = xp_ns_load_table(ns);
 	rc = rc ?: xp_badblocks_load(ns);
 	if (rc)
 		goto out;
+	check_superblocks(&c);
+	if (ns->moved)
+		report(&c, XP_ERROR, "superblock", NULL,
+		       "moved: the namespace starts at physical %#llx, where what init laid out (at %#llx%s) no longer holds: extent alignment and exported guest frames are stale; put the namespace back where it was",
+		       (unsigned long long)m->phys_base,
+		       (unsigned long long)ns->sb.phys_base,
+		       ns->sb.compat & XP_SB_F_PHYS_KNOWN ? "" :
+							    ", address unknown");
+	check_zero_area(&c);
 	check_slots(&c);
 	check_badblocks(&c);
 	rc = c.errors;
 out:
-	free(ns->slots);
-	free(ns->order);
-	free(ns->gaps);
-	free(ns->bad);
+	xp_ns_free_tables(ns);
 	free(ns);
 	return rc;
 }

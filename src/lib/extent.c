@@ -25,6 +25,28 @@ static int need_write(struct xp_ns *ns)
 	return 0;
 }
 
+/*
+ * A table that breaks a rule takes no change but one that removes a
+ * violation: destroy or rename, forced, of an extent involved (@slot, or
+ * -1 for an operation that names no extent yet).
+ */
+static int rules_allow(struct xp_ns *ns, int slot, bool may_resolve,
+		       unsigned flags)
+{
+	if (!ns->npairs)
+		return 0;
+	if (may_resolve && slot >= 0 && ns->violation[slot] &&
+	    (flags & XP_FORCE))
+		return 0;
+	if (may_resolve && slot >= 0 && ns->violation[slot])
+		return xp_err(EUCLEAN, tgt(ns),
+			      "extent '%s' (@%d) breaks a table rule; --force lets this change go ahead, since it can only remove the violation",
+			      ns->slots[slot].rec.name, slot);
+	return xp_err(EUCLEAN, tgt(ns),
+		      "extent table slots %u and %u: %s; only destroy or rename --force of an extent involved is allowed; run 'xenpmem check'",
+		      ns->table_a, ns->table_b, ns->table_why);
+}
+
 static int slot_commit(struct xp_ns *ns, uint32_t slot, struct xp_rec *rec)
 {
 	struct xp_slot *s = &ns->slots[slot];
@@ -45,11 +67,9 @@ static int slot_commit(struct xp_ns *ns, uint32_t slot, struct xp_rec *rec)
 	rc = xp_media_persist(m, off, buf, XP_REC_SIZE);
 	if (rc)
 		return rc;
-	s->active = copy;
-	s->rec = *rec;
-	s->copy_status[copy] = XP_OK;
-	s->copy_field[copy] = NULL;
-	s->state = xp_rec_used(rec) ? XP_SLOT_USED : XP_SLOT_FREE;
+	xp_slot_set(s, copy, rec);
+	if (ns->npairs)
+		xp_ns_check_rules(ns);
 	return xp_ns_rebuild(ns);
 }
 
@@ -59,13 +79,13 @@ static int shift_of(struct xp_ns *ns, uint64_t align, uint32_t *shift)
 		*shift = ns->sb.align_shift;
 		return 0;
 	}
-	for (uint32_t s = XP_ALIGN_4K_SHIFT; s <= XP_ALIGN_1G_SHIFT; s++) {
+	for (uint32_t s = XP_ALIGN_2M_SHIFT; s <= XP_ALIGN_1G_SHIFT; s++) {
 		if (align == 1ull << s && xp_align_shift_ok(s)) {
 			*shift = s;
 			return 0;
 		}
 	}
-	return xp_err(EINVAL, tgt(ns), "alignment %llu is not 4K, 2M or 1G",
+	return xp_err(EINVAL, tgt(ns), "alignment %llu is not 2M or 1G",
 		      (unsigned long long)align);
 }
 
@@ -110,15 +130,6 @@ static int check_size(struct xp_ns *ns, const char *name, uint64_t size,
 	return 0;
 }
 
-static int check_owner(struct xp_ns *ns, uint32_t owner)
-{
-	if (owner != XP_OWNER_NONE && owner >= XP_DOMID_LIMIT)
-		return xp_err(EINVAL, tgt(ns),
-			      "domain id %u is not a guest domain (0..%u)", owner,
-			      XP_DOMID_LIMIT - 1);
-	return 0;
-}
-
 bool xp_extent_name_valid(const char *name)
 {
 	return name && xp_name_valid(name, XP_NAME_MAX + 1);
@@ -128,7 +139,7 @@ static int check_name(struct xp_ns *ns, const char *name)
 {
 	if (!xp_extent_name_valid(name))
 		return xp_err(EINVAL, tgt(ns),
-			      "invalid extent name: use 1 to %u characters of A-Z a-z 0-9 . _ + : - (not starting with '-')",
+			      "invalid extent name: use 1 to %u characters of A-Z a-z 0-9 . _ + : - (not starting with '-', not dots alone)",
 			      XP_NAME_MAX);
 	return 0;
 }
@@ -177,7 +188,7 @@ static int begin_update(struct xp_ns *ns, const char *name, int *slot,
 		return rc;
 	*slot = xp_ns_find_slot(ns, name);
 	if (*slot < 0)
-		return xp_err(ENOENT, tgt(ns), "no extent named '%s'", name);
+		return xp_ns_find_error(ns, name, *slot);
 	*rec = ns->slots[*slot].rec;
 	return 0;
 }
@@ -195,10 +206,10 @@ int xp_extent_create(struct xp_ns *ns, const struct xp_create_opts *o,
 	rc = rc ?: check_name(ns, o->name);
 	rc = rc ?: shift_of(ns, o->align, &shift);
 	rc = rc ?: check_size(ns, o->name, o->size, shift, o->label_size);
-	rc = rc ?: check_owner(ns, o->owner);
+	rc = rc ?: rules_allow(ns, -1, false, 0);
 	if (rc)
 		return rc;
-	if (xp_ns_find_slot(ns, o->name) >= 0)
+	if (xp_ns_find_slot(ns, o->name) != -ENOENT)
 		return xp_err(EEXIST, tgt(ns), "extent '%s' already exists",
 			      o->name);
 	for (slot = 0; slot < ns->sb.slot_count; slot++)
@@ -217,11 +228,11 @@ int xp_extent_create(struct xp_ns *ns, const struct xp_create_opts *o,
 			      a, o->name, (unsigned long long)largest_gap(ns));
 	}
 	memset(&rec, 0, sizeof(rec));
-	rec.flags = XP_REC_F_USED;
+	rec.type = XP_REC_DATA;
 	rec.offset = off;
 	rec.size = o->size;
-	rec.owner = o->owner;
-	rec.align_shift = shift;
+	memcpy(rec.owner, o->owner, 16);
+	rec.align_shift = (uint8_t)shift;
 	rec.label_size = o->label_size;
 	xp_uuid_generate(rec.uuid);
 	snprintf(rec.name, sizeof(rec.name), "%s", o->name);
@@ -238,12 +249,17 @@ int xp_extent_destroy(struct xp_ns *ns, const char *name, unsigned flags)
 
 	xp_err_clear();
 	rc = begin_update(ns, name, &slot, &rec);
+	rc = rc ?: rules_allow(ns, slot, true, flags);
 	if (rc)
 		return rc;
-	if (rec.owner != XP_OWNER_NONE && !(flags & XP_FORCE))
+	if (!xp_uuid_is_nil(rec.owner) && !(flags & XP_FORCE)) {
+		char owner[XP_UUID_STR_LEN];
+
+		xp_uuid_format(rec.owner, owner);
 		return xp_err(EBUSY, tgt(ns),
-			      "extent '%s' is assigned to domain %u; unassign it or use --force",
-			      name, rec.owner);
+			      "extent '%s' is assigned to domain %s; unassign it or use --force",
+			      name, owner);
+	}
 	memset(&rec, 0, sizeof(rec));
 	return slot_commit(ns, (uint32_t)slot, &rec);
 }
@@ -256,6 +272,7 @@ int xp_extent_resize(struct xp_ns *ns, const char *name, uint64_t size)
 
 	xp_err_clear();
 	rc = begin_update(ns, name, &slot, &rec);
+	rc = rc ?: rules_allow(ns, slot, false, 0);
 	if (rc)
 		return rc;
 	rc = check_size(ns, name, size, rec.align_shift, rec.label_size);
@@ -286,7 +303,8 @@ int xp_extent_resize(struct xp_ns *ns, const char *name, uint64_t size)
 	return slot_commit(ns, (uint32_t)slot, &rec);
 }
 
-int xp_extent_rename(struct xp_ns *ns, const char *from, const char *to)
+int xp_extent_rename(struct xp_ns *ns, const char *from, const char *to,
+		     unsigned flags)
 {
 	struct xp_rec rec;
 	int slot, rc;
@@ -294,30 +312,65 @@ int xp_extent_rename(struct xp_ns *ns, const char *from, const char *to)
 	xp_err_clear();
 	rc = check_name(ns, to);
 	rc = rc ?: begin_update(ns, from, &slot, &rec);
+	rc = rc ?: rules_allow(ns, slot, true, flags);
 	if (rc)
 		return rc;
-	if (!strcmp(from, to))
+	if (!strcmp(rec.name, to))
 		return 0;
-	if (xp_ns_find_slot(ns, to) >= 0)
+	if (xp_ns_find_slot(ns, to) != -ENOENT)
 		return xp_err(EEXIST, tgt(ns), "extent '%s' already exists", to);
 	memset(rec.name, 0, sizeof(rec.name));
 	snprintf(rec.name, sizeof(rec.name), "%s", to);
 	return slot_commit(ns, (uint32_t)slot, &rec);
 }
 
-int xp_extent_assign(struct xp_ns *ns, const char *name, uint32_t owner)
+int xp_extent_assign(struct xp_ns *ns, const char *name,
+		     const uint8_t owner[16])
 {
+	static const uint8_t nil[16];
 	struct xp_rec rec;
 	int slot, rc;
 
 	xp_err_clear();
-	rc = check_owner(ns, owner);
-	rc = rc ?: begin_update(ns, name, &slot, &rec);
+	if (!owner)
+		owner = nil;
+	rc = begin_update(ns, name, &slot, &rec);
+	rc = rc ?: rules_allow(ns, slot, false, 0);
 	if (rc)
 		return rc;
-	if (rec.owner == owner)
+	if (!memcmp(rec.owner, owner, 16))
 		return 0;
-	rec.owner = owner;
+	if (rec.type == XP_REC_LENT_RAM && !xp_uuid_is_nil(owner))
+		return xp_err(EBUSY, tgt(ns),
+			      "extent '%s' is lent to the hypervisor as RAM; take it back first",
+			      name);
+	memcpy(rec.owner, owner, 16);
+	return slot_commit(ns, (uint32_t)slot, &rec);
+}
+
+int xp_extent_set_state(struct xp_ns *ns, const char *name,
+			enum xp_extent_state state)
+{
+	struct xp_rec rec;
+	uint8_t type;
+	int slot, rc;
+
+	xp_err_clear();
+	if (state != XP_EXTENT_DATA && state != XP_EXTENT_LENT_RAM)
+		return xp_err(EINVAL, tgt(ns), "unknown extent state %d",
+			      (int)state);
+	rc = begin_update(ns, name, &slot, &rec);
+	rc = rc ?: rules_allow(ns, slot, false, 0);
+	if (rc)
+		return rc;
+	type = state == XP_EXTENT_LENT_RAM ? XP_REC_LENT_RAM : XP_REC_DATA;
+	if (rec.type == type)
+		return 0;
+	if (type == XP_REC_LENT_RAM && !xp_uuid_is_nil(rec.owner))
+		return xp_err(EBUSY, tgt(ns),
+			      "extent '%s' is assigned to a domain; unassign it before lending it as RAM",
+			      name);
+	rec.type = type;
 	return slot_commit(ns, (uint32_t)slot, &rec);
 }
 
@@ -329,6 +382,7 @@ int xp_extent_wipe(struct xp_ns *ns, const char *name, xp_progress_fn progress,
 
 	xp_err_clear();
 	rc = begin_update(ns, name, &slot, &rec);
+	rc = rc ?: rules_allow(ns, slot, false, 0);
 	if (rc)
 		return rc;
 	return ns->media->ops->zero(ns->media, rec.offset, rec.size, progress,

@@ -15,8 +15,7 @@
 #include "xp_internal.h"
 
 #define DEFAULT_SLOTS 1024u
-#define DEFAULT_PER_PAGE 40
-#define DEFAULT_ALIGN_SHIFT XP_ALIGN_2M_SHIFT
+#define DEFAULT_ALIGN_SHIFT XP_ALIGN_1G_SHIFT
 
 static void note_override(struct xp_init_opts *o, const char *what)
 {
@@ -153,11 +152,40 @@ static bool nonzero(const uint8_t *p, size_t len)
 }
 
 /*
+ * The highest generation an old xenpmem superblock of any version carries
+ * (both copies, wherever this size puts the backup), so that the new one
+ * is higher: a generation never goes back on a namespace.
+ */
+static uint64_t old_generation(struct xp_media *m)
+{
+	uint8_t blk[512];
+	uint64_t g = 0, off[2] = {0, m->size - XP_SB_BLOCK};
+
+	for (int i = 0; i < 2; i++) {
+		const struct xp_sb_disk *d = (const struct xp_sb_disk *)blk;
+		uint16_t major;
+		uint64_t v;
+
+		if (m->ops->read(m, off[i], blk, sizeof(blk)) ||
+		    memcmp(blk, XP_SB_SIGNATURE, 16))
+			continue;
+		major = xp_get16(d->major);
+		/* 1.x kept it at byte 48, 2.x at 56. */
+		v = major == 1 ? xp_get64(*(const xp_le64 *)(blk + 48)) :
+				 xp_get64(d->generation);
+		if (v > g && v < UINT64_MAX)
+			g = v;
+	}
+	return g;
+}
+
+/*
  * Look at every byte init would write. Our own signature, a Linux info
  * block, or any other non-zero byte there is somebody's data.
  */
 static int probe_bytes(struct xp_media *m, struct xp_init_opts *o,
-		       const struct xp_layout *lay, bool known, bool *ours)
+		       const struct xp_layout *lay, bool known, bool *ours,
+		       uint64_t *old_gen)
 {
 	size_t head = (size_t)lay->mgmt_offset;
 	uint8_t *buf = malloc(head + XP_SB_BLOCK), *tail;
@@ -174,6 +202,7 @@ static int probe_bytes(struct xp_media *m, struct xp_init_opts *o,
 	if (!memcmp(buf, XP_SB_SIGNATURE, 16) ||
 	    !memcmp(tail, XP_SB_SIGNATURE, 16)) {
 		*ours = known = true;
+		*old_gen = old_generation(m);
 		rc = found(m, o, "xenpmem metadata");
 		if (rc)
 			goto out;
@@ -223,10 +252,12 @@ static int write_table(struct xp_media *m, const struct xp_sb *sb,
 		       const struct xp_layout *lay)
 {
 	enum { BATCH = 256 };
-	static uint8_t buf[BATCH * XP_SLOT_SIZE];
 	uint64_t end = XP_TABLE_OFFSET + lay->table_size;
+	uint8_t *buf = malloc(BATCH * XP_SLOT_SIZE);
 	int rc = 0;
 
+	if (!buf)
+		return xp_err(ENOMEM, m->target, "out of memory");
 	for (uint32_t first = 0; !rc && first < sb->slot_count; first += BATCH) {
 		uint32_t n = sb->slot_count - first < BATCH ?
 				     sb->slot_count - first : BATCH;
@@ -237,6 +268,7 @@ static int write_table(struct xp_media *m, const struct xp_sb *sb,
 		rc = m->ops->write(m, off, buf, (size_t)n * XP_SLOT_SIZE);
 		rc = rc ?: m->ops->flush(m, off, (size_t)n * XP_SLOT_SIZE);
 	}
+	free(buf);
 	return rc ?: zero_range(m, end, lay->mgmt_offset - end);
 }
 
@@ -248,25 +280,25 @@ static int opts_to_params(struct xp_media *m, const struct xp_init_opts *o,
 	p->ns_size = m->size;
 	p->phys_base = m->phys_known ? m->phys_base : 0;
 	p->slot_count = o->max_extents ? o->max_extents : DEFAULT_SLOTS;
-	p->per_page = o->per_page < 0 ? DEFAULT_PER_PAGE : (uint32_t)o->per_page;
-	if (align == 1ull << XP_ALIGN_4K_SHIFT)
-		p->align_shift = XP_ALIGN_4K_SHIFT;
-	else if (align == 1ull << XP_ALIGN_2M_SHIFT)
+	if (o->mgmt == XP_MGMT_XEN)
+		xp_mgmt_geom_xen(&p->geom, !o->no_compat_m2p);
+	else if (o->mgmt == XP_MGMT_NONE)
+		memset(&p->geom, 0, sizeof(p->geom));
+	else
+		return xp_err(EINVAL, m->target, "unknown management mode %d",
+			      (int)o->mgmt);
+	if (align == 1ull << XP_ALIGN_2M_SHIFT)
 		p->align_shift = XP_ALIGN_2M_SHIFT;
 	else if (align == 1ull << XP_ALIGN_1G_SHIFT)
 		p->align_shift = XP_ALIGN_1G_SHIFT;
 	else
 		return xp_err(EINVAL, m->target,
-			      "alignment %llu is not 4K, 2M or 1G",
+			      "alignment %llu is not 2M or 1G",
 			      (unsigned long long)align);
 	if (p->slot_count > XP_MAX_SLOTS)
 		return xp_err(EINVAL, m->target,
 			      "--max-extents %u is above the limit of %u",
 			      p->slot_count, XP_MAX_SLOTS);
-	if (o->per_page > (int32_t)XP_MAX_PER_PAGE)
-		return xp_err(EINVAL, m->target,
-			      "--mgmt-per-page %d is above the limit of %u",
-			      o->per_page, XP_MAX_PER_PAGE);
 	if (m->size % XP_PAGE_SIZE)
 		return xp_err(EINVAL, m->target,
 			      "size %llu is not a multiple of 4 KiB",
@@ -283,6 +315,7 @@ int xp_ns_init_media(struct xp_media *m, struct xp_init_opts *opts)
 	struct timespec ts;
 	const char *why;
 	bool ours = false, known = false;
+	uint64_t old_gen = 0;
 	uint8_t *blk;
 	int rc;
 
@@ -302,7 +335,7 @@ int xp_ns_init_media(struct xp_media *m, struct xp_init_opts *opts)
 	rc = probe_in_use(m);
 	rc = rc ?: probe_mode(m);
 	rc = rc ?: probe_blkid(m, opts, &known);
-	rc = rc ?: probe_bytes(m, opts, &lay, known, &ours);
+	rc = rc ?: probe_bytes(m, opts, &lay, known, &ours, &old_gen);
 	if (rc)
 		return rc;
 	rc = xp_badblocks_check_meta(m, &lay);
@@ -313,13 +346,14 @@ int xp_ns_init_media(struct xp_media *m, struct xp_init_opts *opts)
 	xp_uuid_generate(sb.ns_uuid);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	sb.init_time = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	sb.generation = 1;
+	sb.generation = old_gen + 1;
 	sb.ns_size = lp.ns_size;
 	sb.phys_base = lp.phys_base;
 	sb.compat = m->phys_known ? XP_SB_F_PHYS_KNOWN : 0;
 	sb.slot_count = lp.slot_count;
-	sb.per_page = lp.per_page;
 	sb.align_shift = lp.align_shift;
+	sb.geom = lp.geom;
+	sb.chunks = lay.chunks;
 	sb.mgmt_offset = lay.mgmt_offset;
 	sb.mgmt_size = lay.mgmt_size;
 	sb.data_offset = lay.data_offset;

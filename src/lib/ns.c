@@ -32,9 +32,14 @@ int xp_ns_rebuild(struct xp_ns *ns)
 	xp_sort_idx(ns->order, n, cmp_slot_offset, ns->slots);
 	ns->nused = n;
 
-	/* Gaps between extents; overlapping extents (a corrupt table read
-	 * for inspection) simply leave no gap between them. */
+	/*
+	 * Gaps between extents; overlapping extents (a broken table read for
+	 * inspection) simply leave no gap between them. A corrupt slot may
+	 * describe an extent anywhere: then nothing is known to be free.
+	 */
 	ns->ngaps = 0;
+	if (ns->ncorrupt)
+		return 0;
 	for (uint32_t i = 0; i <= n; i++) {
 		uint64_t start = i < n ? ns->slots[ns->order[i]].rec.offset :
 					 data_end;
@@ -62,7 +67,7 @@ int xp_ns_load_sb(struct xp_ns *ns)
 	int rc;
 
 	ns->primary_ok = ns->backup_ok = false;
-	ns->sb_mismatch = false;
+	ns->sb_mismatch = ns->sb_unresolved = false;
 	ns->sb_from_backup = false;
 	if (m->size < 2 * XP_SB_BLOCK || m->size % XP_PAGE_SIZE) {
 		ns->primary_st = ns->backup_st = XP_E_TOO_SMALL;
@@ -82,13 +87,15 @@ int xp_ns_load_sb(struct xp_ns *ns)
 	ns->sbs[0] = p;
 	ns->sbs[1] = k;
 	if (ns->primary_ok && ns->backup_ok) {
-		uint8_t moved[XP_SB_BLOCK];
-
-		/* Identical but for the location bit and the checksum? */
-		memcpy(moved, back, XP_SB_BLOCK);
-		xp_sb_relocate(moved, false);
-		ns->sb_mismatch = memcmp(moved, prim, XP_SB_BLOCK) != 0;
-		/* The copy rewritten last is the newer; ties go to primary. */
+		ns->sb_mismatch = p.generation != k.generation ||
+				  !xp_sb_same_but_generation(prim, back);
+		/*
+		 * Copies that differ only in generation are what an
+		 * interrupted repair leaves: the newer one is right. Anything
+		 * else no protocol step wrote; xp_ns_load_table() reads
+		 * through the copy the table agrees with.
+		 */
+		ns->sb_unresolved = !xp_sb_same_but_generation(prim, back);
 		ns->sb_from_backup = k.generation > p.generation;
 		ns->sb = ns->sb_from_backup ? k : p;
 	} else if (ns->primary_ok) {
@@ -138,56 +145,141 @@ static uint32_t decode_table(struct xp_ns *ns, const uint8_t *raw,
 	return bad;
 }
 
+static void note_pair(uint32_t a, uint32_t b, const char *rule, void *arg)
+{
+	struct xp_ns *ns = arg;
+
+	if (!ns->npairs++) {
+		ns->table_a = a;
+		ns->table_b = b;
+		ns->table_why = rule;
+	}
+	ns->violation[a] = ns->violation[b] = true;
+}
+
+void xp_ns_check_rules(struct xp_ns *ns)
+{
+	uint32_t n = ns->sb.slot_count;
+
+	ns->npairs = 0;
+	ns->table_why = NULL;
+	memset(ns->violation, 0, n * sizeof(*ns->violation));
+	xp_table_violations(ns->slots, n, ns->order, note_pair, ns);
+}
+
+/* Physical alignment the layout promised, checked at @phys. */
+static bool layout_holds_at(const struct xp_ns *ns, uint64_t phys)
+{
+	const struct xp_sb *sb = &ns->sb;
+	struct xp_mgmt_chunks need;
+
+	if (!xp_phys_aligned(phys, sb->data_offset, sb->align_shift))
+		return false;
+	if (!xp_mgmt_geom_none(&sb->geom)) {
+		if (!xp_phys_aligned(phys, sb->mgmt_offset, sb->geom.chunk_shift))
+			return false;
+		xp_mgmt_chunks(&sb->geom, phys + sb->data_offset,
+			       phys + sb->data_offset + sb->data_size, &need);
+		if (need.ft > sb->chunks.ft || need.m2p > sb->chunks.m2p ||
+		    need.compat > sb->chunks.compat)
+			return false;
+	}
+	for (uint32_t i = 0; i < sb->slot_count; i++) {
+		const struct xp_slot *s = &ns->slots[i];
+
+		if (s->state == XP_SLOT_USED &&
+		    !xp_phys_aligned(phys, s->rec.offset, s->rec.align_shift))
+			return false;
+	}
+	return true;
+}
+
+static bool compute_moved(const struct xp_ns *ns)
+{
+	const struct xp_media *m = ns->media;
+
+	if (!m->phys_known)
+		return false;
+	if (ns->sb.compat & XP_SB_F_PHYS_KNOWN)
+		return m->phys_base != ns->sb.phys_base;
+	/* Laid out while the address was unknown: moved if it now sits
+	 * where what the layout promised does not hold. */
+	return !layout_holds_at(ns, m->phys_base);
+}
+
+void xp_ns_free_tables(struct xp_ns *ns)
+{
+	free(ns->slots);
+	free(ns->order);
+	free(ns->gaps);
+	free(ns->violation);
+	free(ns->bad);
+	ns->slots = NULL;
+	ns->order = NULL;
+	ns->gaps = NULL;
+	ns->violation = NULL;
+	ns->bad = NULL;
+}
+
 int xp_ns_load_table(struct xp_ns *ns)
 {
 	struct xp_media *m = ns->media;
-	uint32_t n = ns->sb.slot_count;
+	uint32_t n = ns->sb.slot_count, max = n;
 	uint8_t *raw;
 	int rc;
 
-	ns->slots = calloc(n, sizeof(*ns->slots));
-	ns->order = calloc(n, sizeof(*ns->order));
-	ns->gaps = calloc((size_t)n + 1, sizeof(*ns->gaps));
-	raw = malloc((size_t)n * XP_SLOT_SIZE);
-	if (!ns->slots || !ns->order || !ns->gaps || !raw) {
+	/* Two disagreeing copies may not agree on the table's size. */
+	if (ns->sb_unresolved && ns->sbs[!ns->sb_from_backup].slot_count > max)
+		max = ns->sbs[!ns->sb_from_backup].slot_count;
+	ns->slots = calloc(max, sizeof(*ns->slots));
+	ns->order = calloc(max, sizeof(*ns->order));
+	ns->violation = calloc(max, sizeof(*ns->violation));
+	ns->gaps = calloc((size_t)max + 1, sizeof(*ns->gaps));
+	raw = malloc((size_t)max * XP_SLOT_SIZE);
+	if (!ns->slots || !ns->order || !ns->gaps || !ns->violation || !raw) {
 		free(raw);
 		return xp_err(ENOMEM, m->target, "out of memory");
 	}
-	rc = m->ops->read(m, XP_TABLE_OFFSET, raw, (size_t)n * XP_SLOT_SIZE);
+	rc = m->ops->read(m, XP_TABLE_OFFSET, raw, (size_t)max * XP_SLOT_SIZE);
 	if (rc) {
 		free(raw);
 		return rc;
 	}
 	ns->ncorrupt = decode_table(ns, raw, &ns->sb);
 	/*
-	 * Two valid superblocks of one generation that differ: no protocol
-	 * step wrote them, and nothing says which is right. Read through the
-	 * one the table agrees with (records are bound to ns_uuid); nothing
-	 * will be written until a human settles it.
+	 * Two valid superblocks that differ in more than the generation: no
+	 * protocol step wrote them, and nothing says which is right. Read
+	 * through the one under which fewer slots are corrupt (records are
+	 * bound to ns_uuid and the layout); ties go to the newer generation,
+	 * then to the primary. Nothing is written until a human settles it.
 	 */
-	if (ns->sb_mismatch && ns->sbs[0].generation == ns->sbs[1].generation &&
-	    ns->sbs[1].slot_count == n) {
-		struct xp_sb first = ns->sb;
-		uint32_t other = decode_table(ns, raw, &ns->sbs[!ns->sb_from_backup]);
+	if (ns->sb_unresolved) {
+		int cur = ns->sb_from_backup, alt = !cur;
+		uint32_t other = decode_table(ns, raw, &ns->sbs[alt]);
 
-		if (other < ns->ncorrupt) {
-			ns->sb_from_backup = !ns->sb_from_backup;
-			ns->sb = ns->sbs[ns->sb_from_backup];
+		if (other < ns->ncorrupt ||
+		    (other == ns->ncorrupt &&
+		     (ns->sbs[alt].generation > ns->sbs[cur].generation ||
+		      (ns->sbs[alt].generation == ns->sbs[cur].generation &&
+		       alt == 0)))) {
+			ns->sb_from_backup = alt;
+			ns->sb = ns->sbs[alt];
 			ns->ncorrupt = other;
 		} else {
-			decode_table(ns, raw, &first);
+			decode_table(ns, raw, &ns->sb);
 		}
 	}
 	free(raw);
-	ns->table_st = xp_table_check(ns->slots, n, ns->order, &ns->table_a,
-				      &ns->table_b, &ns->table_why);
+	xp_ns_check_rules(ns);
+	ns->moved = compute_moved(ns);
 	return xp_ns_rebuild(ns);
 }
 
-/* Refuse to change a namespace whose metadata is not whole. */
+/* Refuse to change a namespace whose metadata is not whole. Table-rule
+ * violations are left to each operation (some remove them). */
 static int writable_check(struct xp_ns *ns)
 {
-	const char *t = ns->media->target;
+	const char *t = ns->media->target, *why;
 
 	if (!ns->primary_ok || !ns->backup_ok)
 		return xp_err(EUCLEAN, t,
@@ -201,21 +293,20 @@ static int writable_check(struct xp_ns *ns)
 						ns->primary_field) ?: "");
 	if (ns->sb_mismatch)
 		return xp_err(EUCLEAN, t,
-			      "superblock copies differ; run 'xenpmem check --repair'");
-	for (uint32_t i = 0; i < ns->sb.slot_count; i++)
-		if (ns->slots[i].state == XP_SLOT_CORRUPT)
-			return xp_err(EUCLEAN, t,
-				      "extent table slot %u has no valid copy; run 'xenpmem check'",
-				      i);
-	if (ns->table_st != XP_OK)
+			      "superblock copies differ; run 'xenpmem check'");
+	if (!xp_sb_writable(&ns->sb, &why))
+		return xp_err(EROFS, t,
+			      "format %u.%u: %s; this xenpmem (format %u.%u) may read but not change it",
+			      ns->sb.major, ns->sb.minor, why, XP_FMT_MAJOR,
+			      XP_FMT_MINOR);
+	if (ns->ncorrupt)
 		return xp_err(EUCLEAN, t,
-			      "extent table slots %u and %u: %s; run 'xenpmem check'",
-			      ns->table_a, ns->table_b, ns->table_why);
-	if (xp_ns_moved(ns))
+			      "%u extent table slot%s corrupt; run 'xenpmem check'",
+			      ns->ncorrupt, ns->ncorrupt == 1 ? " is" : "s are");
+	if (ns->moved)
 		return xp_err(EUCLEAN, t,
-			      "namespace now starts at physical %#llx, not %#llx as at init: extents may no longer be aligned; run 'xenpmem check'",
-			      (unsigned long long)ns->media->phys_base,
-			      (unsigned long long)ns->sb.phys_base);
+			      "namespace moved: it starts at physical %#llx, where the alignment promised at init does not hold; run 'xenpmem check'",
+			      (unsigned long long)ns->media->phys_base);
 	return 0;
 }
 
@@ -223,10 +314,7 @@ static void ns_free(struct xp_ns *ns)
 {
 	if (!ns)
 		return;
-	free(ns->slots);
-	free(ns->order);
-	free(ns->gaps);
-	free(ns->bad);
+	xp_ns_free_tables(ns);
 	if (ns->own_media)
 		xp_media_close(ns->media);
 	free(ns);
@@ -299,12 +387,16 @@ void xp_ns_close(struct xp_ns *ns)
 int xp_ns_get_info(struct xp_ns *ns, struct xp_info *info)
 {
 	const struct xp_sb *sb = &ns->sb;
+	uint64_t chunk = 1ull << XP_CHUNK_SHIFT;
 
 	memset(info, 0, sizeof(*info));
 	snprintf(info->target, sizeof(info->target), "%s", ns->media->path);
 	info->backend = ns->media->kind;
 	info->major = sb->major;
 	info->minor = sb->minor;
+	info->compat = sb->compat;
+	info->ro_compat = sb->ro_compat;
+	info->incompat = sb->incompat;
 	memcpy(info->uuid, sb->ns_uuid, 16);
 	info->generation = sb->generation;
 	info->ns_size = sb->ns_size;
@@ -312,22 +404,34 @@ int xp_ns_get_info(struct xp_ns *ns, struct xp_info *info)
 	info->table_offset = sb->table_offset;
 	info->table_size = (uint64_t)sb->slot_count * XP_SLOT_SIZE;
 	info->slot_count = sb->slot_count;
+	info->mgmt = xp_mgmt_geom_none(&sb->geom) ? XP_MGMT_NONE : XP_MGMT_XEN;
+	info->compat_m2p = sb->geom.compat_entry != 0;
 	info->mgmt_offset = sb->mgmt_offset;
 	info->mgmt_size = sb->mgmt_size;
-	info->per_page = sb->per_page;
+	info->ft_chunks = sb->chunks.ft;
+	info->m2p_chunks = sb->chunks.m2p;
+	info->compat_chunks = sb->chunks.compat;
+	info->ft_offset = sb->mgmt_offset;
+	info->m2p_offset = info->ft_offset + sb->chunks.ft * chunk;
+	info->compat_offset = info->m2p_offset + sb->chunks.m2p * chunk;
 	info->data_offset = sb->data_offset;
 	info->data_size = sb->data_size;
 	info->align = 1ull << sb->align_shift;
 	info->init_time = sb->init_time;
 	info->extent_count = ns->nused;
+	for (uint32_t i = 0; i < ns->nused; i++)
+		info->used_bytes += ns->slots[ns->order[i]].rec.size;
 	for (uint32_t i = 0; i < ns->ngaps; i++) {
 		info->free_bytes += ns->gaps[i].size;
 		if (ns->gaps[i].size > info->largest_free)
 			info->largest_free = ns->gaps[i].size;
 	}
-	info->used_bytes = sb->data_size - info->free_bytes;
 	info->primary_ok = ns->primary_ok;
 	info->backup_ok = ns->backup_ok;
+	info->corrupt_slots = ns->ncorrupt;
+	info->violations = ns->npairs;
+	info->moved = ns->moved;
+	info->sb_unresolved = ns->sb_unresolved;
 	return 0;
 }
 
@@ -349,8 +453,16 @@ bool xp_ns_phys(const struct xp_ns *ns, uint64_t *phys)
 
 bool xp_ns_moved(const struct xp_ns *ns)
 {
-	return ns->media->phys_known && (ns->sb.compat & XP_SB_F_PHYS_KNOWN) &&
-	       ns->media->phys_base != ns->sb.phys_base;
+	return ns->moved;
+}
+
+const char *xp_extent_state_name(enum xp_extent_state st)
+{
+	switch (st) {
+	case XP_EXTENT_DATA: return "data";
+	case XP_EXTENT_LENT_RAM: return "lent-ram";
+	}
+	return "unknown";
 }
 
 void xp_extent_fill(const struct xp_ns *ns, uint32_t slot,
@@ -364,11 +476,15 @@ void xp_extent_fill(const struct xp_ns *ns, uint32_t slot,
 	memcpy(ext->uuid, r->uuid, 16);
 	ext->slot = slot;
 	ext->seq = r->seq;
+	ext->state = r->type == XP_REC_LENT_RAM ? XP_EXTENT_LENT_RAM :
+						  XP_EXTENT_DATA;
 	ext->offset = r->offset;
 	ext->size = r->size;
 	ext->align = 1ull << r->align_shift;
 	ext->label_size = r->label_size;
-	ext->owner = r->owner;
+	ext->assigned = !xp_uuid_is_nil(r->owner);
+	memcpy(ext->owner, r->owner, 16);
+	ext->violation = ns->violation[slot];
 	ext->phys_known = xp_ns_phys(ns, &phys);
 	ext->first_mfn = (phys + r->offset) >> XP_PAGE_SHIFT;
 	ext->nr_frames = r->size >> XP_PAGE_SHIFT;
@@ -383,12 +499,54 @@ int xp_ns_extent_get(struct xp_ns *ns, uint32_t idx, struct xp_extent *ext)
 	return 0;
 }
 
+bool xp_extent_slot_selector(const char *sel, uint32_t *slot)
+{
+	uint64_t v = 0;
+
+	if (!sel || sel[0] != '@' || !sel[1])
+		return false;
+	for (const char *p = sel + 1; *p; p++) {
+		if (*p < '0' || *p > '9' || v > XP_MAX_SLOTS)
+			return false;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	if (v >= XP_MAX_SLOTS)
+		return false;
+	*slot = (uint32_t)v;
+	return true;
+}
+
 int xp_ns_find_slot(struct xp_ns *ns, const char *name)
 {
-	for (uint32_t i = 0; i < ns->nused; i++)
-		if (!strcmp(ns->slots[ns->order[i]].rec.name, name))
-			return (int)ns->order[i];
-	return -1;
+	int found = -ENOENT;
+	uint32_t slot;
+
+	if (xp_extent_slot_selector(name, &slot))
+		return slot < ns->sb.slot_count &&
+			       ns->slots[slot].state == XP_SLOT_USED ?
+		       (int)slot : -ENOENT;
+	for (uint32_t i = 0; i < ns->nused; i++) {
+		if (strcmp(ns->slots[ns->order[i]].rec.name, name))
+			continue;
+		if (found >= 0)
+			return -EUCLEAN;
+		found = (int)ns->order[i];
+	}
+	return found;
+}
+
+/* The error for a failed xp_ns_find_slot(). */
+int xp_ns_find_error(struct xp_ns *ns, const char *name, int rc)
+{
+	const char *t = ns->media->target;
+
+	if (rc == -EUCLEAN)
+		return xp_err(EUCLEAN, t,
+			      "extent name '%s' is not unique (a table-rule violation); name the extent by its slot, as '@N' (see 'xenpmem list')",
+			      name);
+	if (name[0] == '@')
+		return xp_err(ENOENT, t, "no extent in slot %s", name + 1);
+	return xp_err(ENOENT, t, "no extent named '%s'", name);
 }
 
 int xp_ns_extent_find(struct xp_ns *ns, const char *name,
@@ -397,9 +555,90 @@ int xp_ns_extent_find(struct xp_ns *ns, const char *name,
 	int slot = xp_ns_find_slot(ns, name);
 
 	if (slot < 0)
-		return xp_err(ENOENT, ns->media->target, "no extent named '%s'",
-			      name);
+		return xp_ns_find_error(ns, name, slot);
 	xp_extent_fill(ns, (uint32_t)slot, ext);
+	return 0;
+}
+
+/* Names of the extents of the first @max violations, for one line. */
+static void violation_names(const struct xp_ns *ns, char *buf, size_t len)
+{
+	size_t n = 0;
+	uint32_t shown = 0;
+
+	buf[0] = 0;
+	for (uint32_t i = 0; i < ns->nused && n + 1 < len; i++) {
+		uint32_t s = ns->order[i];
+
+		if (!ns->violation[s])
+			continue;
+		if (shown++ == 6) {
+			snprintf(buf + n, len - n, ", ...");
+			return;
+		}
+		n += (size_t)snprintf(buf + n, len - n, "%s'%s' (@%u)",
+				      shown > 1 ? ", " : "",
+				      ns->slots[s].rec.name, s);
+		if (n >= len)
+			return;
+	}
+}
+
+const char *xp_ns_damage(struct xp_ns *ns)
+{
+	char *d = ns->damage, names[200];
+	size_t len = sizeof(ns->damage), n = 0;
+
+#define DAMAGE(...)                                                        \
+	do {                                                               \
+		if (n < len)                                               \
+			n += (size_t)snprintf(d + n, len - n, "%s",        \
+					      n ? "; " : "");              \
+		if (n < len)                                               \
+			n += (size_t)snprintf(d + n, len - n, __VA_ARGS__); \
+	} while (0)
+
+	d[0] = 0;
+	if (ns->sb_unresolved)
+		DAMAGE("the superblock copies disagree");
+	if (ns->ncorrupt)
+		DAMAGE("%u extent table slot%s corrupt", ns->ncorrupt,
+		       ns->ncorrupt == 1 ? " is" : "s are");
+	if (ns->npairs) {
+		violation_names(ns, names, sizeof(names));
+		DAMAGE("table rules are broken by %s", names);
+	}
+	if (ns->moved)
+		DAMAGE("the namespace moved (physical %#llx)",
+		       (unsigned long long)ns->media->phys_base);
+#undef DAMAGE
+	if (!n)
+		return NULL;
+	if (n < len)
+		snprintf(d + n, len - n, "; run 'xenpmem check'");
+	return d;
+}
+
+int xp_extent_exportable(struct xp_ns *ns, const struct xp_extent *ext)
+{
+	const char *t = ns->media->target;
+
+	if (ns->moved || ns->ncorrupt || ns->sb_unresolved)
+		return xp_err(EUCLEAN, t,
+			      "extent '%s' is not exported: %s", ext->name,
+			      xp_ns_damage(ns));
+	if (ext->violation) {
+		char names[200];
+
+		violation_names(ns, names, sizeof(names));
+		return xp_err(EUCLEAN, t,
+			      "extent '%s' is not exported: it breaks a table rule (extents involved: %s); run 'xenpmem check'",
+			      ext->name, names);
+	}
+	if (ext->state == XP_EXTENT_LENT_RAM)
+		return xp_err(EINVAL, t,
+			      "extent '%s' is lent to the hypervisor as RAM, not guest data",
+			      ext->name);
 	return 0;
 }
 

@@ -23,6 +23,9 @@ struct xp_ns {
 	enum xp_fmt_status primary_st, backup_st;
 	const char *primary_field, *backup_field;
 	bool sb_mismatch;	/* both valid, but they differ */
+	/* They differ in more than the generation an interrupted repair
+	 * leaves: nothing says which is right; a human picks. */
+	bool sb_unresolved;
 	bool sb_from_backup;	/* sb is the backup copy's */
 	uint8_t sb_raw[2][XP_SB_BLOCK];	/* both blocks as read */
 	struct xp_sb sbs[2];	/* both decoded (valid when *_ok) */
@@ -30,11 +33,16 @@ struct xp_ns {
 	uint32_t *order;	/* used slots in offset order */
 	uint32_t nused;
 	uint32_t ncorrupt;
-	enum xp_fmt_status table_st;	/* xp_table_check() of the table */
+	/* Table rules: pairs breaking one, the first pair, and per slot
+	 * whether it is involved. */
+	uint32_t npairs;
 	uint32_t table_a, table_b;
 	const char *table_why;
+	bool *violation;
 	struct xp_gap *gaps;
 	uint32_t ngaps;
+	bool moved;		/* xp_ns_moved() */
+	char damage[320];	/* xp_ns_damage()'s text */
 	uint64_t *bad;		/* bad 512-byte sectors: start,count pairs */
 	uint32_t nbad;
 };
@@ -55,12 +63,23 @@ int xp_media_lock(struct xp_media *m, bool exclusive);
 int xp_ns_load_sb(struct xp_ns *ns);
 int xp_ns_sb_error(struct xp_ns *ns);
 int xp_ns_load_table(struct xp_ns *ns);
+/* The used slot named @name (or "@N"): -ENOENT, -EUCLEAN if ambiguous
+ * (no error text set). */
 int xp_ns_find_slot(struct xp_ns *ns, const char *name);
+int xp_ns_find_error(struct xp_ns *ns, const char *name, int rc);
+/* Re-run the table rules over the decoded slots. */
+void xp_ns_check_rules(struct xp_ns *ns);
+/* Free what xp_ns_load_* allocated. */
+void xp_ns_free_tables(struct xp_ns *ns);
 void xp_extent_fill(const struct xp_ns *ns, uint32_t slot,
 		    struct xp_extent *ext);
 /* Physical address of byte 0 (the host's, else the superblock's). */
 bool xp_ns_phys(const struct xp_ns *ns, uint64_t *phys);
-/* The host puts the namespace elsewhere than it was at init. */
+/*
+ * The host puts the namespace elsewhere than it was at init, or, for one
+ * initialised while its address was unknown, somewhere the layout's
+ * physical alignment no longer holds.
+ */
 bool xp_ns_moved(const struct xp_ns *ns);
 
 /* Rebuild the derived views (offset order, gaps) after a slot changes. */
@@ -79,6 +98,5 @@ int xp_ndctl_resolve(const char *name, char *path, size_t len);
 
 /* Generate a random (v4) UUID. */
 void xp_uuid_generate(uint8_t out[16]);
-void xp_uuid_unparse(const uint8_t uuid[16], char out[37]);
 
 #endif /* XP_INTERNAL_H */
