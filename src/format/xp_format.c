@@ -594,7 +594,6 @@ enum xp_fmt_status xp_rec_decode(const struct xp_sb *sb, uint32_t slot,
 		return XP_E_BLANK;
 	xp_rec_gather(raw, pl);
 	if (xp_rec_checksum(sb->ns_uuid, slot, pl) != xp_get64(d->checksum)) {
-		*field = "checksum";
 		/* Mixed tags: words of two writes, i.e. a write cut short. */
 		return tags_uniform(raw) ? XP_E_CHECKSUM : XP_E_TORN;
 	}

@@ -86,7 +86,8 @@ static bool may_write(struct checker *c)
 	return false;
 }
 
-static void check_superblocks(struct checker *c)
+/* Returns true when it rewrote the superblocks. */
+static bool check_superblocks(struct checker *c)
 {
 	struct xp_ns *ns = c->ns;
 	struct xp_media *m = ns->media;
@@ -100,11 +101,11 @@ static void check_superblocks(struct checker *c)
 	uint64_t gen;
 	int src = ns->sb_from_backup;	/* the copy in use */
 	uint8_t blk[XP_SB_BLOCK];
-	bool bad[2];
+	bool bad[2], counted[2];	/* rewrite it; it was reported an error */
 	char fix[160];
 
 	for (int i = 0; i < 2; i++) {
-		bad[i] = !ok[i];
+		bad[i] = counted[i] = !ok[i];
 		if (bad[i] && (ok[0] || ok[1]))
 			report(c, XP_ERROR, obj[i],
 			       fix_cmd(c, fix, sizeof(fix), "check --repair"),
@@ -125,7 +126,7 @@ static void check_superblocks(struct checker *c)
 		       (unsigned long long)ns->sbs[old].generation,
 		       copy_name[!old],
 		       (unsigned long long)ns->sbs[!old].generation);
-		bad[old] = true;
+		bad[old] = counted[old] = true;
 	} else if (ns->sb_unresolved) {
 		/*
 		 * Two valid copies that say different things were not written
@@ -149,7 +150,7 @@ static void check_superblocks(struct checker *c)
 			       "not repaired: pick the copy to keep with --use-superblock primary|backup");
 	}
 	if (!repairing(c) || !ok[src] || !(bad[0] || bad[1]) || !may_write(c))
-		return;
+		return false;
 	/*
 	 * Every rewrite raises the generation. The bad copy is written first;
 	 * then the good one, so the two end up the same. In between they
@@ -167,7 +168,7 @@ static void check_superblocks(struct checker *c)
 		if (xp_media_persist(m, where[i], blk, XP_SB_BLOCK)) {
 			report(c, XP_ERROR, obj[i], NULL, "repair failed: %s",
 			       xp_last_error());
-			return;
+			return pass > 0;
 		}
 		memcpy(ns->sb_raw[i], blk, XP_SB_BLOCK);
 	}
@@ -176,7 +177,8 @@ static void check_superblocks(struct checker *c)
 	for (int i = 0; i < 2; i++) {
 		if (!bad[i])
 			continue;
-		c->errors--;
+		if (counted[i])
+			c->errors--;
 		report(c, XP_FIXED, obj[i], NULL,
 		       "rewritten from the %s copy (generation %llu)",
 		       copy_name[src], (unsigned long long)gen);
@@ -187,6 +189,7 @@ static void check_superblocks(struct checker *c)
 	}
 	ns->sb_mismatch = false;
 	ns->sb_from_backup = src;
+	return true;
 }
 
 static void check_zero_area(struct checker *c)
@@ -463,7 +466,7 @@ int xp_check_media(struct xp_media *m, unsigned flags, xp_finding_fn fn,
 		if (rc == -ENODATA)
 			goto out;
 		/* Ours, but nothing valid is left to check or restore from. */
-		check_superblocks(&c);
+		(void)check_superblocks(&c);
 		if (repairing(&c))
 			report(&c, XP_NOTE, "superblock", NULL,
 			       "not repaired: neither copy is valid");
@@ -475,7 +478,17 @@ int xp_check_media(struct xp_media *m, unsigned flags, xp_finding_fn fn,
 	rc = rc ?: xp_badblocks_load(ns);
 	if (rc)
 		goto out;
-	check_superblocks(&c);
+	if (check_superblocks(&c)) {
+		/* Read everything again through what is on the media now:
+		 * the copy kept may not be the one the table was read with. */
+		xp_ns_free_tables(ns);
+		rc = xp_ns_load_sb(ns);
+		rc = rc ?: xp_ns_sb_error(ns);
+		rc = rc ?: xp_ns_load_table(ns);
+		rc = rc ?: xp_badblocks_load(ns);
+		if (rc)
+			goto out;
+	}
 	if (ns->moved)
 		report(&c, XP_ERROR, "superblock", NULL,
 		       "moved: the namespace starts at physical %#llx, where what init laid out (at %#llx%s) no longer holds: extent alignment and exported guest frames are stale; put the namespace back where it was",
