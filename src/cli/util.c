@@ -372,7 +372,7 @@ bool cli_parse(const struct cli_cmd *cmd, int argc, char **argv,
 	char optstring[3 * CLI_MAX_OPTS + 8];
 	bool seen[CLI_MAX_OPTS] = {false};
 	size_t n = 0;
-	int c, nargs;
+	int c, nargs, rc;
 	bool nargs_ok = false;
 
 	*exit_code = CLI_EXIT_USAGE;
@@ -424,8 +424,13 @@ bool cli_parse(const struct cli_cmd *cmd, int argc, char **argv,
 			cli_usage_error(cmd->name, "internal: option %d", c);
 			return false;
 		}
-		if (set_value(cmd, o, optarg))
+		/* Usage error (2), or a value that failed to resolve (1: an
+		 * --owner name no running domain has). */
+		rc = set_value(cmd, o, optarg);
+		if (rc) {
+			*exit_code = rc;
 			return false;
+		}
 		seen[o - cmd->opts] = true;
 	}
 

@@ -128,11 +128,12 @@ int xp_badblocks_check_meta(struct xp_media *m, const struct xp_layout *lay)
 
 	if (rc)
 		return rc;
-	if (overlap(bad, n, 0, lay->mgmt_offset) ||
+	/* The management area too: the hypervisor's frame table goes there. */
+	if (overlap(bad, n, 0, lay->mgmt_offset + lay->mgmt_size) ||
 	    overlap(bad, n, lay->backup_offset, XP_SB_BLOCK))
 		rc = xp_err(EIO, m->target,
-			    "bad blocks inside the metadata area (first %llu bytes or last 4 KiB); xenpmem will not place metadata on them",
-			    (unsigned long long)lay->mgmt_offset);
+			    "bad blocks inside the metadata or management area (first %llu bytes or last 4 KiB); xenpmem will not place metadata on them",
+			    (unsigned long long)(lay->mgmt_offset + lay->mgmt_size));
 	free(bad);
 	return rc;
 }

@@ -240,7 +240,7 @@ static int rewrite_slot(struct checker *c, uint32_t i, int copy,
 	uint8_t raw[XP_SLOT_SIZE], buf[XP_REC_SIZE];
 	const uint8_t *target = raw + copy * XP_REC_SIZE;
 	const uint8_t *kept = raw + !copy * XP_REC_SIZE;
-	enum xp_fmt_status kept_st;
+	enum xp_fmt_status kept_st, target_st;
 	struct xp_rec r;
 	const char *f;
 	uint64_t seq = 0;
@@ -249,7 +249,7 @@ static int rewrite_slot(struct checker *c, uint32_t i, int copy,
 	rc = m->ops->read(m, xp_slot_offset(i), raw, sizeof(raw));
 	if (rc)
 		return rc;
-	xp_rec_decode(&c->ns->sb, i, target, &r, &f);
+	target_st = xp_rec_decode(&c->ns->sb, i, target, &r, &f);
 	seq = r.seq;
 	kept_st = xp_rec_decode(&c->ns->sb, i, kept, &r, &f);
 	if (r.seq > seq)
@@ -268,8 +268,14 @@ static int rewrite_slot(struct checker *c, uint32_t i, int copy,
 	}
 	rec->seq = seq;
 	xp_rec_encode(&c->ns->sb, i, rec, buf);
-	rc = xp_media_persist(m, xp_slot_offset(i) + (uint64_t)copy * XP_REC_SIZE,
-			      buf, sizeof(buf));
+	/* Seq word first over a copy that is not whole (see slot_commit()). */
+	if (target_st != XP_OK && target_st != XP_E_BLANK)
+		rc = xp_media_persist(m, xp_slot_offset(i) +
+					      (uint64_t)copy * XP_REC_SIZE,
+				      buf, 8);
+	rc = rc ?: xp_media_persist(m, xp_slot_offset(i) +
+						(uint64_t)copy * XP_REC_SIZE,
+				    buf, sizeof(buf));
 	if (rc)
 		return rc;
 	memcpy(raw + copy * XP_REC_SIZE, buf, sizeof(buf));
@@ -396,13 +402,16 @@ static void report_pair(uint32_t a, uint32_t b, const char *rule, void *arg)
 	char obj[32], fix[160];
 
 	snprintf(obj, sizeof(obj), "slots %u,%u", a, b);
+	/* Nothing says which of the two is the rightful one: the fix names
+	 * one and the text says the other will do as well. */
 	if (!strcmp(rule, "duplicate name"))
 		fix_cmd(c, fix, sizeof(fix), "rename --force @%u NEWNAME", b);
 	else
 		fix_cmd(c, fix, sizeof(fix), "destroy --force @%u", b);
 	report(c, XP_ERROR, obj, fix,
-	       "%s: '%s' (@%u) and '%s' (@%u); no extent in a violation is exported; destroy or rename (--force, by slot) one of them",
-	       rule, ra->name, a, rb->name, b);
+	       "%s: '%s' (@%u) and '%s' (@%u); neither is exported until one of them is %s with --force (by slot: @%u or @%u, whichever does not hold the data you keep)",
+	       rule, ra->name, a, rb->name, b,
+	       strcmp(rule, "duplicate name") ? "destroyed" : "renamed", b, a);
 }
 
 static void check_slots(struct checker *c)
@@ -431,6 +440,9 @@ static void check_badblocks(struct checker *c)
 	    xp_badblocks_in(ns, ns->media->size - XP_SB_BLOCK, XP_SB_BLOCK))
 		report(c, XP_ERROR, "metadata", NULL,
 		       "bad blocks inside the superblocks or extent table");
+	if (xp_badblocks_in(ns, ns->sb.mgmt_offset, ns->sb.mgmt_size))
+		report(c, XP_ERROR, "management area", NULL,
+		       "bad blocks where the hypervisor keeps its frame table and M2P");
 	for (uint32_t i = 0; i < ns->nused; i++) {
 		const struct xp_rec *r = &ns->slots[ns->order[i]].rec;
 

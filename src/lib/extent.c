@@ -53,7 +53,7 @@ static int slot_commit(struct xp_ns *ns, uint32_t slot, struct xp_rec *rec)
 	struct xp_media *m = ns->media;
 	uint8_t buf[XP_REC_SIZE] __attribute__((aligned(XP_CACHELINE)));
 	uint64_t seq, off;
-	int copy, rc;
+	int copy, rc = 0;
 
 	copy = xp_slot_next_copy(s, &seq);
 	if (copy < 0)
@@ -64,7 +64,15 @@ static int slot_commit(struct xp_ns *ns, uint32_t slot, struct xp_rec *rec)
 	rec->seq = seq;
 	xp_rec_encode(&ns->sb, slot, rec, buf);
 	off = xp_slot_offset(slot) + (uint64_t)copy * XP_REC_SIZE;
-	rc = xp_media_persist(m, off, buf, XP_REC_SIZE);
+	/*
+	 * A target copy left torn (or damaged) holds words of an earlier
+	 * record that may beat the current copy; a tear of this store could
+	 * complete it. Its seq word goes first, behind its own fence: then
+	 * only this store's record can validate there.
+	 */
+	if (s->copy_status[copy] != XP_OK && s->copy_status[copy] != XP_E_BLANK)
+		rc = xp_media_persist(m, off, buf, 8);
+	rc = rc ?: xp_media_persist(m, off, buf, XP_REC_SIZE);
 	if (rc)
 		return rc;
 	xp_slot_set(s, copy, rec);

@@ -584,6 +584,25 @@ static void violation_names(const struct xp_ns *ns, char *buf, size_t len)
 	}
 }
 
+/* "slot 3" or "slots 3, 7, 12", at most 6 of them, for one line. */
+static void corrupt_slot_names(const struct xp_ns *ns, char *buf, size_t len)
+{
+	size_t n =
+	    (size_t)snprintf(buf, len, "slot%s", ns->ncorrupt == 1 ? "" : "s");
+	uint32_t shown = 0;
+
+	for (uint32_t i = 0; i < ns->sb.slot_count && n < len; i++) {
+		if (ns->slots[i].state != XP_SLOT_CORRUPT)
+			continue;
+		if (shown++ == 6) {
+			snprintf(buf + n, len - n, ", ...");
+			return;
+		}
+		n += (size_t)snprintf(buf + n, len - n, "%s%u",
+				      shown > 1 ? ", " : " ", i);
+	}
+}
+
 const char *xp_ns_damage(struct xp_ns *ns)
 {
 	char *d = ns->damage, names[200];
@@ -601,9 +620,11 @@ const char *xp_ns_damage(struct xp_ns *ns)
 	d[0] = 0;
 	if (ns->sb_unresolved)
 		DAMAGE("the superblock copies disagree");
-	if (ns->ncorrupt)
-		DAMAGE("%u extent table slot%s corrupt", ns->ncorrupt,
-		       ns->ncorrupt == 1 ? " is" : "s are");
+	if (ns->ncorrupt) {
+		corrupt_slot_names(ns, names, sizeof(names));
+		DAMAGE("%u extent table slot%s corrupt (%s)", ns->ncorrupt,
+		       ns->ncorrupt == 1 ? " is" : "s are", names);
+	}
 	if (ns->npairs) {
 		violation_names(ns, names, sizeof(names));
 		DAMAGE("table rules are broken by %s", names);

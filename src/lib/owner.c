@@ -12,6 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 #include <xenstore.h>
 
 #include "xp_internal.h"
@@ -65,13 +68,42 @@ static char *xs_read_str(struct xs_handle *xs, const char *fmt, const char *n)
 	return xs_read(xs, XBT_NULL, path, &len);
 }
 
+/*
+ * Whether a xenstored answers on this host's daemon socket. Without one,
+ * xs_open() falls back to /dev/xen/xenbus, which a Dom0 kernel provides
+ * even while no xenstored runs (early boot, no toolstack): every request
+ * on it then blocks for good, and a plain 'xenpmem list' with one
+ * assigned extent would hang. A Dom0 whose xenstored lives in a stub
+ * domain loses name resolution here; a UUID still works.
+ */
+static bool xenstored_socket_up(void)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	const char *path = xs_daemon_socket();
+	bool up;
+	int fd;
+
+	if (!path || strlen(path) >= sizeof(sa.sun_path))
+		return false;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	up = !connect(fd, (const struct sockaddr *)&sa, sizeof(sa));
+	close(fd);
+	return up;
+}
+
 static int walk_xenstore(domain_fn fn, void *arg)
 {
-	struct xs_handle *xs = xs_open(0);
+	struct xs_handle *xs;
 	unsigned int num = 0;
 	char **ids;
 	int rc = 0;
 
+	if (!xenstored_socket_up())
+		return -ENOTSUP;
+	xs = xs_open(0);
 	if (!xs)
 		return -ENOTSUP;
 	ids = xs_directory(xs, XBT_NULL, "/local/domain", &num);

@@ -24,14 +24,14 @@ loop() {
 step "init, create, list and check through a block device"
 mkns blk.img 256M
 loop "$T/blk.img"
-ok init "$DEV"
-pycheck 'assert j["backend"] == "block" and j["size"] == 256 * MiB'
-ok create vm1 --size 16M --owner 2 "$DEV"
+ok init --align 2M "$DEV"
+pycheck 'assert j["backend"] == "block" and j["size"] == 256 * MiB and j["version"] == "2.0"'
+ok create vm1 --size 16M --owner "$U1" "$DEV"
 ok create vm2 --size 32M "$DEV"
 ok list "$DEV"
 pycheck '
 assert [e["name"] for e in j] == ["vm1", "vm2"]
-assert j[0]["owner"] == 2 and "owner" not in j[1]
+assert j[0]["owner"] == "'$U1'" and "owner" not in j[1]
 assert j[0]["offset"] + j[0]["size"] <= j[1]["offset"]'
 ok check "$DEV"
 # fdatasync made it durable: the file under the loop device holds it
@@ -47,7 +47,7 @@ mkfs.ext4 -q -F "$T/fs.img" || fail "mkfs.ext4"
 loop "$T/fs.img"
 MNT=$(mktemp -d)
 if mount "$DEV" "$MNT" 2>/dev/null; then
-	fails 1 "$T/fs.img" init --force "$DEV"
+	fails 1 "$T/fs.img" init --force --align 2M "$DEV"
 	err_mentions "mounted or held"
 	umount "$MNT"
 else

@@ -4,16 +4,40 @@
 
 step "init options"
 mkns opts.img 1G
-ok init --max-extents 16 --mgmt-per-page 0 --align 4K "$T/opts.img"
+ok init --max-extents 16 --mgmt none --align 2M "$T/opts.img"
 pycheck '
-assert j["slots"] == 16 and j["mgmt_per_page"] == 0 and j["align"] == 4096
-assert j["mgmt_size"] == 0 and j["table_size"] == 16 * 256
-assert j["data_offset"] % 4096 == 0
+assert j["slots"] == 16 and j["mgmt"] == "none" and j["align"] == 2 * MiB
+assert j["compat_m2p"] is False and j["mgmt_size"] == 0 and j["table_size"] == 16 * 256
+assert (j["ft_chunks"], j["m2p_chunks"], j["compat_m2p_chunks"]) == (0, 0, 0)
+# no management area: it starts (empty) at the table end, rounded to 4 KiB
+assert j["mgmt_offset"] == 8192 + 4096 and j["data_offset"] == 2 * MiB, j
+assert j["data_offset"] + j["data_size"] == GiB - 2 * MiB
+'
+mkns small.img 1G
+ok init -a 2M "$T/small.img"
+pycheck '
+assert j["mgmt"] == "xen" and j["compat_m2p"] is True and j["align"] == 2 * MiB
+# data [14M, 1022M): frame table 4 chunks (256 MiB groups), M2P 1 (1 GiB),
+# compat M2P 1 (2 GiB), each 2 MiB, from the 2 MiB boundary after the table
+assert (j["ft_chunks"], j["m2p_chunks"], j["compat_m2p_chunks"]) == (4, 1, 1), j
+assert j["mgmt_offset"] == 2 * MiB and j["mgmt_size"] == 12 * MiB
+assert j["ft_offset"] == 2 * MiB and j["m2p_offset"] == 10 * MiB
+assert j["compat_m2p_offset"] == 12 * MiB and j["data_offset"] == 14 * MiB
 '
 mkns big.img 4G
-ok init --align 1G -m 64 -e 2 "$T/big.img"
-pycheck 'assert j["align"] == GiB and j["data_offset"] % GiB == 0
-assert j["mgmt_per_page"] == 64 and j["slots"] == 2'
+ok init --no-compat-m2p -e 2 "$T/big.img"
+pycheck '
+# the default: 1 GiB aligned data, so [1G, 3G) owns its groups whole
+assert j["align"] == GiB and j["data_offset"] == GiB and j["data_size"] == 2 * GiB, j
+assert j["compat_m2p"] is False and j["compat_m2p_chunks"] == 0 and j["slots"] == 2
+assert (j["ft_chunks"], j["m2p_chunks"]) == (8, 2), j
+assert j["mgmt_size"] == 10 * 2 * MiB and j["compat_m2p_offset"] == j["m2p_offset"] + 4 * MiB
+'
+ok init --force --mgmt=xen --align=1G "$T/big.img"
+# [1G, 3G) touches two 2 GiB groups; init over old metadata raises the
+# generation past the old one
+pycheck 'assert j["compat_m2p"] is True and j["compat_m2p_chunks"] == 2 and j["slots"] == 1024
+assert j["generation"] == 2, j["generation"]'
 
 step "init refuses ours without --force, --force overrides"
 fails 1 "$T/big.img" init "$T/big.img"
@@ -48,21 +72,26 @@ ok list "$NS"
 step "create"
 ok create a1 --size 2M "$NS"
 pycheck 'assert j["size"] == 2 * MiB and j["offset"] % (2 * MiB) == 0'
-ok create b2 -s 4K --align 4K "$NS"
-pycheck 'assert j["size"] == 4096 and j["align"] == 4096'
+ok create b2 -s 4M --align 2M "$NS"
+pycheck 'assert j["size"] == 4 * MiB and j["align"] == 2 * MiB and j["state"] == "data"'
 # options after the positionals work too
-ok create c3 "$NS" --owner 0 --size 10M
-pycheck 'assert j["owner"] == 0 and j["size"] == 10 * MiB and j["name"] == "c3"'
+ok create c3 "$NS" --owner "$U1" --size 10M
+pycheck 'assert j["owner"] == "'$U1'" and j["size"] == 10 * MiB and j["name"] == "c3"
+assert "owner_name" not in j and "owner_domid" not in j'
 ok create x.y_z+w:v-1 --size 2M "$NS"
 pycheck 'assert j["name"] == "x.y_z+w:v-1"'
-ok create n55_"$(printf 'a%.0s' $(seq 51))" --size 2M "$NS"
-pycheck 'assert len(j["name"]) == 55'
+ok create n31_"$(printf 'a%.0s' $(seq 27))" --size 2M "$NS"
+pycheck 'assert len(j["name"]) == 31'
+ok list -n c3 "$NS"
+C3_SLOT=$(jget '[0]["slot"]')
 
 step "list -n and --human"
 ok list -n c3 "$NS"
-pycheck 'assert len(j) == 1 and j[0]["name"] == "c3" and j[0]["owner"] == 0'
+pycheck 'assert len(j) == 1 and j[0]["name"] == "c3" and j[0]["owner"] == "'$U1'"'
 ok list --name=b2 --human "$NS"
-pycheck 'assert j[0]["size"] == 4096 and j[0]["offset"].startswith("0x")'
+pycheck 'assert j[0]["size"] == 4 * MiB and j[0]["offset"].startswith("0x")'
+ok list --name=b2 -u "$NS"
+pycheck 'assert j[0]["size"] == 4 * MiB and j[0]["align"] == 2 * MiB, "below 5000 KiB: bytes"'
 ok list --human "$NS"
 pycheck 'assert j[2]["size"] == "10.00 MiB (10.49 MB)", j[2]["size"]'
 
@@ -81,10 +110,20 @@ step "rename"
 ok rename grow grown "$NS"
 pycheck 'assert j["name"] == "grown" and j["offset"] == '"$GROW_OFF"
 fails 1 "$NS" list -n grow "$NS"
+# @N names the extent in slot N, wherever an existing extent is named
+ok list -n grown "$NS"
+GROWN_SLOT=$(jget '[0]["slot"]')
+ok rename "@$GROWN_SLOT" grown2 "$NS"
+pycheck 'assert j["name"] == "grown2" and j["slot"] == '"$GROWN_SLOT"
+ok rename --force grown2 grown "$NS"
+pycheck 'assert j["name"] == "grown"'
 
 step "assign / unassign"
-ok assign grown --owner 32751 "$NS"
-pycheck 'assert j["owner"] == 32751'
+ok assign grown --owner "$U2" "$NS"
+pycheck 'assert j["owner"] == "'$U2'"'
+# UUIDs are read in any case and printed in lower case
+ok assign "@$GROWN_SLOT" --owner "${U3^^}" "$NS"
+pycheck 'assert j["owner"] == "'$U3'" and j["name"] == "grown"'
 ok unassign grown "$NS"
 pycheck 'assert "owner" not in j'
 
@@ -110,19 +149,23 @@ step "destroy"
 ok destroy grown "$NS"
 [ ! -s "$OUT" ] || fail "destroy printed to stdout"
 grep -q "destroyed 1 extent" "$ERR" || fail "destroy confirmation"
-ok assign c3 -o 5 "$NS"
-ok destroy --force c3 "$NS"
+ok assign c3 -o "$U2" "$NS"
+fails 1 "$NS" destroy c3 "$NS"
+err_mentions "c3"
+ok destroy --force "@$C3_SLOT" "$NS"
 ok list "$NS"
-pycheck 'assert sorted(e["name"] for e in j) == sorted(["a1", "b2", "x.y_z+w:v-1", "n55_" + "a" * 51])'
+pycheck 'assert sorted(e["name"] for e in j) == sorted(["a1", "b2", "x.y_z+w:v-1", "n31_" + "a" * 27])'
 
 step "export"
 ok export a1 "$NS"
 pycheck '
-assert set(j) == {"name", "namespace", "offset", "size", "align"}, j
-assert j["size"] == 2 * MiB
+assert set(j) == {"name", "namespace", "uuid", "state", "offset", "size", "align"}, j
+assert j["size"] == 2 * MiB and j["state"] == "data" and j["namespace"] == "'"$NS"'"
 '
 ok export --format=json b2 "$NS"
-pycheck 'assert j["align"] == 4096'
+pycheck 'assert j["align"] == 2 * MiB and j["size"] == 4 * MiB'
+fails 1 "$NS" export "@$GROWN_SLOT" "$NS"
+err_mentions "slot $GROWN_SLOT"
 ok export -F qemu a1 "$NS"
 grep -q "^-object memory-backend-file,id=xp-a1,.*share=on.* -device nvdimm,id=nv-a1,memdev=xp-a1$" "$OUT" ||
 	fail "qemu line"

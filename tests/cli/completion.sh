@@ -62,15 +62,29 @@ expect "--help --version" --
 
 step "flags"
 expect "--align --help --label-size --owner --size" create x --
-expect "--align --force --help --max-extents --mgmt-per-page" init --
+expect "--align --force --help --max-extents --mgmt --no-compat-m2p" init --
+expect "--no-compat-m2p" init --no
+expect "--force --help" rename --
+expect "--force --help" destroy web --
+expect "--force --help --repair --use-superblock --verbose" check --
+has "-u" check -
 expect "--repair" check --rep
 expect "--format" export web --f
 has "-n" list -
 
 step "values"
-expect "1G 2M 4K" create x --align ""
+expect "1G 2M" create x --align ""
 expect "2M" create x -a 2
-expect "1G 2M 4K" init --align = ""
+expect "1G 2M" init --align = ""
+expect "1G 2M" init -a ""
+expect "none xen" init --mgmt ""
+expect "none xen" init -m ""
+expect "none" init --mgmt n
+expect "none xen" init --mgmt = ""
+expect "backup primary" check --repair --use-superblock ""
+expect "backup primary" check --repair -u ""
+expect "primary" check --repair --use-superblock p
+expect "backup" check --use-superblock = b
 expect "json qemu xl" export --format ""
 expect "qemu" export -F q
 expect "" create x --size ""
@@ -87,7 +101,16 @@ expect "cache db web" list --name "^" "$NS"
 expect "db" list "$NS" -n d
 expect "db" export --format json ^d "$NS"
 expect "cache" resize --size 4M ^c "$NS"
-expect "cache db web" assign --owner 3 "^" "$NS"
+expect "cache db web" rename --force "^" "$NS"
+expect "cache db web" destroy -f "^" "$NS"
+# -u is list --human (a flag): the namespace is still to come
+has "$NS" list -u "$T/pm"
+# -u is check --use-superblock (valued): its value is not the namespace
+has "$NS" check -r -u primary "$T/pm"
+# after --mgmt's value, the namespace
+has "$NS" init --mgmt xen "$T/pm"
+has "$NS" init --no-compat-m2p "$T/pm"
+expect "cache db web" assign --owner "$U1" "^" "$NS"
 expect "" create "^" "$NS"
 
 step "namespace as files"

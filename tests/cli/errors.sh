@@ -6,7 +6,7 @@
 NS=$T/ns.img
 mkinit ns.img
 ok create a --size 64M "$NS"
-ok create b --size 64M --owner 3 "$NS"
+ok create b --size 64M --owner "$U1" "$NS"
 ok create c --size 64M "$NS"
 
 step "library refusals (exit 1)"
@@ -15,12 +15,16 @@ err_mentions nosuch
 fails 1 "$NS" list -n nosuch "$NS"
 fails 1 "$NS" export nosuch "$NS"
 fails 1 "$NS" resize nosuch --size 2M "$NS"
-fails 1 "$NS" assign nosuch --owner 1 "$NS"
+fails 1 "$NS" assign nosuch --owner "$U1" "$NS"
+fails 1 "$NS" destroy @1023 "$NS"                      # an empty slot
+err_mentions "slot 1023"
+fails 1 "$NS" rename @9999 x "$NS"                     # past the table
 fails 1 "$NS" wipe nosuch --force "$NS"
 fails 1 "$NS" create a --size 2M "$NS"                # duplicate name
 fails 1 "$NS" create big --size 2G "$NS"              # too big
 fails 1 "$NS" create odd --size 1M "$NS"              # not 2 MiB aligned
-fails 1 "$NS" create odd --size 4097 --align 4K "$NS" # not 4 KiB aligned
+fails 1 "$NS" create odd --size 3M --align 2M "$NS"  # not 2 MiB aligned
+fails 1 "$NS" create huge --size 1G --align 1G "$NS" # no 1 GiB aligned room
 fails 2 "$NS" create 'bad/name' --size 2M "$NS"       # the name rule, checked before opening
 fails 2 "$NS" rename a 'two words' "$NS"        # no spaces in names
 fails 1 "$NS" destroy b "$NS"                         # assigned, no --force
@@ -38,9 +42,13 @@ fails 2 "$NS" create x --size ' 2M' "$NS"
 fails 2 "$NS" create x --size 2X "$NS"
 fails 2 "$NS" create x "$NS"                          # --size missing
 err_mentions "--size"
-fails 2 "$NS" create x --size 2M --owner 32752 "$NS"
-fails 2 "$NS" create x --size 2M --owner -1 "$NS"
-fails 2 "$NS" create x --size 2M --owner 1e3 "$NS"
+# owners are UUIDs; off Xen a name or domid is a usage error
+for o in 3 32752 -1 1e3 vm1 '' "${U1:0:35}" "${U1}0" "${U1//-/}" "{$U1}"; do
+	fails 2 "$NS" create x --size 2M --owner "$o" "$NS"
+	err_mentions "--owner"
+done
+fails 2 "$NS" create x --size 2M --owner "$NIL" "$NS"
+err_mentions "nil UUID"
 fails 2 "$NS" create x --size 2M --align 3M "$NS"
 fails 2 "$NS" create x --size 2M --bogus "$NS"
 err_mentions "--bogus"
@@ -55,15 +63,32 @@ fails 2 "$NS" resize a "$NS"
 fails 2 "$NS" rename a "$NS"
 fails 2 "$NS" assign a "$NS"
 fails 2 "$NS" assign a --owner x "$NS"
+err_mentions "only a UUID is possible"
+fails 2 "$NS" assign a --owner "$NIL" "$NS"
 fails 2 "$NS" wipe a "$NS"                            # needs --force
 err_mentions "--force"
 fails 2 "$NS" export --format yaml a "$NS"
 fails 2 "$NS" check --force "$NS"                     # --force needs --repair
+fails 2 "$NS" check --use-superblock primary "$NS"    # needs --repair
+err_mentions "--use-superblock needs --repair"
+fails 2 "$NS" check -u backup "$NS"
+fails 2 "$NS" check --repair --use-superblock middle "$NS"
+err_mentions "primary|backup"
+fails 2 "$NS" check --repair --use-superblock "$NS"   # value eaten: no NS
 fails 2 "$NS" map --width 0 "$NS"
 fails 2 "$NS" init --max-extents 0 "$NS"
 fails 2 "$NS" init --max-extents 65537 "$NS"
-fails 2 "$NS" init --mgmt-per-page 257 "$NS"
-fails 2 "$NS" init --align 8K "$NS"
+fails 2 "$NS" init --mgmt-per-page 40 "$NS"          # gone in 2.0
+fails 2 "$NS" init --mgmt kvm "$NS"
+err_mentions "xen|none"
+fails 2 "$NS" init --mgmt none --no-compat-m2p "$NS"
+err_mentions "--no-compat-m2p needs --mgmt xen"
+fails 2 "$NS" init --no-compat-m2p=yes "$NS"
+for a in 4K 8K 1M 4M 512M 2G 0; do
+	fails 2 "$NS" init --align "$a" "$NS"
+	err_mentions "2M or 1G"
+	fails 2 "$NS" create x --size 2M --align "$a" "$NS"
+done
 fails 2 "$NS" create "" --size 2M "$NS"
 fails 2 "$NS" info ""
 fails 2 "$NS"
@@ -71,9 +96,9 @@ fails 2 "$NS" frobnicate "$NS"
 fails 2 "$NS" --frobnicate
 
 step "names checked at parsing"
-long=$(printf 'n%.0s' $(seq 56))
+long=$(printf 'n%.0s' $(seq 32))
 fails 2 "$NS" create "$long" --size 2M "$NS"
-err_mentions "55"
+err_mentions "31"
 fails 2 "$NS" rename a "$long" "$NS"
 fails 2 "$NS" list -n "$long" "$NS"
 for bad in "$(printf 'a\nb')" "$(printf 'x\033[2Jy')" "$(printf 'tab\there')"; do
@@ -91,6 +116,13 @@ done
 step "targets that are not namespaces"
 mkns tiny.img 1M
 fails 1 "$T/tiny.img" init "$T/tiny.img"
+fails 1 "$T/tiny.img" init --align 2M "$T/tiny.img"
+# the default 1 GiB alignment needs more than 2 GiB
+mkns twogig.img 2G
+fails 1 "$T/twogig.img" init "$T/twogig.img"
+err_mentions "too small"
+mkns small.img 8M
+fails 1 "$T/small.img" init --align 2M "$T/small.img"
 fails 1 "$T/tiny.img" info "$T/tiny.img"
 fails 1 "$T/nonexistent" info "$T/nonexistent"
 fails 1 "$T/nonexistent" init "$T/nonexistent"
@@ -157,5 +189,5 @@ fi
 
 step "nothing above changed the namespace"
 ok list "$NS"
-pycheck 'assert [(e["name"], e["size"], e.get("owner")) for e in j] == [("a", 64 * MiB, None), ("b", 64 * MiB, 3), ("c", 64 * MiB, None)], j'
+pycheck 'assert [(e["name"], e["size"], e.get("owner")) for e in j] == [("a", 64 * MiB, None), ("b", 64 * MiB, "'$U1'"), ("c", 64 * MiB, None)], j'
 ok check "$NS"

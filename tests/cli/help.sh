@@ -3,16 +3,16 @@
 . "$(dirname "$0")/lib.sh" "$@"
 
 declare -A FLAGS=(
-	[init]="--force -f --max-extents -e --mgmt-per-page -m --align -a"
+	[init]="--force -f --max-extents -e --mgmt -m --no-compat-m2p --align -a"
 	[info]="--human -u"
 	[list]="--name -n --human -u"
 	[create]="--size -s --owner -o --align -a --label-size -l"
 	[destroy]="--force -f"
 	[resize]="--size -s"
-	[rename]=""
+	[rename]="--force -f"
 	[assign]="--owner -o"
 	[unassign]=""
-	[check]="--repair -r --force -f --verbose -v"
+	[check]="--repair -r --force -f --use-superblock -u --verbose -v"
 	[map]="--width -w"
 	[wipe]="--force -f"
 	[export]="--format -F"
@@ -45,4 +45,24 @@ for cmd in "${!FLAGS[@]}"; do
 	done
 	# help wins over whatever else is wrong on the line
 	ok "$cmd" --help --no-such-flag-here
+done
+
+step "2.0 values in the help"
+ok init --help
+for w in "--mgmt=xen|none" "--align=2M|1G" "default 1G" "--no-compat-m2p"; do
+	grep -qF -- "$w" "$OUT" || fail "init --help does not show '$w'"
+done
+! grep -q -- "--mgmt-per-page\|4K" "$OUT" || fail "init --help shows 1.x options"
+ok create --help
+grep -qF -- "--align=2M|1G" "$OUT" || fail "create --help: --align values"
+grep -q "31 bytes" "$OUT" || fail "create --help: the name limit"
+for cmd in create assign; do
+	ok "$cmd" --help
+	grep -q "UUID" "$OUT" || fail "$cmd --help: --owner does not say UUID"
+done
+ok check --help
+grep -qF -- "--use-superblock=primary|backup" "$OUT" || fail "check --help: --use-superblock"
+for cmd in destroy rename; do
+	ok "$cmd" --help
+	grep -q "@N" "$OUT" || fail "$cmd --help does not mention @N"
 done

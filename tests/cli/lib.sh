@@ -89,6 +89,37 @@ fails() {
 	[ "$before" = "$after" ] || fail "xenpmem $*: changed $file"
 }
 
+# damaged ARGS... NS: a listing command (list, info, map) on a damaged
+# namespace prints what it holds, then one line on stderr saying what is
+# wrong, and exits 1; the namespace's bytes stay as they are.
+damaged() {
+	local file=${*: -1} before lines
+	before=$(sha "$file")
+	xp "$@"
+	[ "$RC" -eq 1 ] || fail "xenpmem $* exited $RC, expected 1 (damaged)"
+	[ -s "$OUT" ] || fail "xenpmem $*: printed nothing on stdout"
+	lines=$(wc -l <"$ERR")
+	[ "$lines" -eq 1 ] ||
+		fail "xenpmem $*: stderr has $lines lines, expected exactly 1"
+	grep -q "^xenpmem $1: .*run 'xenpmem check'\$" "$ERR" ||
+		fail "xenpmem $*: stderr does not say what is wrong and to run check"
+	[ "$before" = "$(sha "$file")" ] || fail "xenpmem $*: changed $file"
+}
+
+# moved_check NS ADDR: check reports the move to ADDR, exit 1, no writes.
+moved_check() {
+	local before
+	before=$(sha "$1")
+	xp check "$1"
+	[ "$RC" -eq 1 ] || fail "check of a moved namespace exited $RC, expected 1"
+	grep -q "^error: superblock: moved: the namespace starts at physical $2," "$OUT" ||
+		fail "check does not say it moved to $2"
+	tail -n1 "$OUT" | grep -Eqx "$1: [0-9]+ errors?" || fail "check summary"
+	[ "$before" = "$(sha "$1")" ] || fail "check changed $1"
+}
+
+KiB=1024 MiB=$((1 << 20)) GiB=$((1 << 30))
+
 # The error text must mention a string (fixed, case-sensitive).
 err_mentions() {
 	grep -qF -- "$1" "$ERR" || fail "stderr does not mention '$1'"
@@ -117,8 +148,34 @@ mkns() {
 	truncate -s "$2" "$T/$1" || fail "truncate $T/$1"
 }
 
-# mkinit NAME [SIZE]: a fresh, initialised namespace file $T/NAME (1 GiB).
+# mkinit NAME [SIZE [INIT-OPTIONS...]]: a fresh, initialised namespace file
+# $T/NAME (1 GiB). The default 1 GiB data alignment needs more than 2 GiB,
+# so small test namespaces use --align 2M unless options are given.
 mkinit() {
-	mkns "$1" "${2:-1G}"
-	ok init "$T/$1"
+	local name=$1 size=${2:-1G}
+	shift $(($# < 2 ? $# : 2))
+	mkns "$name" "$size"
+	[ $# -gt 0 ] || set -- --align 2M
+	ok init "$@" "$T/$name"
 }
+
+# Records and superblocks on media, for damage the CLI cannot make:
+# xprec show|current|flip|set|sbset FILE ... (see xprec.py).
+xprec() {
+	"$PY" "$(dirname "${BASH_SOURCE[0]}")/xprec.py" "$@" ||
+		fail "xprec.py $* failed"
+}
+
+# jget KEY-PATH: a value from the JSON on stdout, e.g. jget '[0]["slot"]'.
+jget() {
+	"$PY" -c 'import json,sys; print(eval("j" + sys.argv[2], {"j": json.load(open(sys.argv[1]))}))' "$OUT" "$1" ||
+		fail "no $1 in the JSON on stdout"
+}
+
+# Owners are domain UUIDs.
+U1=6c1e4b7a-58a3-4c2e-9d3f-0a1b2c3d4e5f
+U2=0f9e8d7c-6b5a-4938-a7b6-c5d4e3f2a1b0
+U3=11111111-2222-4333-8444-555555555555
+NIL=00000000-0000-0000-0000-000000000000
+# No domain list from a previous test run leaks in.
+unset XENPMEM_XEN_DOMAINS

@@ -11,10 +11,10 @@
 refused() {
 	local f=$T/$1 what=$2
 	step "init refuses $1 ($what)"
-	fails 1 "$f" init "$f"
+	fails 1 "$f" init --align 2M "$f"
 	err_mentions "$what"
 	err_mentions "--force"
-	ok init --force "$f"
+	ok init --force --align 2M "$f"
 	grep -qF "$what" "$ERR" || fail "--force did not say it overrode '$what': $(cat "$ERR")"
 	ok check "$f"
 }
@@ -58,6 +58,21 @@ pycheck 'assert j == [], "init --force left extents behind"'
 mkns data.img 64M
 head -c 4096 /dev/urandom | dd of="$T/data.img" bs=1M seek=32 conv=notrunc status=none
 step "init accepts data outside the metadata areas"
-ok init "$T/data.img"
+ok init --align 2M "$T/data.img"
+pycheck 'assert j["data_offset"] <= 32 * MiB, j'
+# the 2.0 metadata reaches past the extent table: the management area
+# (2 MiB chunks from 2 MiB on) is where the frame table will go
+mkns mgmt.img 64M
+head -c 4096 /dev/urandom | dd of="$T/mgmt.img" bs=4096 seek=$((3 * 256)) conv=notrunc status=none
+ok init --align 2M "$T/mgmt.img"
+pycheck 'assert j["mgmt_offset"] <= 3 * MiB < j["mgmt_offset"] + j["mgmt_size"], j'
+# a 1.x-style namespace (any other version) is refused as existing metadata
+mkinit v1.img 64M
+xprec sbset "$T/v1.img" primary major=1
+xprec sbset "$T/v1.img" backup major=1
+fails 1 "$T/v1.img" info "$T/v1.img"
+err_mentions "version"
+fails 1 "$T/v1.img" init --align 2M "$T/v1.img"
+err_mentions "--force"
 
 echo "probes: all passed"

@@ -7,6 +7,10 @@
 #           is in the image file, mode switching fsdax/sector/devdax/raw
 #   linux   xenpmem on /dev/pmem0, plain Linux, two boots on one image
 #   xen     the same with Xen 4.17 as hypervisor, Linux as PV Dom0
+#   xenstore  Xen + Dom0 with the toolstack (xl, xenstored): a paused PV
+#           domU with a known uuid=; --owner NAME / DOMID resolve through the
+#           real xenstore to that UUID, list shows owner_name, Domain-0 is
+#           refused; the host reads the owners back from the image file
 #   refuse  xenpmem init refuses fsdax/sector/devdax namespaces without
 #           touching the image; devdax as a target (/dev/dax0.0) is recorded
 # Without BUILD_DIR/src/cli/xenpmem only "infra" runs.
@@ -39,6 +43,8 @@ e2e_need_pkgs qemu-system-x86 linux-image-amd64 busybox-static ndctl cpio jq gzi
     || e2e_skip "cannot install qemu-system-x86/linux-image-amd64/busybox-static/ndctl/cpio/jq"
 have_xen=1
 e2e_need_pkgs xen-hypervisor-4.17-amd64 || have_xen=0
+have_xl=$have_xen
+[ $have_xen = 1 ] && { e2e_need_pkgs xen-utils-4.17 xenstore-utils || have_xl=0; }
 KVER=$(e2e_kernel_version) || e2e_skip "no Debian kernel with modules in /boot + /lib/modules"
 [ -r "/boot/vmlinuz-$KVER" ] || e2e_skip "/boot/vmlinuz-$KVER is not readable (run as root)"
 e2e_log "kernel $KVER, build dir $BUILD_DIR"
@@ -48,7 +54,7 @@ have_xenpmem=0
 if [ -n "${E2E_SCENARIOS:-}" ]; then
     SCENARIOS=$E2E_SCENARIOS
 elif [ $have_xenpmem = 1 ]; then
-    SCENARIOS="infra linux xen refuse"
+    SCENARIOS="infra linux xen xenstore refuse"
 else
     SCENARIOS="infra"
     printf '\n*** NOTE: %s not built: running only the infrastructure (ndctl) scenario ***\n\n' "$XENPMEM" >&2
@@ -63,8 +69,12 @@ extras=()
 if [ $have_xenpmem = 1 ]; then
     extras+=("$XENPMEM")
 fi
+# The Xen toolstack goes in when a scenario needs it and it is installed.
+export E2E_XEN_TOOLS=0
+case " $SCENARIOS " in *" xenstore "*) [ $have_xl = 1 ] && E2E_XEN_TOOLS=1 ;; esac
 key=$( {
-    echo "$KVER"
+    echo "$KVER xen-tools=$E2E_XEN_TOOLS"
+    [ "$E2E_XEN_TOOLS" = 1 ] && sha256sum /usr/lib/xen-4.*/bin/xl /usr/bin/xenstore
     cat "$HERE/mkinitramfs.sh" "$HERE/lib.sh" "$HERE/guest/init" "$HERE/guest/guest-lib.sh"
     for f in /usr/bin/ndctl /usr/bin/jq /bin/busybox "${extras[@]}" "$BUILD_DIR"/src/lib/libxenpmem.so*; do
         [ -e "$f" ] && sha256sum "$(readlink -f "$f")"
@@ -149,6 +159,7 @@ EXPECT_HV=$hv
 EXPECT_SIZE=$NS_SIZE
 SEED=$name$$
 PATTERN_LEN=$((256 * 1024))
+OWNER=6c1e4b7a-58a3-4c2e-9d3f-0a1b2c3d4e5f
 EOP
     rm -f "$WORK/$name".{list,pat,info}
     vm "$name-1" "$xen" "$img" xp-setup.sh "$p" \
@@ -173,6 +184,66 @@ EOP
     cat "$WORK/$name.pat" >> "$p"
     vm "$name-2" "$xen" "$img" xp-verify.sh "$p" -f "$WORK/$name.list1.json" \
         -e "list=$WORK/$name.list2" || return 1
+}
+
+# --- scenario: xenstore (owners by domain name / domid on a real Xen host) -----
+# guest_kernel: the Debian kernel for the PV domU, as a gzip'd vmlinux (xl
+# create is ~5 s faster under TCG than with the xz bzImage), cached.
+guest_kernel() {
+    local out=$CACHE/domu-vmlinux-$KVER.gz
+    if [ ! -s "$out" ]; then
+        python3 - "/boot/vmlinuz-$KVER" "$out.raw" <<'PY' || { rm -f "$out.raw"; return 1; }
+import lzma, sys
+d = open(sys.argv[1], "rb").read()
+i = d.find(b"\xfd7zXZ\x00")
+if i < 0:
+    sys.exit("no xz payload in " + sys.argv[1])
+v = lzma.LZMADecompressor(format=lzma.FORMAT_XZ).decompress(d[i:])
+if v[:4] != b"\x7fELF":
+    sys.exit("the xz payload is not an ELF")
+open(sys.argv[2], "wb").write(v)
+PY
+        gzip -1 -c "$out.raw" > "$out.tmp" && mv "$out.tmp" "$out"
+        rm -f "$out.raw"
+    fi
+    echo "$out"
+}
+
+scenario_xenstore() {
+    local img p kernel guest_uuid=5a1d2c3b-4e5f-4a6b-8c7d-9e0f1a2b3c4d
+    local owner=0f9e8d7c-6b5a-4938-a7b6-c5d4e3f2a1b0
+    kernel=$(guest_kernel) || { e2e_log "xenstore: cannot extract vmlinux from /boot/vmlinuz-$KVER"; return 1; }
+    img=$(new_image xenstore)
+    p=$WORK/xenstore.params
+    # memory: with 64 MiB libxenguest refuses the Debian kernel ("segment
+    # kernel too large (0x3a00 > 0x4000 - 0x1000 pages)": 58 MiB of kernel
+    # segments); 128 MiB holds it. E2E_GUEST_MEM overrides.
+    cat > "$p" <<EOP
+OWNER=$owner
+GUEST_UUID=$guest_uuid
+GUEST_KERNEL=$(basename "$kernel")
+GUEST_MEM=${E2E_GUEST_MEM:-128}
+EOP
+    rm -f "$WORK"/xenstore.{list,xs}
+    vm xenstore-1 1 "$img" xp-xenstore.sh "$p" -f "$kernel" \
+        -e "list=$WORK/xenstore.list" -e "xs=$WORK/xenstore.xs" || return 1
+    # host side: the image's namespace (its first 256 MiB) read by the host's
+    # xenpmem holds the domU's UUID as the owner of what Dom0 gave it
+    local ns=$WORK/xenstore-ns.img
+    cp --sparse=always "$img" "$ns" && truncate -s "$NS_SIZE" "$ns" || return 1
+    if ! "$XENPMEM" list "$ns" > "$WORK/xenstore.host.json" 2> "$WORK/xenstore.host.err"; then
+        e2e_log "xenstore: host xenpmem list of the image failed: $(cat "$WORK/xenstore.host.err")"
+        return 1
+    fi
+    if ! jq -e --arg u "$guest_uuid" --arg o "$owner" '
+        (map({(.name): .owner}) | add) == {"alpha": $u, "beta": $o, "vmx": $u, "vmy": $u}
+        and all(.[]; has("owner_name") | not)' "$WORK/xenstore.host.json" > /dev/null; then
+        e2e_log "xenstore: the image does not hold the owners (alpha, vmx, vmy: $guest_uuid; beta: $owner):"
+        cat "$WORK/xenstore.host.json" >&2
+        return 1
+    fi
+    rm -f "$ns"
+    e2e_log "xenstore: the image holds owner $guest_uuid for alpha, vmx, vmy (domain $(sed -n 's/^DOMID=//p' "$WORK/xenstore.xs") while it ran)"
 }
 
 # --- scenario: refuse ----------------------------------------------------------
@@ -258,6 +329,11 @@ for s in $SCENARIOS; do
         xen)    if [ $have_xenpmem = 0 ]; then r=77
                 elif [ $have_xen = 0 ]; then r=77; e2e_log "SKIP: xen-hypervisor-4.17-amd64 not installable"
                 else scenario_xp xen 1; r=$?; fi ;;
+        xenstore) if [ $have_xenpmem = 0 ]; then r=77
+                elif [ $have_xl = 0 ]; then r=77
+                    printf '\n*** SKIP xenstore: xen-hypervisor-4.17-amd64, xen-utils-4.17 or xenstore-utils not installable ***\n\n' >&2
+                elif [ "$E2E_XEN_TOOLS" != 1 ]; then r=1; e2e_log "xenstore: the initramfs has no Xen toolstack"
+                else scenario_xenstore; r=$?; fi ;;
         refuse) if [ $have_xenpmem = 1 ]; then scenario_refuse; r=$?; else r=77; fi ;;
         *) e2e_log "unknown scenario $s"; r=1 ;;
     esac

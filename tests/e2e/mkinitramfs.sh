@@ -12,6 +12,11 @@
 #     resolved through LD_LIBRARY_PATH=BUILD_DIR/src/lib (set automatically
 #     for EXTRA files living in a meson build tree), and copied too.
 #   - /test.sh if E2E_TEST_SCRIPT names a file (else run-vm.sh overlays one)
+#   - with E2E_XEN_TOOLS=1: the Xen toolstack for a busybox Dom0 (xl,
+#     xenstored, xenconsoled, xen-init-dom0, xenstore-*, their libraries and
+#     libgcc_s), the xen-evtchn/gntdev/gntalloc/privcmd/xenfs modules
+#     (/etc/e2e/xen-modules, load order) and /etc/xen; guest-lib.sh's
+#     xen_toolstack starts it (see shared background: xen-guest-harness)
 # Environment: E2E_KVER overrides the kernel version (default: newest
 # /boot/vmlinuz-* that has /lib/modules/<ver>; never the host's uname -r).
 set -euo pipefail
@@ -137,6 +142,48 @@ for extra in "$@"; do
             ;;
     esac
 done
+# --- the Xen toolstack (Dom0 side), on request ---------------------------------
+if [ "${E2E_XEN_TOOLS:-0}" = 1 ]; then
+    XENBIN=$(ls -d /usr/lib/xen-4.*/bin 2>/dev/null | sort -V | tail -n1)
+    [ -n "$XENBIN" ] && [ -x "$XENBIN/xl" ] || e2e_die "E2E_XEN_TOOLS=1 but no /usr/lib/xen-4.*/bin/xl (xen-utils)"
+    [ -x /usr/bin/xenstore ] || e2e_die "E2E_XEN_TOOLS=1 but no /usr/bin/xenstore (xenstore-utils)"
+    # the real binaries, not Debian's xen-utils-wrapper scripts
+    mkdir -p "$ROOT/usr/sbin"
+    for exe in xl xenstored xenconsoled xenconsole xen-init-dom0; do
+        [ -x "$XENBIN/$exe" ] || e2e_die "no $XENBIN/$exe"
+        copy_exe "$XENBIN/$exe" /usr/sbin
+    done
+    mkdir -p "$ROOT$XENBIN"
+    ln -s /usr/sbin/xenconsole "$ROOT$XENBIN/xenconsole"	# where xl looks
+    copy_exe /usr/bin/xenstore /usr/bin	# multi-call: xenstore-read etc. by argv[0]
+    for l in read write ls list rm exists chmod watch; do ln -sf xenstore "$ROOT/usr/bin/xenstore-$l"; done
+    # glibc dlopen()s it for pthread_cancel; ldd does not list it
+    gcc_s=$(ls /lib/x86_64-linux-gnu/libgcc_s.so.1 /usr/lib/x86_64-linux-gnu/libgcc_s.so.1 2>/dev/null | head -n1)
+    [ -n "$gcc_s" ] || e2e_die "no libgcc_s.so.1"
+    copy_file "$gcc_s"
+    mkdir -p "$ROOT/etc/xen"
+    cp -a /etc/xen/xl.conf "$ROOT/etc/xen/" 2>/dev/null || : > "$ROOT/etc/xen/xl.conf"
+    [ -d /etc/xen/scripts ] && cp -a /etc/xen/scripts "$ROOT/etc/xen/"
+    mkdir -p "$ROOT"/var/{lib/xen,log/xen/console,lib/xenstored} "$ROOT/run/xen" "$ROOT/run/xenstored"
+    ln -s ../run "$ROOT/var/run"
+    : > "$ROOT/etc/e2e/xen-modules"
+    for name in xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs; do
+        path=$(awk -F: -v n="$name" '{ b = $1; sub(".*/", "", b); sub("\\.ko(\\..*)?$", "", b); if (b == n) { print $1; exit } }' "$MODDIR/modules.dep")
+        if [ -z "$path" ]; then
+            grep -q "/$name.ko" "$MODDIR/modules.builtin" 2>/dev/null && continue
+            e2e_die "module $name not found for $KVER"
+        fi
+        base=$(basename "$path")
+        case "$base" in
+            *.ko) cp "$MODDIR/$path" "$ROOT/lib/modules/$base" ;;
+            *.ko.xz) xz -dc "$MODDIR/$path" > "$ROOT/lib/modules/${base%.xz}"; base=${base%.xz} ;;
+            *.ko.zst) zstd -qdc "$MODDIR/$path" > "$ROOT/lib/modules/${base%.zst}"; base=${base%.zst} ;;
+            *) e2e_die "unknown module format $path" ;;
+        esac
+        echo "$base" >> "$ROOT/etc/e2e/xen-modules"
+    done
+fi
+
 # the build-tree libxenpmem soname symlinks: make every lib.so.X name exist
 ( cd "$ROOT/usr/local/lib" && for f in *.so.*; do
       [ -e "$f" ] || continue
@@ -147,4 +194,4 @@ mkdir -p "$(dirname "$OUT")"
 ( cd "$ROOT" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --quiet -R 0:0 ) \
     | gzip -1 > "$OUT.tmp"
 mv "$OUT.tmp" "$OUT"
-e2e_log "initramfs $OUT: kernel $KVER, modules: $(tr '\n' ' ' < "$ROOT/etc/e2e/modules"), $(du -h "$OUT" | cut -f1)"
+e2e_log "initramfs $OUT: kernel $KVER, modules: $(tr '\n' ' ' < "$ROOT/etc/e2e/modules")$([ -s "$ROOT/etc/e2e/xen-modules" ] && echo "+ Xen toolstack ($(tr '\n' ' ' < "$ROOT/etc/e2e/xen-modules"))"), $(du -h "$OUT" | cut -f1)"

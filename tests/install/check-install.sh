@@ -50,4 +50,30 @@ PKG_CONFIG_SYSROOT_DIR=$dest PKG_CONFIG_PATH=$(dirname "$pc") \
 	fail "cannot build against the installed library"
 LD_LIBRARY_PATH=$libdir "$dest/t" || fail "program linked against libxenpmem failed"
 LD_LIBRARY_PATH=$libdir "$root/bin/xenpmem" --version | grep -q xenpmem || fail "installed xenpmem --version"
+
+# The installed CLI, on the installed library, writes format 2.0.
+ns=$dest/ns.img
+truncate -s 64M "$ns"
+out=$(LD_LIBRARY_PATH=$libdir "$root/bin/xenpmem" init --align 2M "$ns") || fail "installed xenpmem init"
+echo "$out" | python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+assert j["version"] == "2.0" and j["mgmt"] == "xen" and j["align"] == 2 << 20, j
+' || fail "installed xenpmem init: not a 2.0 layout"
+owner=6c1e4b7a-58a3-4c2e-9d3f-0a1b2c3d4e5f
+out=$(LD_LIBRARY_PATH=$libdir "$root/bin/xenpmem" create vm --size 2M --owner $owner "$ns") ||
+	fail "installed xenpmem create --owner UUID"
+grep -qF "\"owner\":\"$owner\"" <<<"$out" || fail "installed xenpmem: owner not stored"
+LD_LIBRARY_PATH=$libdir "$root/bin/xenpmem" check "$ns" >/dev/null || fail "installed xenpmem check"
+# ... through the installed library, not the build tree's
+# (not "ldd | grep -q": under pipefail an early grep exit fails ldd)
+deps=$(LD_LIBRARY_PATH=$libdir ldd "$root/bin/xenpmem")
+grep -qF "libxenpmem.so.0 => $libdir/" <<<"$deps" ||
+	fail "installed xenpmem does not load the installed libxenpmem"
+
+# The installed completion knows the 2.0 options and values.
+for w in --mgmt --no-compat-m2p "2M 1G" "xen none" --use-superblock "primary backup"; do
+	grep -qF -- "$w" "$comp" || fail "installed completion lacks '$w'"
+done
+! grep -q -- "--mgmt-per-page\|4K 2M" "$comp" || fail "installed completion still offers 1.x options"
 echo "install: $(echo "$exported" | wc -l) exported symbols, all public; 1 passed, 0 failed"

@@ -99,3 +99,31 @@ set_mode() {
 }
 
 md5() { md5sum "$1" | cut -d' ' -f1; }
+
+# xen_toolstack: start the Xen toolstack in a busybox PV Dom0 (initramfs
+# built with E2E_XEN_TOOLS=1): the xen-* modules, xenfs, devpts,
+# xenstored, xen-init-dom0 (Domain-0's xenstore entries) and xenconsoled
+# (xl create waits for a guest console). Anything that talks to xenstore
+# before xenstored runs blocks, hence the timeouts.
+xen_toolstack() {
+    [ -s /etc/e2e/xen-modules ] || fail "this initramfs has no Xen toolstack (E2E_XEN_TOOLS=1)"
+    while read -r _m; do
+        insmod "/lib/modules/$_m" 2>/tmp/insmod.err ||
+            grep -q exists /tmp/insmod.err || fail "insmod $_m: $(cat /tmp/insmod.err)"
+    done < /etc/e2e/xen-modules
+    mkdir -p /proc/xen /dev/pts /run/xen /run/xenstored /var/lib/xen /var/lib/xenstored /var/log/xen/console
+    mount -t xenfs xenfs /proc/xen || fail "mount xenfs"
+    grep -q ' /dev/pts ' /proc/mounts || mount -t devpts devpts /dev/pts || fail "mount devpts"
+    XENSTORED_ROOTDIR=/var/lib/xenstored xenstored --pid-file /run/xen/xenstored.pid ||
+        fail "xenstored did not start"
+    _i=0
+    until timeout 2 xenstore-read -s / > /dev/null 2>&1; do
+        _i=$((_i + 1))
+        [ $_i -lt 60 ] || fail "xenstored does not answer"
+        sleep 0.2
+    done
+    must timeout 30 xen-init-dom0
+    xenconsoled --pid-file=/run/xen/xenconsoled.pid --log=guest --log-dir=/var/log/xen/console ||
+        fail "xenconsoled did not start"
+    say "Xen toolstack up: $(timeout 10 xenstore-read /local/domain/0/name) (uptime $(cut -d' ' -f1 /proc/uptime))"
+}

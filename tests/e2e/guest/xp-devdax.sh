@@ -9,12 +9,12 @@ must ndctl list -N -X
 out=/tmp/devdax.env
 : > $out
 how=
-if run xenpmem init /dev/dax0.0; then
+if run xenpmem init --align 2M /dev/dax0.0; then
     how="init"
 else
     echo "DEVDAX_PLAIN_RC=$_rc" >> $out
     echo "DEVDAX_PLAIN_MSG='$(head -n 1 /tmp/run.out)'" >> $out
-    if run xenpmem init --force /dev/dax0.0; then
+    if run xenpmem init --force --align 2M /dev/dax0.0; then
         how="init --force"
     else
         echo "DEVDAX_FORCE_RC=$_rc" >> $out
@@ -26,7 +26,7 @@ if [ -n "$how" ]; then
     echo "DEVDAX_INIT=ok ($how)" >> $out
     must xenpmem info /dev/dax0.0
     must xenpmem create dx1 --size 64M /dev/dax0.0
-    must xenpmem create dx2 --size 32M --owner 7 /dev/dax0.0
+    must xenpmem create dx2 --size 32M --owner 7a1f3c5e-0b2d-4e6f-8a9c-1d3e5f7a9b0c /dev/dax0.0
     must xenpmem list /dev/dax0.0
     jq -e '[.[].name] | sort == ["dx1","dx2"]' /tmp/run.out > /dev/null || fail "devdax: list is not dx1,dx2"
     must xenpmem check /dev/dax0.0

@@ -19,8 +19,10 @@ case "$MODE" in
 esac
 for t in $targets; do
     [ -e "$t" ] || say "note: $t does not exist in mode $MODE"
-    expect_fail xenpmem init "$t"
+    # --align 2M: the refusal must come from the mode, not from the size
+    expect_fail xenpmem init --align 2M "$t"
     n=$(grep -c . /tmp/run.out || true)
+    ! grep -q "too small" /tmp/run.out || fail "xenpmem init $t: refused for its size, not its mode"
     say "REFUSAL $MODE $t rc=$_rc: $(head -n 1 /tmp/run.out)"
     [ "$n" = 1 ] || fail "xenpmem init $t: expected a one-line error, got $n lines"
 done

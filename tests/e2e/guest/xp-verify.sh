@@ -37,6 +37,11 @@ dd_read $NS $((OFF + SIZE - LEN)) "$LEN" /tmp/t
 say "pattern read back at $OFF and $((OFF + SIZE - LEN))"
 # a few more operations on the persisted state
 expect_fail xenpmem create alpha --size 16M $NS
+expect_fail xenpmem destroy beta $NS    # assigned to a domain: needs --force
+grep -q -- "--force" /tmp/run.out || fail "destroy of an assigned extent does not point to --force"
+must xenpmem info $NS
+jq -e '.version == "2.0" and .extents == 3 and .corrupt_slots == 0 and .moved == false' /tmp/run.out > /dev/null ||
+    fail "info after a reboot: not 2.0 with 3 extents, or damaged/moved"
 must xenpmem destroy gamma $NS
 must xenpmem list $NS
 jq -e '[.[].name] | sort == ["alpha","beta"]' /tmp/run.out > /dev/null || fail "after destroy: list is not alpha,beta"
