@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Metadata benchmarks, printing numbers (never asserting time):
- *   - init on a 64 TiB sparse file: wall time and bytes written;
+ *   - init on a 64 TiB sparse file (format 2.0 defaults: 1 GiB alignment, a
+ *     Xen management area with the compat M2P): wall time, bytes written
+ *     and the management area it reserves;
  *   - open + list with 10,000 extents: library and CLI wall time;
  *   - create and destroy: fences and cache lines flushed per operation.
  * The byte, fence and flush counts come from a media wrapper that counts
@@ -130,8 +132,10 @@ static void die_rc(int rc, const char *what)
 static void bench_init(const char *dir)
 {
 	char path[512];
-	struct xp_init_opts o = {.per_page = -1};
+	struct xp_init_opts o = {.mgmt = XP_MGMT_XEN};
 	struct counting *c;
+	struct xp_ns *ns;
+	struct xp_info info;
 	struct stat st;
 	double t0, t1;
 
@@ -147,13 +151,24 @@ static void bench_init(const char *dir)
 	t0 = now_ms();
 	c = counting_open(path);
 	die_rc(xp_ns_init_media(&c->m, &o), "init");
-	xp_media_close(&c->m);
 	t1 = now_ms();
+	die_rc(xp_ns_open_media(&c->m, 0, &ns), "open");
+	xp_ns_get_info(ns, &info);
+	xp_ns_close(ns);
+	xp_media_close(&c->m);
 	stat(path, &st);
 	printf("init 64 TiB sparse file (%s): %.2f ms, %" PRIu64
 	       " bytes written by the library, %" PRIu64
 	       " bytes allocated on disk (targets: < 50 ms, < 4 MiB)\n",
 	       path, t1 - t0, c->bytes_written, (uint64_t)st.st_blocks * 512);
+	printf("  format %u.%u, align %" PRIu64 " MiB, mgmt %s: frame table %" PRIu32
+	       " + M2P %" PRIu32 " + compat M2P %" PRIu32
+	       " chunks of 2 MiB = %" PRIu64 " MiB at %#" PRIx64 ", data %#" PRIx64
+	       "+%#" PRIx64 "\n",
+	       info.major, info.minor, info.align >> 20,
+	       info.mgmt == XP_MGMT_XEN ? "xen" : "none", info.ft_chunks,
+	       info.m2p_chunks, info.compat_chunks, info.mgmt_size >> 20,
+	       info.mgmt_offset, info.data_offset, info.data_size);
 	unlink(path);
 }
 
@@ -185,9 +200,10 @@ static void op_print(const char *op, unsigned n, double ms,
 static void bench_ops(const char *dir, const char *cli, unsigned n)
 {
 	char path[512], name[32], cmd[1024];
-	struct xp_init_opts o = {.per_page = -1, .max_extents = n};
+	struct xp_init_opts o = {.max_extents = n, .mgmt = XP_MGMT_XEN,
+				 .align = 2 << 20};
 	struct op_stats st = {0};
-	struct xp_create_opts co = {.size = 2 << 20, .owner = XP_OWNER_NONE};
+	struct xp_create_opts co = {.size = 2 << 20};	/* unassigned */
 	struct counting *c;
 	struct xp_ns *ns;
 	struct xp_extent e;

@@ -59,10 +59,15 @@ component() {
 num() { local v; v=$(sed -n "s/.*$1 \([0-9][0-9]*\).*/\1/p" "$2" | tail -1); echo "${v:-0}"; }
 while [ "$(date +%s)" -lt "$deadline" ]; do
 	runs=$((runs + 1))
-	# A larger exhaustive word-tear space than CI (2^18 images per point).
+	# A larger exhaustive word-tear space than CI: 2^18 images opened per
+	# crash point, every subset of up to 24 changed words of a table slot
+	# (CI: 16, one record copy), more updates left torn, and the
+	# management area rotating through xen/none per seed.
 	log=$logdir/sim-$seed.log
+	mgmt=$(echo mixed xen none | cut -d' ' -f$((seed % 3 + 1)))
 	component crash-sim "$log" "$sim" --seed "$seed" --ops 5000 \
-		--block-ops 2000 --word-exhaustive 18 --max-report 50 \
+		--block-ops 2000 --word-exhaustive 18 --slot-exhaustive 24 \
+		--interrupt 15 --mgmt "$mgmt" --max-report 50 \
 		&& ok=1 || ok=0
 	sim_ops=$((sim_ops + $(num operations "$log")))
 	sim_imgs=$((sim_imgs + $(num 'images checked' "$log")))

@@ -14,6 +14,10 @@ creates or destroys a few shared names (contention). At the end:
   - no extent overlaps another, nothing is listed that nobody created, and
     `check` exits 0.
 
+Format 2.0: the namespace is initialised with --align 2M and no
+management area; sizes are multiples of 2 MiB, owners are domain UUIDs,
+and each worker has one name of the longest length allowed (31 bytes).
+
 usage: concurrent.py XENPMEM [--workers N] [--ops N] [--seed N] [--size MiB]
 Ends with "N passed, M failed" (N = assertions that held).
 """
@@ -27,8 +31,10 @@ import tempfile
 import threading
 import time
 
-PAGE = 4096
+MIB2 = 2 << 20
 SHARED = ["shared%d" % i for i in range(3)]
+OWNERS = ["%08x-0000-4000-8000-%012x" % (0xc0ffee00 + i, 0x1234567 * (i + 1))
+          for i in range(8)]
 
 
 def run(cmd):
@@ -41,7 +47,8 @@ class Worker(threading.Thread):
         super().__init__()
         self.idx, self.x, self.ns, self.nops = idx, x, ns, nops
         self.rng = random.Random(seed * 1000 + idx)
-        self.names = ["w%d_%d" % (idx, i) for i in range(6)]
+        self.names = ["w%d_%d" % (idx, i) for i in range(5)] + [
+            ("w%d_long_" % idx + "abcdefghijklmnopqrstuvwxyz")[:31]]
         self.model = {}         # own name -> {"size", "owner"}
         self.shared_ok = {n: [0, 0] for n in SHARED}   # creates, destroys
         self.ok = self.failed = 0
@@ -66,7 +73,7 @@ class Worker(threading.Thread):
                 name = rng.choice(SHARED)
                 if rng.random() < 0.5:
                     if self.cmd("create", name, "--size",
-                                str(PAGE * rng.choice([1, 4, 16]))):
+                                str(MIB2 * rng.choice([1, 2]))):
                         self.shared_ok[name][0] += 1
                 else:
                     if self.cmd("destroy", name, "--force"):
@@ -75,16 +82,16 @@ class Worker(threading.Thread):
             name = rng.choice(self.names)
             have = name in self.model
             if not have:
-                size = PAGE * rng.choice([1, 2, 8, 32, 64, 256])
+                size = MIB2 * rng.choice([1, 1, 2, 3, 4])
                 if self.cmd("create", name, "--size", str(size)):
                     self.model[name] = {"size": size, "owner": None}
             elif r < 0.40:
-                size = PAGE * rng.choice([1, 2, 8, 32, 64, 128, 512])
+                size = MIB2 * rng.choice([1, 2, 3, 4, 6])
                 if self.cmd("resize", name, "--size", str(size)):
                     self.model[name]["size"] = size
             elif r < 0.55:
-                owner = rng.randrange(1, 100)
-                if self.cmd("assign", name, "--owner", str(owner)):
+                owner = rng.choice(OWNERS)
+                if self.cmd("assign", name, "--owner", owner):
                     self.model[name]["owner"] = owner
             elif r < 0.70:
                 to = rng.choice(self.names)
@@ -101,7 +108,7 @@ def main():
     ap.add_argument("--workers", type=int, default=4)
     ap.add_argument("--ops", type=int, default=250, help="per worker")
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--size", type=int, default=64, help="MiB")
+    ap.add_argument("--size", type=int, default=256, help="MiB")
     ap.add_argument("--rounds", type=int, default=1)
     a = ap.parse_args()
     x = os.path.abspath(a.xenpmem)
@@ -122,7 +129,8 @@ def main():
         ns = os.path.join(tmp, "ns.img")
         with open(ns, "wb") as f:
             f.truncate(a.size << 20)
-        p = run([x, "init", "--max-extents", "64", "--align", "4K", ns])
+        p = run([x, "init", "--max-extents", "64", "--align", "2M",
+                 "--mgmt", "none", ns])
         if p.returncode:
             print("init failed: " + p.stderr, file=sys.stderr)
             return 1

@@ -10,6 +10,11 @@ operation that exited 0 is reflected, and the killed one is either fully
 applied or not at all. Operations that ran to completion are checked
 against the log too (exit 0 = applied, exit 1 = nothing changed).
 
+Format 2.0: the namespace is initialised with --align 2M and a Xen
+management area; owners are domain UUIDs; names go up to 31 bytes; some
+commands name their extent by slot ("@N"). A kill can leave a record copy
+torn (check notes it, exit 0); the next update of that slot writes over it.
+
 usage: kill9.py XENPMEM [--kills N] [--seed N] [--size MiB] [--keep]
 Prints the counts and ends with "N passed, M failed" (N = verified states).
 """
@@ -23,7 +28,11 @@ import sys
 import tempfile
 import time
 
-PAGE = 4096
+MIB = 1 << 20
+OWNERS = ["%08x-%04x-4%03x-8%03x-%012x" % (0x1e2d3c4b * (i + 1) & 0xffffffff,
+                                          0x5a69 + i, 0x178 + i, 0x695 + i,
+                                          0xa4b3c2d1e0f9 + 0x1111 * i)
+          for i in range(6)]
 
 
 class Failure(Exception):
@@ -45,7 +54,8 @@ def listing(x, ns):
     out = {}
     for e in json.loads(p.stdout):
         out[e["name"]] = {"offset": e["offset"], "size": e["size"],
-                          "owner": e.get("owner"), "uuid": e["uuid"]}
+                          "owner": e.get("owner"), "uuid": e["uuid"],
+                          "slot": e["slot"]}
     return out
 
 
@@ -58,24 +68,34 @@ def overlaps(state):
 
 
 def fmt(state):
-    return ", ".join("%s@%#x+%#x%s" % (n, e["offset"], e["size"],
-                                        "/d%d" % e["owner"]
+    return ", ".join("%s@%#x+%#x%s" % (n, e["offset"] or 0, e["size"],
+                                        "/" + e["owner"][:8]
                                         if e["owner"] is not None else "")
                      for n, e in sorted(state.items(),
                                         key=lambda kv: kv[1]["offset"]))
+
+
+def by_slot(state, sel):
+    """The name of the extent "@N" selects, else @sel itself."""
+    if sel.startswith("@"):
+        for n, e in state.items():
+            if "@%d" % e["slot"] == sel:
+                return n
+    return sel
 
 
 def apply(state, op):
     """The state after @op succeeded; a created extent has offset None."""
     s = {k: dict(v) for k, v in state.items()}
     kind = op[0]
+    op = (kind, by_slot(state, op[1])) + tuple(op[2:])
     if kind == "create" and op[1] in s:
         return None     # EEXIST: cannot apply
     if kind == "rename" and op[2] in s and op[1] != op[2]:
         return None
     if kind == "create":
         s[op[1]] = {"offset": None, "size": op[2], "owner": None,
-                    "uuid": None}
+                    "uuid": None, "slot": None}
     elif kind == "destroy":
         del s[op[1]]
     elif kind == "resize":
@@ -123,16 +143,18 @@ def gen_op(rng, state, names):
     r = rng.random()
     if not existing or r < 0.30:
         return ("create", rng.choice(names),
-                PAGE * rng.choice([1, 2, 16, 64, 256, 512, 1024]))
+                2 * MIB * rng.choice([1, 1, 2, 4, 8]))
     name = rng.choice(existing)
+    if rng.random() < 0.15:
+        name = "@%d" % state[name]["slot"]
     if r < 0.50:
         return ("destroy", name)
     if r < 0.70:
-        return ("resize", name, PAGE * rng.choice([1, 8, 64, 256, 768, 2048]))
+        return ("resize", name, 2 * MIB * rng.choice([1, 2, 3, 6, 12]))
     if r < 0.82:
         return ("rename", name, rng.choice(names))
     if r < 0.94:
-        return ("assign", name, rng.randrange(1, 200))
+        return ("assign", name, rng.choice(OWNERS))
     return ("unassign", name)
 
 
@@ -141,24 +163,28 @@ def main():
     ap.add_argument("xenpmem")
     ap.add_argument("--kills", type=int, default=300)
     ap.add_argument("--seed", type=int, default=424242)
-    ap.add_argument("--size", type=int, default=64, help="MiB")
+    ap.add_argument("--size", type=int, default=256, help="MiB")
     ap.add_argument("--kill-pct", type=int, default=60)
     ap.add_argument("--keep", action="store_true")
     a = ap.parse_args()
     x = os.path.abspath(a.xenpmem)
     rng = random.Random(a.seed)
-    names = ["g%02d" % i for i in range(24)]
+    # Short names, and some of the longest allowed (31 bytes).
+    names = ["g%02d" % i for i in range(20)] + [
+        ("guest-%02d-" % i + "abcdefghijklmnopqrstuvwxyz")[:31]
+        for i in range(4)]
     t0 = time.monotonic()
 
     tmp = tempfile.mkdtemp(prefix="xp-kill9-")
     ns = os.path.join(tmp, "ns.img")
     with open(ns, "wb") as f:
         f.truncate(a.size << 20)
-    run([x, "init", "--max-extents", "64", "--align", "4K", ns], 0)
+    run([x, "init", "--max-extents", "64", "--align", "2M", "--mgmt", "xen",
+         ns], 0)
 
     counts = dict(ops=0, completed=0, kills=0, killed_applied=0,
                   killed_not_applied=0, kill_too_late=0, verified=0,
-                  failures=0)
+                  torn=0, failures=0)
     state = {}
     durations = []
 
@@ -169,7 +195,9 @@ def main():
 
     def verify(before, after, what):
         """The namespace is clean and equals @before or @after."""
-        c = run([x, "check", ns])
+        c = run([x, "check", "--verbose", ns])
+        if "torn" in c.stdout + c.stderr:
+            counts["torn"] += 1
         if c.returncode != 0:
             fail("%s: check exited %d: %s%s" % (what, c.returncode,
                                                c.stdout[-600:], c.stderr[-600:]))
@@ -251,10 +279,11 @@ def main():
     wall = time.monotonic() - t0
     print("COUNTS: operations %d (completed %d), kills %d (applied %d, "
           "not applied %d), kill signals that came too late %d, "
-          "states verified %d, failures %d, wall %.1f s" % (
+          "states verified %d (with a torn record copy %d), failures %d, "
+          "wall %.1f s" % (
               counts["ops"], counts["completed"], counts["kills"],
               counts["killed_applied"], counts["killed_not_applied"],
-              counts["kill_too_late"], counts["verified"],
+              counts["kill_too_late"], counts["verified"], counts["torn"],
               counts["failures"], wall))
     print("%d passed, %d failed" % (counts["verified"] - counts["failures"],
                                     counts["failures"]))

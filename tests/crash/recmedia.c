@@ -94,19 +94,99 @@ static int r_read(struct xp_media *m, uint64_t off, void *buf, size_t len)
 	return rc;
 }
 
+/* Slots are 256-byte aligned: flipping bit 7 of an offset swaps copies. */
+_Static_assert(XP_TABLE_OFFSET % XP_SLOT_SIZE == 0, "slot alignment");
+
+/*
+ * A store of one whole record copy inside the extent table (@len
+ * XP_REC_SIZE), or of its first word alone (8: the seq word an update
+ * over a torn copy stores first)?
+ */
+static bool record_store(const struct recmedia *rm, uint64_t off, size_t len,
+			 size_t want)
+{
+	const struct xp_sb_disk *d = (const struct xp_sb_disk *)rm->vol;
+	uint64_t end = XP_TABLE_OFFSET +
+		       (uint64_t)xp_get32(d->slot_count) * XP_SLOT_SIZE;
+
+	return len == want && off >= XP_TABLE_OFFSET && off < end &&
+	       !((off - XP_TABLE_OFFSET) % XP_REC_SIZE);
+}
+
+/*
+ * REC_INJ_TAG_REUSE: give the record about to be stored at @off the seq
+ * right after the slot's other copy, whatever tags the target copy holds,
+ * and re-seal it (checksum, tags). The namespace UUID is the primary
+ * superblock's: the simulator never damages it during an extent update.
+ */
+static void retag(struct recmedia *rm, uint64_t off, uint8_t *rec)
+{
+	const struct xp_sb_disk *d = (const struct xp_sb_disk *)rm->vol;
+	uint32_t slot = (uint32_t)((off - XP_TABLE_OFFSET) / XP_SLOT_SIZE);
+	uint64_t other = off ^ XP_REC_SIZE;	/* the slot's other copy */
+	uint8_t pl[XP_REC_PAYLOAD], opl[XP_REC_PAYLOAD];
+	struct xp_rec_payload *p = (struct xp_rec_payload *)pl;
+	const struct xp_rec_payload *o = (const struct xp_rec_payload *)opl;
+	uint64_t seq;
+
+	xp_rec_gather(rm->vol + other, opl);
+	xp_rec_gather(rec, pl);
+	seq = xp_get64(o->seq) + 1;
+	if (seq == xp_get64(p->seq))
+		return;		/* what the library chose anyway */
+	p->seq = xp_put64(seq);
+	p->checksum = xp_put64(xp_rec_checksum(d->ns_uuid, slot, pl));
+	xp_rec_scatter(pl, xp_rec_tag(seq), rec);
+	rm->injected++;
+}
+
+/* The same for a store of the seq word alone: payload bytes 0..6 of the
+ * seq, and its tag. */
+static void retag_word(struct recmedia *rm, uint64_t off, uint8_t *word)
+{
+	uint8_t opl[XP_REC_PAYLOAD];
+	const struct xp_rec_payload *o = (const struct xp_rec_payload *)opl;
+	uint64_t seq;
+	xp_le64 v;
+
+	xp_rec_gather(rm->vol + (off ^ XP_REC_SIZE), opl);
+	seq = xp_get64(o->seq) + 1;
+	v = xp_put64(seq);
+	if (!memcmp(word, v.b, XP_REC_WORD_PAYLOAD))
+		return;
+	memcpy(word, v.b, XP_REC_WORD_PAYLOAD);
+	word[7] = xp_rec_tag(seq);
+	rm->injected++;
+}
+
 static int r_write(struct xp_media *m, uint64_t off, const void *buf,
 		   size_t len)
 {
 	struct recmedia *rm = R(m);
+	uint8_t rec[XP_REC_SIZE];
 	int rc = bounds(m, off, len);
 
 	if (rc)
 		return rc;
 	if (!len)
 		return 0;
-	if (rm->inject == REC_INJ_SWAP_COPY && len == XP_REC_SIZE &&
-	    off >= XP_TABLE_OFFSET && !((off - XP_TABLE_OFFSET) % XP_REC_SIZE))
-		off = XP_TABLE_OFFSET + ((off - XP_TABLE_OFFSET) ^ XP_REC_SIZE);
+	if (rm->inject == REC_INJ_SWAP_COPY &&
+	    (record_store(rm, off, len, XP_REC_SIZE) ||
+	     record_store(rm, off, len, 8))) {
+		off ^= XP_REC_SIZE;
+		rm->injected++;
+	}
+	if (rm->inject == REC_INJ_TAG_REUSE &&
+	    record_store(rm, off, len, XP_REC_SIZE)) {
+		memcpy(rec, buf, sizeof(rec));
+		retag(rm, off, rec);
+		buf = rec;
+	}
+	if (rm->inject == REC_INJ_TAG_REUSE && record_store(rm, off, len, 8)) {
+		memcpy(rec, buf, 8);
+		retag_word(rm, off, rec);
+		buf = rec;
+	}
 	memcpy(rm->vol + off, buf, len);
 	for (uint64_t l = off / rm->line; l <= (off + len - 1) / rm->line; l++)
 		mark_dirty(rm, l);
@@ -125,7 +205,11 @@ static int r_flush(struct xp_media *m, uint64_t off, size_t len)
 		return rc;
 	log_event(rm, REC_EV_FLUSH, off, len, NULL);
 	rm->nflushes++;
-	if (rm->model != REC_PMEM || !len || rm->inject == REC_INJ_DROP_FLUSH)
+	if (rm->inject == REC_INJ_DROP_FLUSH && len) {
+		rm->injected++;
+		return 0;
+	}
+	if (rm->model != REC_PMEM || !len)
 		return 0;
 	for (uint64_t l = off / rm->line; l <= (off + len - 1) / rm->line; l++) {
 		if (!rm->dirty[l])

@@ -60,6 +60,13 @@ enum rec_inject {
 	REC_INJ_NONE,
 	REC_INJ_SWAP_COPY,	/* record stores land on the other copy */
 	REC_INJ_DROP_FLUSH,	/* flush() does nothing */
+	/*
+	 * The writer ignores the tag rule: a record store is rewritten to
+	 * seq = (the other copy's seq) + 1 with that seq's tag, even when the
+	 * target copy already carries that tag (left there by an interrupted
+	 * update). A tear can then show uniform tags: a false "corrupt".
+	 */
+	REC_INJ_TAG_REUSE,
 };
 
 struct recmedia;
@@ -90,6 +97,7 @@ struct recmedia {
 	void *point_arg;
 	bool in_point;		/* no recursion from a callback */
 	enum rec_inject inject;
+	uint64_t injected;	/* stores the injection changed */
 };
 
 /* New recorder over a zeroed image of @size bytes. */
