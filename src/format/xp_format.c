@@ -727,6 +727,7 @@ void xp_slot_decode(const struct xp_sb *sb, uint32_t slot, const void *buf,
 	out->active = -1;
 	out->fallback = -1;
 	out->stale_damaged = false;
+	out->mixed_tags = false;
 	out->state = XP_SLOT_CORRUPT;
 	if (ok[0] && ok[1]) {
 		if (r[0].seq == r[1].seq) {
@@ -764,6 +765,7 @@ void xp_slot_decode(const struct xp_sb *sb, uint32_t slot, const void *buf,
 	}
 	out->rec = r[out->active];
 	out->state = xp_rec_used(&out->rec) ? XP_SLOT_USED : XP_SLOT_FREE;
+	out->mixed_tags = !tags_uniform(raw + out->active * XP_REC_SIZE);
 }
 
 void xp_slot_set(struct xp_slot *s, int copy, const struct xp_rec *rec)
@@ -778,6 +780,7 @@ void xp_slot_set(struct xp_slot *s, int copy, const struct xp_rec *rec)
 		s->tag_mask[copy][i] = 0;
 	s->tag_mask[copy][t / 32] = 1u << (t % 32);
 	s->stale_damaged = false;
+	s->mixed_tags = false;
 	s->fallback = -1;
 	s->state = xp_rec_used(rec) ? XP_SLOT_USED : XP_SLOT_FREE;
 }

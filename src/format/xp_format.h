@@ -422,6 +422,13 @@ struct xp_slot {
 	const char *copy_field[2];
 	/* A copy that is not current is damaged (not torn): worth a repair. */
 	bool stale_damaged;
+	/*
+	 * The current copy is valid but its tags differ: an update cut short
+	 * after every changed word had landed. A later damaged byte there
+	 * would read as a tear, so a writer evens the tags (tag-only stores
+	 * keep the copy valid at every point).
+	 */
+	bool mixed_tags;
 	/* Tags each copy carries on media: an update picks a seq whose tag
 	 * none of the target copy's words carries, so a tear always shows. */
 	uint32_t tag_mask[2][8];

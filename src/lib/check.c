@@ -356,6 +356,9 @@ static void check_slot(struct checker *c, uint32_t i)
 		if (s->state == XP_SLOT_CORRUPT)
 			return;
 	}
+	if (s->mixed_tags)
+		report(c, XP_NOTE, obj, NULL,
+		       "the current copy's tags differ (an update cut short after its last change landed): a damaged byte there would read as a tear; the next update or --repair evens them");
 	for (int k = 0; k < 2; k++) {
 		if (k == s->active || s->copy_status[k] == XP_E_BLANK ||
 		    s->copy_status[k] == XP_OK)
@@ -420,9 +423,22 @@ static void check_slots(struct checker *c)
 
 	for (uint32_t i = 0; i < ns->sb.slot_count; i++)
 		check_slot(c, i);
-	ns->ncorrupt = 0;
-	for (uint32_t i = 0; i < ns->sb.slot_count; i++)
+	ns->ncorrupt = ns->nmixed = 0;
+	for (uint32_t i = 0; i < ns->sb.slot_count; i++) {
 		ns->ncorrupt += ns->slots[i].state == XP_SLOT_CORRUPT;
+		ns->nmixed += ns->slots[i].mixed_tags;
+	}
+	if (ns->nmixed && repairing(c) && may_write(c)) {
+		uint32_t n = ns->nmixed;
+
+		if (xp_ns_even_tags(ns, -1) || ns->media->ops->drain(ns->media))
+			report(c, XP_ERROR, "table", NULL, "repair failed: %s",
+			       xp_last_error());
+		else
+			report(c, XP_FIXED, "table", NULL,
+			       "evened the tags of %u current cop%s", n,
+			       n == 1 ? "y" : "ies");
+	}
 	xp_ns_check_rules(ns);
 	xp_ns_rebuild(ns);
 	xp_table_violations(ns->slots, ns->sb.slot_count, ns->order,

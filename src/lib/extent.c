@@ -72,6 +72,8 @@ static int slot_commit(struct xp_ns *ns, uint32_t slot, struct xp_rec *rec)
 	 */
 	if (s->copy_status[copy] != XP_OK && s->copy_status[copy] != XP_E_BLANK)
 		rc = xp_media_persist(m, off, buf, 8);
+	/* Left by an update cut short: even them under this update's fence. */
+	rc = rc ?: xp_ns_even_tags(ns, slot);
 	rc = rc ?: xp_media_persist(m, off, buf, XP_REC_SIZE);
 	if (rc)
 		return rc;

@@ -137,12 +137,45 @@ static uint32_t decode_table(struct xp_ns *ns, const uint8_t *raw,
 {
 	uint32_t bad = 0;
 
+	ns->nmixed = 0;
 	for (uint32_t i = 0; i < sb->slot_count; i++) {
 		xp_slot_decode(sb, i, raw + (size_t)i * XP_SLOT_SIZE,
 			       &ns->slots[i]);
 		bad += ns->slots[i].state == XP_SLOT_CORRUPT;
+		ns->nmixed += ns->slots[i].mixed_tags;
 	}
 	return bad;
+}
+
+int xp_ns_even_tags(struct xp_ns *ns, int64_t skip)
+{
+	struct xp_media *m = ns->media;
+	uint8_t copy[XP_REC_SIZE];
+	int rc;
+
+	for (uint32_t i = 0; ns->nmixed && i < ns->sb.slot_count; i++) {
+		struct xp_slot *s = &ns->slots[i];
+		uint64_t off;
+
+		if (!s->mixed_tags || (int64_t)i == skip)
+			continue;
+		off = xp_slot_offset(i) + (uint64_t)s->active * XP_REC_SIZE;
+		rc = m->ops->read(m, off, copy, sizeof(copy));
+		if (rc)
+			return rc;
+		for (uint32_t w = 0; w < XP_REC_WORDS; w++)
+			copy[w * 8 + 7] = xp_rec_tag(s->rec.seq);
+		rc = m->ops->write(m, off, copy, sizeof(copy));
+		rc = rc ?: m->ops->flush(m, off, sizeof(copy));
+		if (rc)
+			return rc;
+		memset(s->tag_mask[s->active], 0, sizeof(s->tag_mask[0]));
+		s->tag_mask[s->active][xp_rec_tag(s->rec.seq) / 32] =
+			1u << (xp_rec_tag(s->rec.seq) % 32);
+		s->mixed_tags = false;
+		ns->nmixed--;
+	}
+	return 0;
 }
 
 static void note_pair(uint32_t a, uint32_t b, const char *rule, void *arg)

@@ -33,6 +33,7 @@ struct xp_ns {
 	uint32_t *order;	/* used slots in offset order */
 	uint32_t nused;
 	uint32_t ncorrupt;
+	uint32_t nmixed;	/* current copies with mixed tags */
 	/* Table rules: pairs breaking one, the first pair, and per slot
 	 * whether it is involved. */
 	uint32_t npairs;
@@ -67,6 +68,13 @@ int xp_ns_load_table(struct xp_ns *ns);
  * (no error text set). */
 int xp_ns_find_slot(struct xp_ns *ns, const char *name);
 int xp_ns_find_error(struct xp_ns *ns, const char *name, int rc);
+/*
+ * Store uniform tags over every current copy whose tags are mixed (and
+ * flush them), leaving slot @skip alone; the caller's fence makes them
+ * durable. Payload bytes do not change, so each copy stays valid whatever
+ * subset of these stores lands.
+ */
+int xp_ns_even_tags(struct xp_ns *ns, int64_t skip);
 /* Re-run the table rules over the decoded slots. */
 void xp_ns_check_rules(struct xp_ns *ns);
 /* Free what xp_ns_load_* allocated. */
