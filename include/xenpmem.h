@@ -117,7 +117,8 @@ struct xp_info {
 	bool primary_ok, backup_ok;	/* superblock copies valid */
 	/* Damage that makes every command say so and exit 1: */
 	uint32_t corrupt_slots;	/* slots no copy of which can be trusted */
-	uint32_t violations;	/* pairs of extents breaking a table rule */
+	uint32_t violations;	/* pairs of extents found breaking a table
+				 * rule (every extent involved is in one) */
 	bool moved;		/* not where (or aligned as) it was at init */
 	bool sb_unresolved;	/* the superblock copies disagree */
 };

@@ -466,9 +466,11 @@ enum xp_fmt_status xp_table_check(const struct xp_slot *slots, uint32_t n,
 				  const char **why);
 
 /*
- * Every violation at once: calls @fn (may be NULL) for each pair of used
- * slots that breaks a table rule (overlap, duplicate name or uuid).
- * Returns the number of pairs. @scratch must hold @n uint32_t.
+ * The violations of the table rules (overlap, duplicate name or uuid):
+ * calls @fn (may be NULL) for pairs of used slots that break one, enough
+ * of them that every slot involved in any violation is in at least one
+ * (not every pair: those can grow with the square of the table). Returns
+ * the number of pairs reported. @scratch must hold @n uint32_t.
  */
 typedef void (*xp_violation_fn)(uint32_t a, uint32_t b, const char *rule,
 				void *arg);

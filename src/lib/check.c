@@ -159,6 +159,11 @@ static bool check_superblocks(struct checker *c)
 	gen = ns->sbs[src].generation;
 	if (ok[!src] && ns->sbs[!src].generation > gen)
 		gen = ns->sbs[!src].generation;
+	if (gen == UINT64_MAX) {
+		report(c, XP_ERROR, "superblock", NULL,
+		       "not repaired: the generation is exhausted (2^64 - 1); only 'xenpmem init --force' can start the namespace afresh");
+		return false;
+	}
 	gen++;
 	for (int pass = 0; pass < 2; pass++) {
 		int i = pass == 0 ? !src : src;

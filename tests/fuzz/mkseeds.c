@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Seed corpora for the fuzz targets, built from real structures with
- * xp_sb_encode()/xp_rec_encode(): mkseeds OUTDIR writes OUTDIR/sb,
- * OUTDIR/slot and OUTDIR/open (input layouts in fuzz_common.h).
+ * Seed corpora for the fuzz targets (format 2.0), built from real
+ * structures with xp_sb_encode(), xp_slot_init() and the update protocol
+ * (xp_slot_next_copy() + xp_rec_encode() + xp_slot_set()): mkseeds OUTDIR
+ * writes OUTDIR/sb, OUTDIR/slot and OUTDIR/open (input layouts in
+ * fuzz_common.h).
  */
 #include "fuzz_common.h"
 
 #include <errno.h>
-#include <stdbool.h>
 #include <sys/stat.h>
 
 static char outdir[4096];
@@ -36,39 +37,165 @@ static void mkdir_p(const char *d)
 	}
 }
 
-static void put_le(uint8_t *p, uint64_t v, int n)
+static void must(enum xp_fmt_status st, const char *what, size_t i)
 {
-	for (int i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
+	if (st != XP_OK) {
+		fprintf(stderr, "mkseeds: %s params %zu do not solve: %s\n",
+			what, i, xp_fmt_strstatus(st));
+		exit(1);
+	}
 }
 
-static struct xp_rec used(const struct xp_sb *sb, uint64_t seq, uint64_t k,
-			  uint64_t units, const char *name)
+/* An extent record: the k-th alignment unit of the data area, @units long. */
+static struct xp_rec used(const struct xp_sb *sb, uint64_t k, uint64_t units,
+			  const char *name)
 {
 	struct xp_rec r;
 	uint64_t a = 1ull << sb->align_shift;
 
 	memset(&r, 0, sizeof(r));
-	r.seq = seq;
-	r.flags = XP_REC_F_USED;
+	r.type = XP_REC_DATA;
 	r.offset = sb->data_offset + k * a;
 	r.size = units * a;
-	r.owner = k % 3 ? XP_OWNER_NONE : (uint32_t)(k + 1);
-	r.align_shift = sb->align_shift;
-	r.label_size = units * a > XP_PAGE_SIZE && k % 2 ? XP_PAGE_SIZE : 0;
-	for (int i = 0; i < 16; i++)
+	r.align_shift = (uint8_t)sb->align_shift;
+	r.label_size = k % 2 ? XP_PAGE_SIZE : 0;
+	for (int i = 0; i < 16; i++) {
 		r.uuid[i] = (uint8_t)(0xa0 + i + 13 * k);
+		if (k % 3 == 1)
+			r.owner[i] = (uint8_t)(0x30 + i * 5 + k);
+	}
 	snprintf(r.name, sizeof(r.name), "%s", name);
 	return r;
 }
 
-static struct xp_rec freerec(uint64_t seq)
+/*
+ * One slot driven through the update protocol: @raw holds its two copies.
+ * Returns the copy written, -1 if the slot takes no update.
+ */
+static int update(const struct xp_sb *sb, uint32_t slot, uint8_t *raw,
+		  struct xp_rec *rec)
 {
-	struct xp_rec r;
+	struct xp_slot s;
+	uint64_t seq;
+	int c;
 
-	memset(&r, 0, sizeof(r));
-	r.seq = seq;
-	return r;
+	xp_slot_decode(sb, slot, raw, &s);
+	c = xp_slot_next_copy(&s, &seq);
+	if (c < 0)
+		return -1;
+	rec->seq = seq;
+	xp_rec_encode(sb, slot, rec, raw + c * XP_REC_SIZE);
+	return c;
+}
+
+/* Like update(), but only the words in @mask reach the media. */
+static void torn_update(const struct xp_sb *sb, uint32_t slot, uint8_t *raw,
+			struct xp_rec *rec, uint32_t mask)
+{
+	uint8_t nc[XP_REC_SIZE];
+	struct xp_slot s;
+	uint64_t seq;
+	int c;
+
+	xp_slot_decode(sb, slot, raw, &s);
+	c = xp_slot_next_copy(&s, &seq);
+	if (c < 0)
+		return;
+	rec->seq = seq;
+	xp_rec_encode(sb, slot, rec, nc);
+	for (uint32_t k = 0; k < XP_REC_WORDS; k++)
+		if (mask >> k & 1)
+			memcpy(raw + c * XP_REC_SIZE + k * 8, nc + k * 8, 8);
+}
+
+static int current_copy(const struct xp_sb *sb, uint32_t slot,
+			const uint8_t *raw)
+{
+	struct xp_slot s;
+
+	xp_slot_decode(sb, slot, raw, &s);
+	return s.active;
+}
+
+/*
+ * A small table as a real life leaves it: every slot initialised, extents
+ * created, renamed, assigned, lent and destroyed through the protocol.
+ * @variant adds one kind of damage. Returns the slots written.
+ */
+static uint32_t build_table(const struct xp_sb *sb, uint8_t *t, uint32_t n,
+			    int variant)
+{
+	uint64_t units = sb->data_size >> sb->align_shift;
+	struct xp_rec r;
+	char nm[32];
+
+#define SLOT(i) (t + (size_t)(i) * XP_SLOT_SIZE)
+	for (uint32_t i = 0; i < n; i++)
+		xp_slot_init(sb, i, SLOT(i));
+	/* extents on every other unit, the last unit always left free */
+	for (uint32_t i = 0; i < n && 2 * i + 1 < units && i < 6; i++) {
+		snprintf(nm, sizeof(nm), "vm%u-disk", i);
+		r = used(sb, 2 * i, 1, nm);
+		update(sb, i, SLOT(i), &r);
+		switch (i % 6) {
+		case 1: /* rename to 31 characters */
+			memset(r.name, 0, sizeof(r.name));
+			memset(r.name, 'r', 31);
+			update(sb, i, SLOT(i), &r);
+			break;
+		case 2: /* unassign, lend as RAM */
+			memset(r.owner, 0, 16);
+			update(sb, i, SLOT(i), &r);
+			r.type = XP_REC_LENT_RAM;
+			update(sb, i, SLOT(i), &r);
+			break;
+		case 3: /* destroy */
+			memset(&r, 0, sizeof(r));
+			update(sb, i, SLOT(i), &r);
+			break;
+		case 4: /* many updates: seqs cross a tag wrap */
+			for (int k = 0; k < 260; k++) {
+				r.label_size = (uint64_t)(k % 2) * XP_PAGE_SIZE;
+				update(sb, i, SLOT(i), &r);
+			}
+			break;
+		}
+	}
+	if (n < 8)
+		return n;
+	switch (variant) {
+	case 1: /* an overlap and a duplicate name, each legal alone */
+		r = used(sb, 2, 1, "vm0-disk");
+		update(sb, 6, SLOT(6), &r);
+		break;
+	case 2: /* an interrupted update: torn copy */
+		r = used(sb, 11, 1, "vm5-moved");
+		torn_update(sb, 5, SLOT(5), &r, 0x0f0f);
+		break;
+	case 3: /* the current copy damaged: corrupt, fallback older */
+		SLOT(1)[current_copy(sb, 1, SLOT(1)) * XP_REC_SIZE + 75] ^= 0x20;
+		break;
+	case 4: /* the older copy damaged; a record copied to another slot */
+		SLOT(0)[(1 - current_copy(sb, 0, SLOT(0))) * XP_REC_SIZE + 30] ^= 1;
+		memcpy(SLOT(7), SLOT(0), XP_SLOT_SIZE);
+		break;
+	case 5: /* equal seqs in both copies; a blank slot */
+		memcpy(SLOT(4) + XP_REC_SIZE, SLOT(4), XP_REC_SIZE);
+		memset(SLOT(7), 0, XP_SLOT_SIZE);
+		break;
+	case 6: /* a lent-as-RAM record with an owner (bad field) */
+		r = used(sb, 13, 1, "bad-lent");
+		r.type = XP_REC_LENT_RAM;
+		update(sb, 6, SLOT(6), &r);
+		break;
+	case 7: /* garbage tags over an older copy; next update skips */
+		for (uint32_t k = 0; k < XP_REC_WORDS; k++)
+			SLOT(3)[(1 - current_copy(sb, 3, SLOT(3))) * XP_REC_SIZE +
+				k * 8 + 7] = (uint8_t)(k * 3);
+		break;
+	}
+#undef SLOT
+	return n;
 }
 
 /* ---- fuzz_sb ------------------------------------------------------------ */
@@ -84,48 +211,58 @@ static void sb_seed(const struct xp_sb *sb, bool backup, uint8_t flags,
 		fz_fix_sb(buf);
 	}
 	buf[XP_SB_BLOCK] = flags | (backup ? FZ_SB_BACKUP : 0);
-	put_le(buf + XP_SB_BLOCK + 1, dev, 8);
+	fz_put_le(buf + XP_SB_BLOCK + 1, dev, 8);
 	put(0, buf, sizeof(buf));
 }
 
 static void tw_minor1(uint8_t *b)
 {
 	b[18] = 1;
-	b[200] = 0x42; /* reserved byte in use by 1.1 */
+	b[200] = 0x42; /* reserved byte a 2.1 may use */
 }
 
 static void tw_hdr1024(uint8_t *b)
 {
-	put_le(b + 20, 1024, 4);
+	fz_put_le(b + 20, 1024, 4);
+}
+
+static void tw_ro_compat(uint8_t *b)
+{
+	b[28] = 0x01;
+}
+
+static void tw_chunks(uint8_t *b)
+{
+	b[136]++; /* ft_chunks one off (FIXLAYOUT repairs it) */
 }
 
 static void seeds_sb(void)
 {
 	static const struct {
 		uint64_t ns, phys;
-		uint32_t slots, pp, shift;
+		uint32_t slots, shift;
+		unsigned mgmt;
 	} p[] = {
-		{20480, 0, 1, 0, 12},
-		{24576, 0, 1, 40, 12},
-		{64ull << 20, 0, 1024, 40, 21},
-		{1ull << 30, 0, 64, 40, 21},
-		{3ull << 30, (2ull << 20) + 4096, 4096, 64, 21},
-		{4ull << 30, 4096 * 7, 65536, 256, 12},
-		{(8ull << 30) + 4096, (1ull << 30) - 4096, 16, 40, 30},
-		{64ull << 40, 0, 65536, 256, 30},
-		{64ull << 40, (1ull << 56), 1024, 40, 21},
-		{(1ull << 57) - (1ull << 40), 1ull << 40, 100, 0, 12},
+		{(4ull << 20) + 4096, 0, 1, 21, 0},
+		{(10ull << 20) + 4096, 0, 1024, 21, 1},
+		{(8ull << 20) + 4096, 0, 1024, 21, 2},
+		{(2ull << 30) + 4096, 0, 1024, 30, 1},
+		{(3ull << 30) + 4096 * 5, (2ull << 20) + 4096, 4096, 21, 1},
+		{(4ull << 30) + 4096, 4096 * 7, 65536, 21, 0},
+		{(8ull << 30) + 4096, (1ull << 30) - 4096, 16, 30, 1},
+		{8ull << 30, (1ull << 40) - (3ull << 30) + 4096, 100, 21, 1},
+		{64ull << 30, (1ull << 40) - (32ull << 30), 100, 30, 1},
+		{64ull << 40, 0, 65536, 30, 1},
+		{64ull << 40, 1ull << 56, 1024, 21, 2},
+		{(1ull << 57) - (1ull << 40), 1ull << 40, 100, 30, 0},
 	};
 	struct xp_sb sb;
 	static uint8_t zero[XP_SB_BLOCK + FZ_SB_TAIL];
 
 	put(0, zero, sizeof(zero));
 	for (size_t i = 0; i < sizeof(p) / sizeof(p[0]); i++) {
-		if (fz_make_sb(&sb, p[i].ns, p[i].phys, p[i].slots, p[i].pp,
-			       p[i].shift) != XP_OK) {
-			fprintf(stderr, "mkseeds: sb params %zu do not solve\n", i);
-			exit(1);
-		}
+		must(fz_make_sb(&sb, p[i].ns, p[i].phys, p[i].slots, p[i].shift,
+				p[i].mgmt), "sb", i);
 		sb.generation = i + 1;
 		sb_seed(&sb, false, 0, sb.ns_size, NULL);
 		sb_seed(&sb, true, 0, sb.ns_size, NULL);
@@ -137,181 +274,152 @@ static void seeds_sb(void)
 			sb_seed(&sb, false, 0, sb.ns_size, tw_minor1);
 			sb_seed(&sb, true, 0, sb.ns_size, tw_hdr1024);
 		}
+		if (i % 3 == 1) {
+			sb_seed(&sb, false, 0, sb.ns_size, tw_ro_compat);
+			sb_seed(&sb, true, FZ_SB_FIXLAYOUT, sb.ns_size, tw_chunks);
+		}
 	}
 }
 
 /* ---- fuzz_slot ---------------------------------------------------------- */
 
-static void slot_hdr(uint8_t *h, uint32_t shift_idx, uint32_t pp, uint8_t fl,
-		     uint32_t slots, uint64_t ns, uint64_t phys)
+static void slot_hdr(uint8_t *h, uint32_t shift, unsigned mgmt, uint8_t fl,
+		     uint32_t slots, uint64_t ns, uint64_t phys, uint32_t seed)
 {
 	memset(h, 0, FZ_SLOT_HDR);
-	h[0] = (uint8_t)shift_idx;
-	h[1] = (uint8_t)(pp > 255 ? 255 : pp);
-	h[2] = (uint8_t)(fl | (pp > 255 ? FZ_SLOT_PP1 : 0) |
-			 (phys ? FZ_SLOT_PHYS : 0));
-	put_le(h + 4, slots - 1, 2);
-	put_le(h + 6, ns >> 12, 4);
-	put_le(h + 10, phys >> 12, 4);
+	h[0] = (uint8_t)((shift == 30 ? FZ_SLOT_1G : 0) |
+			 mgmt << FZ_SLOT_MGMT_SHIFT);
+	h[1] = (uint8_t)(fl | (phys ? FZ_SLOT_PHYS : 0));
+	fz_put_le(h + 2, slots - 1, 2);
+	fz_put_le(h + 4, ns >> 12, 4);
+	fz_put_le(h + 8, phys >> 12, 4);
+	fz_put_le(h + 12, seed, 4);
 }
 
 static void seeds_slot(void)
 {
 	static const struct {
-		uint32_t shift_idx, pp, slots;
+		uint32_t shift;
+		unsigned mgmt;
+		uint32_t slots;
 		uint64_t ns, phys;
 	} p[] = {
-		{1, 40, 16, 4ull << 30, 0},
-		{0, 64, 8, 64ull << 20, 4096 * 3},
-		{2, 40, 32, 16ull << 30, (1ull << 30) - 4096},
-		{1, 256, 64, 1ull << 40, (2ull << 20) + 4096},
+		{21, 1, 16, 4ull << 30, 0},
+		{21, 0, 8, 64ull << 20, 4096 * 3},
+		{30, 1, 32, 16ull << 30, (1ull << 30) - 4096},
+		{21, 2, 64, 1ull << 40, (2ull << 20) + 4096},
+		{21, 1, 16, 8ull << 30, (1ull << 40) - (3ull << 30)},
 	};
-	enum { NS = 8 };
 	static uint8_t buf[FZ_SLOT_HDR + 64 * XP_SLOT_SIZE];
 
-	for (size_t i = 0; i < sizeof(p) / sizeof(p[0]); i++) {
-		for (int variant = 0; variant < 6; variant++) {
-			uint8_t *t = buf + FZ_SLOT_HDR;
+	for (size_t i = 0; i < sizeof(p) / sizeof(p[0]); i++)
+		for (int variant = 0; variant < 8; variant++) {
 			struct xp_sb sb;
-			struct xp_rec r;
-			uint32_t n = variant == 5 ? p[i].slots : NS;
-			uint8_t fl = variant == 3 ? FZ_SLOT_FIXSUM : 0;
+			uint32_t n = p[i].slots < 16 ? p[i].slots : 16;
+			uint8_t fl = variant == 6 ? FZ_SLOT_FIXSUM : 0;
 
 			memset(buf, 0, sizeof(buf));
-			slot_hdr(buf, p[i].shift_idx, p[i].pp, fl, p[i].slots,
-				 p[i].ns, p[i].phys);
+			slot_hdr(buf, p[i].shift, p[i].mgmt, fl, p[i].slots,
+				 p[i].ns, p[i].phys, (uint32_t)(i * 8 + variant));
 			fz_slot_sb(buf, &sb);
-#define COPY(s, c) (t + (s) * XP_SLOT_SIZE + (c) * XP_REC_SIZE)
-			/* slot 0: used, one copy; 1: updated twice; 2: freed */
-			r = used(&sb, 1, 0, 1, "vm0-disk");
-			xp_rec_encode(&sb, 0, &r, COPY(0, 0));
-			r = used(&sb, 1, 1, 2, "vm1.pmem");
-			xp_rec_encode(&sb, 1, &r, COPY(1, 0));
-			r.seq = 2;
-			r.owner = 5;
-			xp_rec_encode(&sb, 1, &r, COPY(1, 1));
-			r = used(&sb, 3, 4, 1, "old");
-			xp_rec_encode(&sb, 2, &r, COPY(2, 0));
-			r = freerec(4);
-			xp_rec_encode(&sb, 2, &r, COPY(2, 1));
-			/* slot 4: 55-character name, label */
-			r = used(&sb, 9, 6, 3,
-				 "a234567890123456789012345678901234567890123456789012345");
-			xp_rec_encode(&sb, 4, &r, COPY(4, 1));
-			switch (variant) {
-			case 1: /* overlap + duplicate name */
-				r = used(&sb, 1, 1, 1, "vm0-disk");
-				xp_rec_encode(&sb, 5, &r, COPY(5, 0));
-				break;
-			case 2: /* equal seqs; torn copy */
-				r = used(&sb, 7, 10, 1, "same");
-				xp_rec_encode(&sb, 5, &r, COPY(5, 0));
-				xp_rec_encode(&sb, 5, &r, COPY(5, 1));
-				COPY(1, 1)[77] ^= 0x20;
-				break;
-			case 3: /* field errors under fixed checksums */
-				r = used(&sb, 1, 12, 1, "x");
-				r.owner = 0x7ff0;
-				xp_rec_encode(&sb, 6, &r, COPY(6, 0));
-				break;
-			case 4: /* copied to the wrong slot */
-				memcpy(COPY(7, 0), COPY(0, 0), XP_REC_SIZE);
-				break;
-			case 5: /* every slot used, adjacent extents */
-				for (uint32_t s = 0; s < n; s++) {
-					char nm[16];
-
-					snprintf(nm, sizeof(nm), "e%u", s);
-					r = used(&sb, s + 1, 20 + s, 1, nm);
-					xp_rec_encode(&sb, s, &r,
-						      COPY(s, s % 2));
-				}
-				break;
+			if (sb.ns_size != p[i].ns) {
+				fprintf(stderr, "mkseeds: slot params %zu do not solve\n",
+					i);
+				exit(1);
 			}
-#undef COPY
+			n = build_table(&sb, buf + FZ_SLOT_HDR, n, variant);
 			put(1, buf, FZ_SLOT_HDR + (size_t)n * XP_SLOT_SIZE);
 		}
-	}
 }
 
 /* ---- fuzz_open ---------------------------------------------------------- */
 
+static void open_hdr(uint8_t *h, uint8_t flags, uint64_t isz)
+{
+	h[0] = flags;
+	fz_put_le(h + 1, isz >> 12, 3);
+}
+
 static void seeds_open(void)
 {
 	static const struct {
-		uint64_t ns;
-		uint32_t slots, pp, shift;
+		uint64_t ns, phys;
+		uint32_t slots, shift;
+		unsigned mgmt;
 	} p[] = {
-		{64 << 10, 8, 40, 12},
-		{1 << 20, 16, 64, 12},
-		{(8 << 20) + 4096, 16, 40, 21},
-		{(12 << 20), 4, 256, 21},
+		{(4ull << 20) + 4096, 0, 16, 21, 0},
+		{(16ull << 20) + 4096, 0, 16, 21, 1},
+		{64ull << 20, 0, 32, 21, 2},
+		{(3ull << 30) + 4096, 0, 8, 30, 1},
+		{(3ull << 30), (2ull << 20) + 4096, 16, 21, 1},
 	};
-	static uint8_t buf[FZ_OPEN_HDR + 2 * XP_SB_BLOCK + 16 * XP_SLOT_SIZE];
+#define S FZ_OPEN_SIZE_FROM_SB
+#define R FZ_OPEN_REPAIR
+#define W FZ_OPEN_WRITE
+	/* input flags, build_table() variant, superblock damage */
+	static const struct {
+		uint8_t flags;
+		int table, sb;
+	} v[] = {
+		{S | W, 0, 0},
+		{S | W | R, 0, 0},
+		{S | R, 1, 0},				/* broken rules */
+		{S | R | W, 2, 0},			/* torn copy */
+		{S | R | FZ_OPEN_FIXREC, 3, 0},		/* corrupt slot */
+		{S | FZ_OPEN_BACKUP_COPY | W | R, 4, 0},
+		{S | FZ_OPEN_FIXSB | R | W, 5, 1},	/* field changed */
+		{S | R | FZ_OPEN_USE_BACKUP, 6, 2},	/* copies disagree */
+		{R | W, 7, 0},				/* size from hdr */
+		{S | W | R, 0, 3},			/* newer minor */
+		{S | R | W, 0, 4},			/* primary damaged */
+		{S | R | W, 0, 5},			/* backup stale */
+		{S | R | FZ_OPEN_USE_PRIMARY, 0, 2},
+	};
+#undef S
+#undef R
+#undef W
+	static uint8_t buf[FZ_OPEN_HDR + 2 * XP_SB_BLOCK + 32 * XP_SLOT_SIZE];
 
 	for (size_t i = 0; i < sizeof(p) / sizeof(p[0]); i++) {
 		struct xp_sb sb;
 
-		if (fz_make_sb(&sb, p[i].ns, 0, p[i].slots, p[i].pp,
-			       p[i].shift) != XP_OK) {
-			fprintf(stderr, "mkseeds: open params %zu do not solve\n",
-				i);
-			exit(1);
-		}
-		for (int variant = 0; variant < 7; variant++) {
+		must(fz_make_sb(&sb, p[i].ns, p[i].phys, p[i].slots, p[i].shift,
+				p[i].mgmt), "open", i);
+		sb.generation = 3;
+		for (size_t k = 0; k < sizeof(v) / sizeof(v[0]); k++) {
 			uint8_t *pri = buf + FZ_OPEN_HDR;
 			uint8_t *bak = pri + XP_SB_BLOCK;
 			uint8_t *t = bak + XP_SB_BLOCK;
-			uint64_t units = sb.data_size >> sb.align_shift;
-			struct xp_rec r;
 			size_t len = FZ_OPEN_HDR + 2 * XP_SB_BLOCK +
 				     (size_t)sb.slot_count * XP_SLOT_SIZE;
-			static const uint8_t fl[7] = {
-				FZ_OPEN_SIZE_FROM_SB,
-				FZ_OPEN_SIZE_FROM_SB | FZ_OPEN_WRITE,
-				FZ_OPEN_SIZE_FROM_SB | FZ_OPEN_REPAIR,
-				FZ_OPEN_SIZE_FROM_SB | FZ_OPEN_REPAIR,
-				FZ_OPEN_SIZE_FROM_SB | FZ_OPEN_REPAIR |
-					FZ_OPEN_FIXREC,
-				FZ_OPEN_SIZE_FROM_SB | FZ_OPEN_BACKUP_COPY |
-					FZ_OPEN_WRITE,
-				FZ_OPEN_SIZE_FROM_SB | FZ_OPEN_FIXSB |
-					FZ_OPEN_REPAIR | FZ_OPEN_WRITE,
-			};
+			struct xp_sb s2 = sb;
 
 			memset(buf, 0, sizeof(buf));
-			buf[0] = fl[variant];
+			open_hdr(buf, v[k].flags, sb.ns_size);
 			xp_sb_encode(&sb, false, pri);
 			xp_sb_encode(&sb, true, bak);
-			if (units >= 2) {
-				r = used(&sb, 1, 0, 1, "guest1");
-				xp_rec_encode(&sb, 0, &r, t);
-			}
-			if (units >= 4) {
-				r = used(&sb, 2, 2, 1, "guest2");
-				xp_rec_encode(&sb, 2, &r, t + 2 * XP_SLOT_SIZE +
-							    XP_REC_SIZE);
-				r = freerec(5);
-				xp_rec_encode(&sb, 3, &r, t + 3 * XP_SLOT_SIZE);
-			}
-			switch (variant) {
-			case 2: /* primary torn */
+			build_table(&sb, t, sb.slot_count, v[k].table);
+			switch (v[k].sb) {
+			case 1: /* a field changed, sum fixed by the harness */
+				fz_put_le(pri + 80, 12345, 8);
+				break;
+			case 2: /* the backup is another namespace's */
+				s2.ns_uuid[0] ^= 0xff;
+				s2.generation = 4;
+				xp_sb_encode(&s2, true, bak);
+				break;
+			case 3: /* a newer minor: readable, not writable */
+				fz_put_le(pri + 18, 1, 2);
+				fz_fix_sb(pri);
+				fz_put_le(bak + 18, 1, 2);
+				fz_fix_sb(bak);
+				break;
+			case 4:
 				pri[100] ^= 1;
 				break;
-			case 3: /* backup stale and a corrupt slot */
-				sb.generation++;
-				xp_sb_encode(&sb, false, pri);
-				sb.generation--;
-				t[XP_SLOT_SIZE * 1 + 5] = 0x77;
-				buf[FZ_OPEN_HDR + XP_SB_BLOCK + 40] ^= 0xff;
-				break;
-			case 4: /* an overlap, checksums fixed by the harness */
-				r = used(&sb, 1, 0, 1, "guest3");
-				xp_rec_encode(&sb, 1, &r, t + XP_SLOT_SIZE);
-				t[XP_SLOT_SIZE + 130] = 1;
-				break;
-			case 6: /* a changed field, checksum fixed by the harness */
-				put_le(pri + 136, 12345, 8);
+			case 5: /* an interrupted rewrite left it behind */
+				s2.generation = 2;
+				xp_sb_encode(&s2, true, bak);
 				break;
 			}
 			put(2, buf, len);
