@@ -189,6 +189,20 @@ static struct xp_media *tm_new(uint8_t *img, uint64_t size, int phys_known,
 	return &t->m;
 }
 
+/* A fresh image of @size initialised with @o, behind a recording media
+ * with no physical address, opened for writing. */
+__attribute__((unused))
+static int lt_fresh_ns(uint64_t size, struct xp_init_opts *o, uint8_t **img,
+		       struct xp_media **m, struct xp_ns **ns)
+{
+	int rc;
+
+	*img = img_new(size);
+	*m = tm_new(*img, size, 0, 0);
+	rc = xp_ns_init_media(*m, o);
+	return rc ?: xp_ns_open_media(*m, XP_OPEN_WRITE, ns);
+}
+
 __attribute__((unused))
 static void tm_reset(struct xp_media *m)
 {

@@ -80,10 +80,7 @@ static int fixture(void)
 	struct xp_ns *ns;
 	int rc;
 
-	fx.img = img_new(NS_SIZE);
-	fx.m = tm_new(fx.img, NS_SIZE, 0, 0);
-	rc = xp_ns_init_media(fx.m, &o);
-	rc = rc ?: xp_ns_open_media(fx.m, XP_OPEN_WRITE, &ns);
+	rc = lt_fresh_ns(NS_SIZE, &o, &fx.img, &fx.m, &ns);
 	if (rc)
 		goto fail;
 	rc = ns_mk(ns, "alpha", 2 * MiB, NULL, 0);
