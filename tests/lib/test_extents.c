@@ -422,7 +422,10 @@ static void t_init_layouts(void)
 		CHECK_RC(xp_ns_gap_get(e.ns, 0, &g), 0);
 		CHECK_EQ_U64(g.offset, e.D);
 		CHECK_EQ_U64(g.size, e.info.data_size);
-		/* Both superblocks decode, same content, backup flag apart. */
+		/* Both superblocks decode, same content, backup flag apart
+		 * (zeroed first: memcmp sees the struct's padding too). */
+		memset(&a, 0, sizeof(a));
+		memset(&b, 0, sizeof(b));
 		CHECK_ST(xp_sb_decode(e.img, 4096, e.size, false, &a, &fa), XP_OK);
 		CHECK_ST(xp_sb_decode(e.img + e.size - 4096, 4096, e.size, true,
 				      &b, &fb), XP_OK);
