@@ -14,6 +14,7 @@
  * copy never makes it current. xp_table_violations() reports exactly the
  * slots a brute-force check finds in each rule, and only real pairs.
  */
+#include "../unit/slot_model.h"
 #include "fuzz_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -92,62 +93,10 @@ static void check_used(const struct xp_sb *sb, uint32_t i,
 	FZ_ASSERT(xp_name_valid(r->name, sizeof(r->name)), "slot %u name", i);
 }
 
-/* docs/format.md, "Picking a slot's state", again. */
-struct ref {
-	enum xp_slot_state state;
-	int active, fallback;
-	bool stale;
-	enum xp_fmt_status st[2];
-	struct xp_rec rec[2];
-};
-
-static struct ref ref_decode(const struct xp_sb *sb, uint32_t slot,
-			     const uint8_t *raw)
-{
-	struct ref r;
-	const char *f;
-	bool newer;
-	int x, y;
-
-	memset(&r, 0, sizeof(r));
-	r.state = XP_SLOT_CORRUPT;
-	r.active = r.fallback = -1;
-	for (int c = 0; c < 2; c++)
-		r.st[c] = xp_rec_decode(sb, slot, raw + c * XP_REC_SIZE,
-					&r.rec[c], &f);
-	if (r.st[0] == XP_OK && r.st[1] == XP_OK) {
-		if (r.rec[0].seq == r.rec[1].seq)
-			return r;
-		r.active = r.rec[1].seq > r.rec[0].seq;
-	} else if (r.st[0] == XP_OK || r.st[1] == XP_OK) {
-		x = r.st[0] == XP_OK ? 0 : 1;
-		y = !x;
-		if (r.st[y] == XP_E_BLANK || r.st[y] == XP_E_TORN) {
-			r.active = x;
-		} else {
-			if (r.st[y] == XP_E_CHECKSUM)
-				newer = (uint8_t)(raw[y * XP_REC_SIZE + 7] -
-						  (uint8_t)r.rec[x].seq) < 128;
-			else
-				newer = r.rec[y].seq >= r.rec[x].seq;
-			if (newer) {
-				r.fallback = x;
-				return r;
-			}
-			r.active = x;
-			r.stale = true;
-		}
-	} else {
-		return r;
-	}
-	r.state = r.rec[r.active].type ? XP_SLOT_USED : XP_SLOT_FREE;
-	return r;
-}
-
 static void check_decode(const struct xp_sb *sb, uint32_t i,
 			 const uint8_t *raw, const struct xp_slot *s)
 {
-	struct ref r = ref_decode(sb, i, raw);
+	struct ref_slot r = ref_slot_decode(sb, i, raw);
 
 	FZ_ASSERT(s->state == r.state && s->active == r.active &&
 		  s->fallback == r.fallback &&
