@@ -175,10 +175,8 @@ static bool check_superblocks(struct checker *c)
 			       xp_last_error());
 			return pass > 0;
 		}
-		memcpy(ns->sb_raw[i], blk, XP_SB_BLOCK);
 	}
-	ns->sb = ns->sbs[src];
-	ns->sb.generation = gen;
+	/* The caller reads the namespace again from what is on the media. */
 	for (int i = 0; i < 2; i++) {
 		if (!bad[i])
 			continue;
@@ -188,12 +186,8 @@ static bool check_superblocks(struct checker *c)
 		       "rewritten from the %s copy (generation %llu)",
 		       copy_name[src], (unsigned long long)gen);
 	}
-	if (ns->sb_unresolved) {
+	if (ns->sb_unresolved)
 		c->errors--;
-		ns->sb_unresolved = false;
-	}
-	ns->sb_mismatch = false;
-	ns->sb_from_backup = src;
 	return true;
 }
 
