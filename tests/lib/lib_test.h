@@ -189,6 +189,17 @@ static struct xp_media *tm_new(uint8_t *img, uint64_t size, int phys_known,
 	return &t->m;
 }
 
+/* Bytes [@from, @to) of @img are all zero; the first that is not fails. */
+__attribute__((unused))
+static void lt_expect_zero(const uint8_t *img, uint64_t from, uint64_t to)
+{
+	for (uint64_t i = from; i < to; i++)
+		if (img[i]) {
+			CHECK_MSG(0, "byte %#" PRIx64 " is %#x", i, img[i]);
+			break;
+		}
+}
+
 /* A fresh image of @size initialised with @o, behind a recording media
  * with no physical address, opened for writing. */
 __attribute__((unused))
