@@ -203,6 +203,7 @@ struct xphv_ns {
 	uint32_t nlent;
 	uint32_t nmapped;
 	uint32_t id;			/* registry id, 0 = not registered */
+	bool stale;			/* the cache needs a refresh */
 	const struct xphv_media *media;
 	const struct xphv_ops *ops;
 	/* Bounce buffers for the two superblock blocks (and the zero

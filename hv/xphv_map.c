@@ -96,7 +96,13 @@ int xphv_map(struct xphv_registry *r, uint32_t ns_id,
 				   ns_id, 0);
 	if (!d || !p2m || !p2m->map || d->domid == XPHV_NO_DOMID)
 		return xphv_refuse(why, XPHV_R_ARGS, XPHV_NO_SLOT, 0, 0);
-	e = ext_by_uuid(ns, extent_uuid);
+	e = ns->stale ? 0 : ext_by_uuid(ns, extent_uuid);
+	if (!e) {
+		/* Created, or moved, on media since register. */
+		if (xphv_refresh(ns, r, why))
+			return -1;
+		e = ext_by_uuid(ns, extent_uuid);
+	}
 	if (!e)
 		return xphv_refuse(why, XPHV_R_NO_EXTENT, XPHV_NO_SLOT, 0, 0);
 
@@ -298,6 +304,8 @@ int xphv_meta_write(struct xphv_registry *r, struct xphv_ns *ns,
 	if (!xp_sb_writable(&ns->sb, &ro))
 		return xphv_refuse(why, XPHV_R_VERSION, slot, ns->sb.minor,
 				   ns->sb.ro_compat);
+	if (ns->stale && xphv_refresh(ns, r, why))
+		return -1;
 	if (xphv_read_slot(ns, slot, &s, why))
 		return -1;
 	if (s.state == XP_SLOT_CORRUPT || s.active < 0)

@@ -91,6 +91,11 @@ struct xphv_extent *xphv_ext_by_slot(struct xphv_ns *ns, uint32_t slot);
 int xphv_check_against(const struct xphv_ns *ns, uint32_t slot,
 		       const struct xp_rec *rec, struct xphv_refusal *why);
 
+/* Re-read the whole table into the cache (a Dom0 that still reaches the
+ * media changed it); keeps what the mapping list says. */
+int xphv_refresh(struct xphv_ns *ns, const struct xphv_registry *r,
+		 struct xphv_refusal *why);
+
 /* Read and decode slot @slot from the media. */
 int xphv_read_slot(const struct xphv_ns *ns, uint32_t slot,
 		   struct xp_slot *s, struct xphv_refusal *why);

@@ -415,6 +415,11 @@ static int make_plan(struct xphv_ns *ns, struct xphv_refusal *why)
 	if ((ns->phys_start + sb->mgmt_offset) & (chunk - 1))
 		return xphv_refuse(why, XPHV_R_ALIGN, XPHV_NO_SLOT,
 				   ns->phys_start + sb->mgmt_offset, chunk);
+	/* PDX compression only shrinks numbers: a data area larger than
+	 * the frame table's reach is refused before walking it. */
+	if (g->ft_pdx_limit && de - ds > g->ft_pdx_limit)
+		return xphv_refuse(why, XPHV_R_LIMIT, XPHV_NO_SLOT, de - 1,
+				   g->ft_pdx_limit);
 	if (check_pdx(ns, ds, de, why))
 		return -1;
 	p0 = xphv_pdx(ns, ds);
@@ -474,12 +479,13 @@ static int check_zero_block(struct xphv_ns *ns, struct xphv_refusal *why)
 	return 0;
 }
 
-static int load_table(struct xphv_ns *ns, struct xphv_refusal *why)
+static int load_table(struct xphv_ns *ns, uint32_t *nlent,
+		      struct xphv_refusal *why)
 {
 	struct xp_slot s;
 
 	ns->next = 0;
-	ns->nlent = 0;
+	*nlent = 0;
 	for (uint32_t i = 0; i < ns->sb.slot_count; i++) {
 		if (xphv_read_slot(ns, i, &s, why))
 			return -1;
@@ -491,9 +497,38 @@ static int load_table(struct xphv_ns *ns, struct xphv_refusal *why)
 		if (xphv_check_rec(ns, i, &s.rec, why))
 			return -1;
 		xphv_ext_from_rec(&ns->st.ext[ns->next++], i, &s.rec);
-		ns->nlent += s.rec.type == XP_REC_LENT_RAM;
+		*nlent += s.rec.type == XP_REC_LENT_RAM;
 	}
 	return table_rules(ns, why);
+}
+
+int xphv_refresh(struct xphv_ns *ns, const struct xphv_registry *r,
+		 struct xphv_refusal *why)
+{
+	uint32_t nlent;
+
+	/*
+	 * Rebuild the cache from the media. Mappings stay as the mapping
+	 * list says (it, not the cache, decides which frame is whose), and
+	 * so do lent extents (ns->st.lent): lending is one-way.
+	 */
+	ns->stale = true;
+	if (load_table(ns, &nlent, why))
+		return -1;
+	for (uint32_t i = 0; r && i < r->nmap; i++) {
+		const struct xphv_mapping *m = &r->map[i];
+		struct xphv_extent *e;
+
+		if (m->ns_id != ns->id)
+			continue;
+		e = xphv_ext_by_slot(ns, m->slot);
+		if (e && xphv_bytes_equal(e->uuid, m->extent_uuid, 16)) {
+			e->mapped_domid = m->domid;
+			e->gfn = m->gfn;
+		}
+	}
+	ns->stale = false;
+	return 0;
 }
 
 int xphv_validate(struct xphv_ns *ns, const struct xphv_expect *exp,
@@ -535,7 +570,7 @@ int xphv_validate(struct xphv_ns *ns, const struct xphv_expect *exp,
 		return -1;
 	if (check_zero_block(ns, why))
 		return -1;
-	if (load_table(ns, why))
+	if (load_table(ns, &ns->nlent, why))
 		return -1;
 	for (uint32_t i = 0; i < (sb->chunks.ft + 63) / 64; i++)
 		ns->st.ft_ready[i] = 0;
