@@ -47,7 +47,7 @@ struct xphv_abi_reply {			/* 32 bytes */
 	uint64_t a, b;
 };
 
-struct xphv_abi_register {		/* 96 bytes */
+struct xphv_abi_register {		/* 88 bytes */
 	uint64_t spa_start, spa_len;	/* IN: bytes, page aligned */
 	uint8_t ns_uuid[16];		/* IN: expected namespace UUID */
 	uint64_t generation;		/* IN: expected generation, 0 = any */
@@ -132,7 +132,7 @@ struct xphv_abi_op {			/* 160 bytes */
 };
 
 _Static_assert(sizeof(struct xphv_abi_reply) == 32, "abi reply");
-_Static_assert(sizeof(struct xphv_abi_register) == 96, "abi register");
+_Static_assert(sizeof(struct xphv_abi_register) == 88, "abi register");
 _Static_assert(sizeof(struct xphv_abi_region) == 40, "abi region");
 _Static_assert(sizeof(struct xphv_abi_query) == 24, "abi query");
 _Static_assert(sizeof(struct xphv_abi_map) == 72, "abi map");
