@@ -3,7 +3,8 @@
 #   1. the whole meson suite (unit, cli, crash, lib, e2e) with -Werror;
 #   2. the unit, lib and cli suites again under ASan+UBSan;
 #   3. the unit suite under valgrind memcheck;
-#   4. every fuzz target for a short fixed time (clang, libFuzzer).
+#   4. every fuzz target for a short fixed time (clang, libFuzzer);
+#   5. Xen 4.17's hypervisor built with hv/ and src/format in it (cached).
 # Ends with one line "N passed, M failed, K skipped" over all stages.
 #   scripts/test.sh [--quick]     --quick: stage 1 without e2e, nothing else
 set -uo pipefail
@@ -96,6 +97,17 @@ if [ $quick -eq 0 ]; then
 		tally build-fuzz/meson-logs/testlog.json "fuzz"
 	else
 		failed=$((failed + 1)); failures+=("fuzz build failed")
+	fi
+fi
+
+# Xen 4.17's own hypervisor build, hv/ and src/format linked in through the
+# shim of xen/patches/: one test. Cached by source hash (scripts/xen-build.sh).
+if [ $quick -eq 0 ]; then
+	stage "Xen 4.17 hypervisor build with hv/ and src/format"
+	if scripts/xen-build.sh; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1)); failures+=("xen hypervisor build failed (scripts/xen-build.sh)")
 	fi
 fi
 
