@@ -380,22 +380,6 @@ int xp_extent_set_state(struct xp_ns *ns, const char *name,
 		return xp_err(EBUSY, tgt(ns),
 			      "extent '%s' is assigned to a domain; unassign it before lending it as RAM",
 			      name);
-	if (type == XP_REC_LENT_RAM && rec.label_size)
-		return xp_err(EINVAL, tgt(ns),
-			      "extent '%s' has a label area; RAM has none: recreate it without --label-size before lending it",
-			      name);
-	if (type == XP_REC_LENT_RAM && !xp_mgmt_geom_none(&ns->sb.geom)) {
-		/* The hypervisor puts the frame table of lent RAM at its
-		 * start, whole groups of it (docs/hypervisor-abi.md). */
-		uint64_t g = ((1ull << ns->sb.geom.chunk_shift) /
-			      ns->sb.geom.ft_entry) << XP_PAGE_SHIFT;
-
-		if ((ns->sb.phys_base + rec.offset) % g || rec.size % g)
-			return xp_err(EINVAL, tgt(ns),
-				      "extent '%s' is not made of whole %llu MiB frame-table groups (create it with --align 1G and a size that is a multiple of %llu MiB) and cannot be lent as RAM",
-				      name, (unsigned long long)(g >> 20),
-				      (unsigned long long)(g >> 20));
-	}
 	rec.type = type;
 	return slot_commit(ns, (uint32_t)slot, &rec);
 }

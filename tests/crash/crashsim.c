@@ -1626,14 +1626,6 @@ static bool model_predict(struct sim *s, int *want_rc)
 			*want_rc = -EBUSY;
 			return false;
 		}
-		/* Lent RAM has no label area and, under a Xen management
-		 * area, covers whole 256 MiB frame-table groups. */
-		if (op->state == XP_EXTENT_LENT_RAM &&
-		    (e->label || (s->mgmt_xen && ((e->off | e->size) &
-						  ((256ull << 20) - 1))))) {
-			*want_rc = -EINVAL;
-			return false;
-		}
 		e->state = op->state;
 		return true;
 	case OP_REPAIR:
