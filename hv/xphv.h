@@ -53,7 +53,7 @@ enum xphv_reason {
 	XPHV_R_PDX = 22,	/* a=mfn not PDX-compressible/contiguous */
 	XPHV_R_LIMIT = 23,	/* a=mfn/pdx beyond the frame table or M2P */
 	XPHV_R_MGMT_SMALL = 24,	/* a=chunks needed b=chunks reserved */
-	XPHV_R_LENT_ALIGN = 25,	/* slot: lent extent not group aligned */
+	XPHV_R_LENT_ALIGN = 25,	/* reserved (no longer used) */
 	XPHV_R_RAM_OVERLAP = 26, /* a=start b=end of the host RAM range */
 	XPHV_R_NS_OVERLAP = 27,	/* a=start b=end of a registered namespace */
 	XPHV_R_FULL = 28,	/* caller storage exhausted */
@@ -63,7 +63,7 @@ enum xphv_reason {
 	XPHV_R_NO_EXTENT = 32,	/* no extent with that uuid */
 	XPHV_R_NOT_OWNER = 33,	/* slot: owner on media is not the domain */
 	XPHV_R_NOT_DATA = 34,	/* slot: extent is lent as RAM / not data */
-	XPHV_R_MAPPED = 35,	/* slot: extent (or a=mfn) already mapped */
+	XPHV_R_MAPPED = 35,	/* slot: extent already mapped into a=domid */
 	XPHV_R_NOT_MAPPED = 36,	/* extent not mapped into that domain */
 	XPHV_R_GFN = 37,	/* a=gfn b=frames: misaligned or overflows */
 	XPHV_R_P2M = 38,	/* the p2m callback failed: a=gfn b=error */
@@ -78,6 +78,8 @@ enum xphv_reason {
 	XPHV_R_ABI = 47,	/* a=ABI version or reserved field not zero */
 	XPHV_R_TABLE = 48,	/* table not where the layout says */
 	XPHV_R_COMPAT = 49,	/* 32-bit PV needs a compat M2P: a=chunks */
+	XPHV_R_NO_DOMAIN = 50,	/* a=domid: no such domain */
+	XPHV_R_FRAME_MAPPED = 51, /* slot: a=mfn already mapped into b=domid */
 	XPHV_R__COUNT
 };
 
@@ -89,6 +91,10 @@ struct xphv_refusal {
 
 /* One line of text for @r (no newline; static string). */
 const char *xphv_strreason(uint32_t reason);
+
+/* The errno a refusal travels with (positive; Xen's public errno values,
+ * which are Linux's on x86), for callers that see only a return code. */
+int xphv_errno(uint32_t reason);
 
 /*
  * The media of one namespace, by namespace offset. read returns 0 or a
@@ -154,7 +160,12 @@ struct xphv_plan {
 	uint64_t mgmt_used;		/* management frames backing chunks */
 };
 
-/* A lent-as-RAM extent's own layout (memmap_on_memory). */
+/*
+ * A lent-as-RAM extent's own layout (memmap_on_memory): the frame-table
+ * chunks of the groups it holds whole live in its own first frames; a
+ * group it shares with other frames keeps its chunk in the management
+ * area.
+ */
 struct xphv_lent {
 	uint32_t slot;
 	uint32_t ft_chunks;	/* chunks of its own frame table */
@@ -336,7 +347,10 @@ struct xphv_p2m {
  * Map the data frames of extent @extent_uuid (its label area excluded)
  * into @d at @gfn: re-reads and re-validates the slot first, requires the
  * owner on media to equal d->uuid, never maps a frame already mapped, and
- * uses 2 MiB entries where gfn and mfn allow.
+ * uses 2 MiB entries where gfn and mfn allow. On success @why is {OK,
+ * slot, a = frames, b = 2 MiB entries}; xphv_unmap's is {OK, slot, a =
+ * gfn, b = frames}. The storage given to xphv_validate must live until
+ * xphv_unregister.
  */
 int xphv_map(struct xphv_registry *r, uint32_t ns_id,
 	     const struct xphv_domain *d, const uint8_t extent_uuid[16],

@@ -33,11 +33,15 @@ enum xphv_cmd {
 	/* The model hypervisor only: stand-ins for the toolstack's domains. */
 	XPHV_CMD_MODEL_DOMAIN_CREATE = 0x100,
 	XPHV_CMD_MODEL_DOMAIN_DESTROY = 0x101,
-	XPHV_CMD_MODEL_P2M = 0x102,	/* a domain's p2m entries */
+	XPHV_CMD_MODEL_P2M = 0x102,	/* a domain's p2m entries: count in
+					 * reply.a, entries follow */
+	XPHV_CMD_MODEL_DOMAIN_FIND = 0x103, /* domid of a domain UUID */
 };
 
 #define XPHV_F_DRY_RUN (1u << 0)	/* register: validate only */
-#define XPHV_F_PV32 (1u << 1)		/* register: 32-bit PV guests on */
+#define XPHV_F_PV32 (1u << 1)		/* register (model only): 32-bit PV
+					 * guests on; Xen uses its own
+					 * opt_pv32 and ignores it */
 
 struct xphv_abi_reply {			/* 32 bytes */
 	int32_t err;			/* 0 or -errno */

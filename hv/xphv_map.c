@@ -122,6 +122,12 @@ int xphv_map(struct xphv_registry *r, uint32_t ns_id,
 			cache_slot(ns, slot, &s.rec);	/* may move *e */
 		return xphv_refuse(why, XPHV_R_CHANGED, slot, seq, s.rec.seq);
 	}
+	/* Ownership first: a domain that does not own the extent learns
+	 * nothing about who maps it. */
+	if (s.rec.type != XP_REC_DATA)
+		return xphv_refuse(why, XPHV_R_NOT_DATA, e->slot, s.rec.type, 0);
+	if (!xphv_bytes_equal(s.rec.owner, d->uuid, 16))
+		return xphv_refuse(why, XPHV_R_NOT_OWNER, e->slot, d->domid, 0);
 	if (e->mapped_domid != XPHV_NO_DOMID)
 		return xphv_refuse(why, XPHV_R_MAPPED, e->slot, e->mapped_domid,
 				   0);
@@ -129,10 +135,6 @@ int xphv_map(struct xphv_registry *r, uint32_t ns_id,
 	    xphv_check_against(ns, e->slot, &s.rec, why))
 		return -1;
 	cache_slot(ns, e->slot, &s.rec);
-	if (s.rec.type != XP_REC_DATA)
-		return xphv_refuse(why, XPHV_R_NOT_DATA, e->slot, s.rec.type, 0);
-	if (!xphv_bytes_equal(s.rec.owner, d->uuid, 16))
-		return xphv_refuse(why, XPHV_R_NOT_OWNER, e->slot, d->domid, 0);
 
 	mfn = xphv_ext_mfn(ns, e);
 	nr = xphv_ext_frames(e);
@@ -142,7 +144,7 @@ int xphv_map(struct xphv_registry *r, uint32_t ns_id,
 				   0);
 	busy = mapping_over(r, mfn, nr);
 	if (busy)
-		return xphv_refuse(why, XPHV_R_MAPPED, e->slot,
+		return xphv_refuse(why, XPHV_R_FRAME_MAPPED, e->slot,
 				   busy->mfn > mfn ? busy->mfn : mfn,
 				   busy->domid);
 	/* Guest physical addresses stay below 2^52 (x86 MAXPHYADDR). */

@@ -117,9 +117,11 @@ static void add_regions(struct xphv_registry *r, struct xphv_ns *ns)
 }
 
 /*
- * Lend one extent as RAM, like Linux's memmap_on_memory: its first
- * frames hold the page_info records of the whole extent (validation made
- * it whole frame-table groups), the rest goes to the heap.
+ * Lend one extent as RAM, like Linux's memmap_on_memory: the page_info
+ * records of the frame-table groups it holds whole go into its own first
+ * frames; a group it shares with data frames keeps its chunk in the
+ * management area (the plan reserved one for every group of the data
+ * area). The rest of the extent goes to the heap.
  */
 static int lend(struct xphv_ns *ns, const struct xphv_extent *e,
 		struct xphv_lent *l, struct xphv_refusal *why)
@@ -127,20 +129,36 @@ static int lend(struct xphv_ns *ns, const struct xphv_extent *e,
 	const uint64_t cframes = XPHV_FRAMES_PER_CHUNK(ns);
 	const uint64_t per = ns->plan.entries_per_ft_chunk;
 	const struct xphv_ops *ops = ns->ops;
+	uint64_t p0, gs, ge, head, tail;
 
 	l->slot = e->slot;
 	l->start_mfn = xphv_ext_mfn(ns, e);
 	l->nr = e->size >> XP_PAGE_SHIFT;
-	l->ft_first = xphv_pdx(ns, l->start_mfn) / per;
-	l->ft_chunks = (uint32_t)((l->nr + per - 1) / per);
+	p0 = xphv_pdx(ns, l->start_mfn);	/* contiguous: check_pdx */
+	gs = (p0 + per - 1) / per * per;
+	ge = (p0 + l->nr) / per * per;
+	l->ft_first = gs / per;
+	l->ft_chunks = gs < ge ? (uint32_t)((ge - gs) / per) : 0;
+	/* Its own frame table must not eat the whole extent. */
+	if ((uint64_t)l->ft_chunks * cframes >= l->nr)
+		l->ft_chunks = 0;
+	if (!l->ft_chunks)
+		gs = ge = p0 + l->nr;
+	head = gs - p0;
+	tail = p0 + l->nr - ge;
 	l->heap_mfn = l->start_mfn + (uint64_t)l->ft_chunks * cframes;
 	l->heap_nr = l->nr - (uint64_t)l->ft_chunks * cframes;
+
 	for (uint32_t c = 0; ops && ops->ft_init_chunk && c < l->ft_chunks; c++)
 		if (ops->ft_init_chunk(ops->ctx, l->ft_first + c,
 				       l->start_mfn + c * cframes,
-				       l->start_mfn + c * per, per))
+				       l->start_mfn + head + c * per, per))
 			return xphv_refuse(why, XPHV_R_IO, e->slot,
 					   l->ft_first + c, 0);
+	if (head && xphv_ft_prepare(ns, l->start_mfn, head, why))
+		return -1;
+	if (tail && xphv_ft_prepare(ns, l->start_mfn + l->nr - tail, tail, why))
+		return -1;
 	if (ops && ops->heap_add && l->heap_nr &&
 	    ops->heap_add(ops->ctx, l->heap_mfn, l->heap_nr))
 		return xphv_refuse(why, XPHV_R_HEAP, e->slot, l->heap_mfn,

@@ -38,7 +38,7 @@ const char *xphv_strreason(uint32_t reason)
 	case XPHV_R_PDX: return "frame is not PDX-compressible (in the PDX hole) or the range is not contiguous in PDX space";
 	case XPHV_R_LIMIT: return "frame beyond the frame table's or M2P's reach";
 	case XPHV_R_MGMT_SMALL: return "management area too small for this hypervisor's frame table and M2P";
-	case XPHV_R_LENT_ALIGN: return "extent lent as RAM is not aligned to whole frame-table groups";
+	case XPHV_R_LENT_ALIGN: return "reserved";
 	case XPHV_R_RAM_OVERLAP: return "range overlaps host RAM";
 	case XPHV_R_NS_OVERLAP: return "range or UUID overlaps a namespace already registered";
 	case XPHV_R_FULL: return "no room left in the hypervisor's tables";
@@ -48,7 +48,7 @@ const char *xphv_strreason(uint32_t reason)
 	case XPHV_R_NO_EXTENT: return "no such extent in the namespace";
 	case XPHV_R_NOT_OWNER: return "the domain is not the extent's owner on media";
 	case XPHV_R_NOT_DATA: return "extent is lent to the hypervisor as RAM, not guest data";
-	case XPHV_R_MAPPED: return "extent or frame is already mapped";
+	case XPHV_R_MAPPED: return "extent is already mapped";
 	case XPHV_R_NOT_MAPPED: return "extent is not mapped into that domain";
 	case XPHV_R_GFN: return "guest frame range is invalid";
 	case XPHV_R_P2M: return "the p2m refused the mapping";
@@ -62,9 +62,53 @@ const char *xphv_strreason(uint32_t reason)
 	case XPHV_R_LABEL: return "extent's label area is invalid";
 	case XPHV_R_ABI: return "ABI version, flag or reserved field not supported";
 	case XPHV_R_TABLE: return "extent table is not where the layout puts it";
+	case XPHV_R_NO_DOMAIN: return "no such domain";
+	case XPHV_R_FRAME_MAPPED: return "a frame of the extent is already mapped into a domain";
 	case XPHV_R_COMPAT: return "32-bit PV guests are enabled but the namespace reserved no compat M2P (init without --no-compat-m2p, or boot Xen with pv=no-32)";
 	}
 	return "unknown reason";
+}
+
+/* Xen's public errno values (xen/include/public/errno.h), Linux's too. */
+enum {
+	E_IO = 5, E_NOMEM = 12, E_ACCES = 13, E_BUSY = 16, E_EXIST = 17,
+	E_INVAL = 22, E_NOSPC = 28, E_RANGE = 34, E_NOTSUP = 95, E_PROTO = 71,
+	E_NOENT = 2, E_SRCH = 3, E_STALE = 116, E_UCLEAN = 117,
+};
+
+int xphv_errno(uint32_t reason)
+{
+	switch (reason) {
+	case XPHV_OK: return 0;
+	case XPHV_R_IO: return E_IO;
+	case XPHV_R_RANGE: return E_RANGE;
+	case XPHV_R_UUID: case XPHV_R_GENERATION: case XPHV_R_CHANGED:
+		return E_STALE;
+	case XPHV_R_SB_NONE: case XPHV_R_SB_DIFFER: case XPHV_R_SB_INVALID:
+	case XPHV_R_SIZE: case XPHV_R_MOVED: case XPHV_R_ZERO_BLOCK:
+	case XPHV_R_SLOT_CORRUPT: case XPHV_R_EXTENT_OUTSIDE:
+	case XPHV_R_EXTENT_ALIGN: case XPHV_R_OVERLAP: case XPHV_R_DUP_UUID:
+	case XPHV_R_DUP_NAME: case XPHV_R_LABEL: case XPHV_R_TABLE:
+		return E_UCLEAN;
+	case XPHV_R_VERSION: case XPHV_R_NO_MGMT: case XPHV_R_GEOMETRY:
+	case XPHV_R_ALIGN: case XPHV_R_PDX: case XPHV_R_LIMIT:
+	case XPHV_R_MGMT_SMALL: case XPHV_R_COMPAT:
+		return E_NOTSUP;
+	case XPHV_R_RAM_OVERLAP: case XPHV_R_NS_OVERLAP: case XPHV_R_MAPPED:
+	case XPHV_R_FRAME_MAPPED:
+		return E_EXIST;
+	case XPHV_R_FULL: return E_NOSPC;
+	case XPHV_R_BUSY: case XPHV_R_LENT: case XPHV_R_META_MAPPED:
+		return E_BUSY;
+	case XPHV_R_NOT_REGISTERED: case XPHV_R_NO_EXTENT:
+	case XPHV_R_NOT_MAPPED:
+		return E_NOENT;
+	case XPHV_R_NO_DOMAIN: return E_SRCH;
+	case XPHV_R_NOT_OWNER: case XPHV_R_META_RANGE: return E_ACCES;
+	case XPHV_R_HEAP: return E_NOMEM;
+	case XPHV_R_ABI: return E_PROTO;
+	}
+	return E_INVAL;
 }
 
 void xphv_geom_xen_x86(struct xphv_geom *g, bool pv32)
@@ -188,18 +232,8 @@ int xphv_check_rec(const struct xphv_ns *ns, uint32_t slot,
 	    rec->label_size >= rec->size)
 		return xphv_refuse(why, XPHV_R_LABEL, slot, rec->label_size,
 				   rec->size);
-	if (rec->type == XP_REC_LENT_RAM) {
-		/* Its own frame table sits at its start and covers whole
-		 * groups, so no group is shared with data frames. */
-		uint64_t g = (1ull << ns->geom.chunk_shift) /
-			     ns->geom.page_info_size << XP_PAGE_SHIFT;
-
-		if (phys & (g - 1) || rec->size & (g - 1) || rec->label_size)
-			return xphv_refuse(why, XPHV_R_LENT_ALIGN, slot, phys,
-					   g);
-	} else if (rec->type != XP_REC_DATA) {
+	if (rec->type != XP_REC_DATA && rec->type != XP_REC_LENT_RAM)
 		return xphv_refuse(why, XPHV_R_NOT_DATA, slot, rec->type, 0);
-	}
 	return 0;
 }
 
@@ -612,7 +646,7 @@ int xphv_ft_slot(const struct xphv_ns *ns, uint64_t mfn, uint64_t *backing_mfn,
 	chunk = pdx / pl->entries_per_ft_chunk;
 	byte = (pdx % pl->entries_per_ft_chunk) * ns->geom.page_info_size;
 	l = ns->id ? lent_of(ns, mfn) : 0;
-	if (l)
+	if (l && chunk >= l->ft_first && chunk - l->ft_first < l->ft_chunks)
 		*backing_mfn = l->start_mfn +
 			       (chunk - l->ft_first) * XPHV_FRAMES_PER_CHUNK(ns);
 	else

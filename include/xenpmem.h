@@ -276,6 +276,99 @@ int xp_discover(xp_discover_fn fn, void *arg);
 /* Test hook: a badblocks list ("sector count" lines) instead of sysfs. */
 int xp_ns_set_badblocks_file(const char *path);
 
+/*
+ * Handing a namespace to the hypervisor (docs/hypervisor-abi.md).
+ *
+ * Dom0 tells the hypervisor where a namespace is and what it expects to
+ * find there; the hypervisor re-reads the media, validates it, and from
+ * then on keeps its frame table in the management area and maps extents
+ * only into the domain the table names as owner. Dom0 closes its own
+ * mapping of the namespace before register; afterwards its metadata
+ * changes go through the hypervisor (xp_hv_meta_*).
+ *
+ * A handle talks to one hypervisor: "xen" (privcmd; no released Xen has
+ * the xenpmem hypercalls yet, and the error says so and names the iomem=
+ * export), or "model:SOCKET" (xenpmem-modelhv). A refusal is -errno with
+ * xp_last_error() naming the target, the hypervisor's reason and the slot
+ * or numbers involved.
+ */
+struct xp_hv;
+
+/* @spec NULL or "": $XENPMEM_HV, else "xen". */
+int xp_hv_open(const char *spec, struct xp_hv **hvp);
+void xp_hv_close(struct xp_hv *hv);
+/* "xen" or "model:SOCKET". */
+const char *xp_hv_name(const struct xp_hv *hv);
+
+#define XP_HV_DRY_RUN (1u << 0)	/* validate and check overlaps only */
+
+struct xp_hv_ns {
+	uint8_t uuid[16];	/* what Dom0 read and sent */
+	uint64_t generation;
+	uint64_t phys_start, size;	/* bytes */
+	/* The hypervisor's answer (register): */
+	uint32_t ns_id;		/* 0 after a dry run */
+	uint32_t extents;	/* extents it validated */
+	uint64_t data_start_mfn, data_end_mfn;
+	uint64_t mgmt_frames;	/* management frames its tables use */
+	uint64_t ram_frames;	/* frames of extents lent as RAM */
+};
+
+int xp_hv_register(struct xp_hv *hv, const char *target, unsigned flags,
+		   struct xp_hv_ns *out);
+/* Refused while an extent is mapped or RAM was lent. */
+int xp_hv_unregister(struct xp_hv *hv, const char *target,
+		     struct xp_hv_ns *out);
+
+enum xp_hv_region_type {
+	XP_HV_REGION_META = 1,	/* superblocks, zero block, extent table */
+	XP_HV_REGION_MGMT = 2,	/* frame table and M2P backing */
+	XP_HV_REGION_DATA = 3,	/* extents and free space */
+	XP_HV_REGION_RAM = 4,	/* lent to the hypervisor as RAM */
+};
+
+const char *xp_hv_region_type_name(enum xp_hv_region_type t);
+
+struct xp_hv_region {
+	uint64_t start_mfn, end_mfn;	/* [start, end) */
+	enum xp_hv_region_type type;
+	uint32_t ns_id;
+	uint8_t ns_uuid[16];
+};
+
+/* Every region of every registered namespace, by start; free(*regions). */
+int xp_hv_query(struct xp_hv *hv, struct xp_hv_region **regions,
+		uint32_t *count);
+
+struct xp_hv_mapping {
+	char name[XP_NAME_MAX + 1];
+	uint8_t extent_uuid[16];
+	uint8_t domain[16];		/* the domain's UUID */
+	uint32_t domid;			/* its id now */
+	uint64_t gfn;			/* first guest frame */
+	uint64_t first_mfn, nr_frames;	/* the extent's data frames */
+	uint64_t superpages;		/* 2 MiB entries used (map) */
+};
+
+/*
+ * Map extent @name (or "@N") of @target into the running domain whose
+ * UUID is @domain, at guest frame @gfn. The hypervisor maps it only when
+ * the table on media, read at that moment, names @domain as the owner.
+ */
+int xp_hv_map(struct xp_hv *hv, const char *target, const char *name,
+	      const uint8_t domain[16], uint64_t gfn,
+	      struct xp_hv_mapping *out);
+int xp_hv_unmap(struct xp_hv *hv, const char *target, const char *name,
+		const uint8_t domain[16], struct xp_hv_mapping *out);
+
+/* Metadata of a registered namespace, through the hypervisor: the
+ * superblocks and the extent table only (at most 64 KiB a read), and one
+ * record copy (128 bytes) per write, which it validates first. */
+int xp_hv_meta_read(struct xp_hv *hv, const uint8_t ns_uuid[16],
+		    uint64_t offset, void *buf, uint32_t len);
+int xp_hv_meta_write(struct xp_hv *hv, const uint8_t ns_uuid[16],
+		     uint32_t slot, uint32_t copy, const void *rec);
+
 #ifdef __cplusplus
 }
 #endif

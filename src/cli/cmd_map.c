@@ -268,6 +268,36 @@ static void draw(const struct map *m, const struct xp_info *in,
 		printf("  * smaller than one column, drawn one column wide\n");
 }
 
+/* An option only the guest-mapping form takes (cmd_map_guest.c). */
+static bool guest_form(int argc, char **argv)
+{
+	static const char *const longs[] = {"--domain", "--gfn", "--hv"};
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--"))
+			break;
+		for (size_t j = 0; j < CLI_ARRAY_SIZE(longs); j++) {
+			size_t n = strlen(longs[j]);
+
+			if (!strncmp(a, longs[j], n) && (!a[n] || a[n] == '='))
+				return true;
+		}
+		if (a[0] == '-' && (a[1] == 'd' || a[1] == 'g'))
+			return true;
+	}
+	return false;
+}
+
+static bool wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return true;
+	return false;
+}
+
 int cmd_map(int argc, char **argv)
 {
 	const char *target = NULL;
@@ -291,7 +321,9 @@ int cmd_map(int argc, char **argv)
 			       "'-' alignment padding, '?' space a corrupt "
 			       "slot may describe, B backup superblock. "
 			       "A region smaller than one column still gets "
-			       "one. Colours only when stdout is a terminal.",
+			       "one. Colours only when stdout is a terminal. "
+			       "With --domain, map maps an extent into a guest "
+			       "instead (below).",
 		.args = args, .nargs = CLI_ARRAY_SIZE(args),
 		.opts = opts, .nopts = CLI_ARRAY_SIZE(opts),
 	};
@@ -300,6 +332,16 @@ int cmd_map(int argc, char **argv)
 	struct xp_ns *ns;
 	int rc;
 
+	/* One command, two forms: the help shows both. */
+	if (wants_help(argc, argv)) {
+		char *help[] = {argv[0], (char *)"--help", NULL};
+
+		cli_parse(&cmd, 2, help, &rc);
+		putchar('\n');
+		return cmd_map_guest(2, help);
+	}
+	if (guest_form(argc, argv))
+		return cmd_map_guest(argc, argv);
 	if (!cli_parse(&cmd, argc, argv, &rc))
 		return rc;
 	if (!width)

@@ -16,5 +16,11 @@ int cmd_check(int argc, char **argv);
 int cmd_map(int argc, char **argv);
 int cmd_wipe(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_register(int argc, char **argv);
+int cmd_unregister(int argc, char **argv);
+int cmd_regions(int argc, char **argv);
+/* map with --domain (cmd_map() hands it over) */
+int cmd_map_guest(int argc, char **argv);
+int cmd_unmap(int argc, char **argv);
 
 #endif /* XP_CLI_COMMANDS_H */

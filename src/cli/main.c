@@ -30,9 +30,14 @@ static const struct command commands[] = {
 	{"assign", cmd_assign, "assign an extent to a Xen domain"},
 	{"unassign", cmd_unassign, "take an extent back from its domain"},
 	{"check", cmd_check, "check the metadata, optionally repair it"},
-	{"map", cmd_map, "draw the namespace layout to scale"},
+	{"map", cmd_map, "draw the layout to scale, or (--domain) map an "
+			 "extent into a guest"},
 	{"wipe", cmd_wipe, "zero an extent's data"},
 	{"export", cmd_export, "print what xl or QEMU need to use an extent"},
+	{"register", cmd_register, "hand the namespace to the hypervisor"},
+	{"unregister", cmd_unregister, "take it back from the hypervisor"},
+	{"regions", cmd_regions, "the physical regions the hypervisor adopted"},
+	{"unmap", cmd_unmap, "take an extent out of a guest"},
 };
 
 static void usage(FILE *f)

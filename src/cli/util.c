@@ -145,6 +145,26 @@ static int parse_u32(const char *s, uint32_t min, uint32_t max,
 	return 0;
 }
 
+/* A frame number: decimal, or hex with 0x. */
+static int parse_u64(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+	bool hex = !strncmp(s, "0x", 2) || !strncmp(s, "0X", 2);
+
+	if (hex ? !isxdigit((unsigned char)s[2]) :
+		  !isdigit((unsigned char)s[0]))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(hex ? s + 2 : s, &end, hex ? 16 : 10);
+	if (*end)
+		return -EINVAL;
+	if (errno)
+		return -ERANGE;
+	*out = (uint64_t)v;
+	return 0;
+}
+
 static bool has_control(const char *s)
 {
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
@@ -330,6 +350,25 @@ static int set_value(const struct cli_cmd *cmd, const struct cli_opt *o,
 			return cli_usage_error(cmd->name, "%s", xp_last_error());
 		if (rc)
 			return cli_lib_error(cmd->name);
+		return 0;
+	case CLI_U64:
+		rc = parse_u64(arg, (uint64_t *)o->dest);
+		if (rc == -ERANGE)
+			return cli_usage_error(cmd->name,
+					       "value '%s' for --%s is too large",
+					       s, o->long_name);
+		if (rc)
+			return cli_usage_error(cmd->name,
+					       "invalid value '%s' for --%s "
+					       "(a number, decimal or 0x hex)",
+					       s, o->long_name);
+		return 0;
+	case CLI_STRING:
+		if (!*arg)
+			return cli_usage_error(cmd->name,
+					       "--%s must not be empty",
+					       o->long_name);
+		*(const char **)o->dest = arg;
 		return 0;
 	case CLI_CHOICE:
 		for (const char *const *c = o->choices; *c; c++) {
@@ -782,6 +821,48 @@ int cli_done(const char *cmd, struct xp_ns *ns, int op_rc, const char *show)
 		rc = cli_print_extent(cmd, ns, show);
 	xp_ns_close(ns);
 	return rc;
+}
+
+int cli_hv_open(const char *cmd, const char *spec, struct xp_hv **hvp)
+{
+	int rc = xp_hv_open(spec, hvp);
+
+	if (rc == -EINVAL)
+		return cli_usage_error(cmd, "%s", xp_last_error());
+	return rc ? cli_lib_error(cmd) : 0;
+}
+
+json_object *cli_hv_mapping_json(const struct xp_hv_mapping *m,
+				 const char *target, const struct xp_hv *hv,
+				 bool map)
+{
+	json_object *o = json_object_new_object();
+	char uuid[XP_UUID_STR_LEN], dom[XP_UUID_STR_LEN];
+	bool ok = o != NULL;
+
+	cli_fmt_uuid(m->extent_uuid, uuid);
+	cli_fmt_uuid(m->domain, dom);
+	ok = ok && cli_json_add(o, "name", json_object_new_string(m->name));
+	ok = ok && cli_json_add(o, "uuid", json_object_new_string(uuid));
+	ok = ok && cli_json_add(o, "namespace", json_object_new_string(target));
+	ok = ok && cli_json_add(o, "hypervisor",
+				json_object_new_string(xp_hv_name(hv)));
+	ok = ok && cli_json_add(o, "domain", json_object_new_string(dom));
+	ok = ok && cli_json_add(o, "domid", json_object_new_uint64(m->domid));
+	ok = ok && cli_json_add(o, "mapped", json_object_new_boolean(map));
+	ok = ok && cli_json_add(o, "gfn", json_object_new_uint64(m->gfn));
+	ok = ok && cli_json_add(o, "first_mfn",
+				json_object_new_uint64(m->first_mfn));
+	ok = ok && cli_json_add(o, "nr_frames",
+				json_object_new_uint64(m->nr_frames));
+	if (map)
+		ok = ok && cli_json_add(o, "superpages",
+					json_object_new_uint64(m->superpages));
+	if (!ok) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
 }
 
 unsigned cli_term_width(int fd)

@@ -29,6 +29,8 @@ enum cli_opt_kind {
 	CLI_CHOICE,	/* const char *, one of choices[] */
 	CLI_OWNER,	/* uint8_t[16]: a domain UUID, or on a Xen host a
 			 * running domain's name or id */
+	CLI_U64,	/* uint64_t, decimal or 0x hex (frame numbers) */
+	CLI_STRING,	/* const char *, any non-empty text */
 };
 
 struct cli_opt {
@@ -146,6 +148,21 @@ int cli_print_extent(const char *cmd, struct xp_ns *ns, const char *name);
  * failure, else print extent @show (when not NULL); closes @ns either way.
  */
 int cli_done(const char *cmd, struct xp_ns *ns, int op_rc, const char *show);
+
+/* The hypervisor option every hypervisor command takes. */
+#define CLI_HV_HELP \
+	"the hypervisor: xen (the default; $XENPMEM_HV overrides it) or " \
+	"model:SOCKET, the model hypervisor (xenpmem-modelhv) listening on " \
+	"SOCKET"
+
+/* Open the hypervisor @spec names, reporting failure; 0 or an exit code
+ * (a malformed @spec is a usage error). */
+int cli_hv_open(const char *cmd, const char *spec, struct xp_hv **hvp);
+
+/* A guest mapping as JSON: the extent, the domain, the frames. */
+json_object *cli_hv_mapping_json(const struct xp_hv_mapping *m,
+				 const char *target, const struct xp_hv *hv,
+				 bool map);
 
 /* Terminal columns of @fd, or 0 when it is not a terminal. */
 unsigned cli_term_width(int fd);

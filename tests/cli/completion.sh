@@ -53,7 +53,7 @@ has() {
 }
 
 step "commands"
-for c in init info list create destroy resize rename assign unassign check map wipe export --help --version; do
+for c in init info list create destroy resize rename assign unassign check map wipe export register unregister regions unmap --help --version; do
 	has "$c" ""
 done
 expect "create" cr
@@ -70,6 +70,9 @@ expect "--force --help --repair --use-superblock --verbose" check --
 has "-u" check -
 expect "--repair" check --rep
 expect "--format" export web --f
+expect "--dry-run --help --hv" register --
+expect "--domain --gfn --help --hv --width" map --
+expect "--domain --help --hv" unmap web --
 has "-n" list -
 
 step "values"
@@ -111,6 +114,14 @@ has "$NS" check -r -u primary "$T/pm"
 has "$NS" init --mgmt xen "$T/pm"
 has "$NS" init --no-compat-m2p "$T/pm"
 expect "cache db web" assign --owner "$U1" "^" "$NS"
+expect "cache db web" map --domain "$U1" "^" "$NS"
+expect "cache db web" map --gfn 0x100 -d "$U1" "^" "$NS"
+expect "cache db web" unmap --domain "$U1" "^" "$NS"
+has "$NS" map --width 40 "$T/pm"
+has "$NS" register --dry-run "$T/pm"
+expect "" map vm --domain ""
+expect "model: xen" register --hv ""
+expect "xen" register --hv x
 expect "" create "^" "$NS"
 
 step "namespace as files"

@@ -13,9 +13,13 @@ declare -A FLAGS=(
 	[assign]="--owner -o"
 	[unassign]=""
 	[check]="--repair -r --force -f --use-superblock -u --verbose -v"
-	[map]="--width -w"
+	[map]="--width -w --domain -d --gfn -g --hv"
 	[wipe]="--force -f"
 	[export]="--format -F"
+	[register]="--dry-run --hv"
+	[unregister]="--hv"
+	[regions]="--hv"
+	[unmap]="--domain -d --hv"
 )
 
 step "xenpmem --help"
@@ -65,4 +69,13 @@ grep -qF -- "--use-superblock=primary|backup" "$OUT" || fail "check --help: --us
 for cmd in destroy rename; do
 	ok "$cmd" --help
 	grep -q "@N" "$OUT" || fail "$cmd --help does not mention @N"
+done
+
+step "map: both forms in one help"
+ok map --help
+[ "$(grep -c "^usage: xenpmem map" "$OUT")" -eq 2 ] || fail "map --help shows both forms"
+grep -q "NAME NAMESPACE" "$OUT" || fail "map --help: the guest form"
+for cmd in register unregister regions map unmap; do
+	ok "$cmd" --help
+	grep -q "model:SOCKET" "$OUT" || fail "$cmd --help does not explain --hv"
 done

@@ -125,6 +125,11 @@ err_mentions() {
 	grep -qF -- "$1" "$ERR" || fail "stderr does not mention '$1'"
 }
 
+# ... and must not.
+err_lacks() {
+	! grep -qF -- "$1" "$ERR" || fail "stderr mentions '$1'"
+}
+
 # pycheck 'python statements': run with j = the JSON on stdout (and
 # MiB/GiB defined); an AssertionError fails the test with the statement.
 pycheck() {

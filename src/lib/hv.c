@@ -1,0 +1,800 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Dom0's side of the hand-off: register a namespace with the hypervisor,
+ * map its extents into guests, and reach its metadata afterwards, through
+ * one of two backends speaking hv/xphv_abi.h:
+ *
+ *   model:PATH  xenpmem-modelhv listening on the unix socket PATH
+ *               (src/modelhv/modelhv.h: how requests travel there);
+ *   xen         the privcmd hypercall path. No released Xen has the
+ *               xenpmem hypercalls yet, so it says so, and names the
+ *               iomem= export that works on any Xen.
+ *
+ * Dom0 sends only where to look and what it expects to find (UUID,
+ * generation, extent UUID, domain id): the hypervisor re-reads the media
+ * and decides. Its refusal comes back as a reason code with a slot and
+ * two numbers, rendered here into the usual one-line error.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "modelhv.h"
+#include "xp_internal.h"
+#include "xphv.h"
+#include "xphv_abi.h"
+
+#define PRIVCMD "/dev/xen/privcmd"
+
+enum hv_kind {
+	HV_XEN,
+	HV_MODEL,
+};
+
+struct xp_hv {
+	enum hv_kind kind;
+	int fd;			/* model: the connection */
+	char name[160];		/* "xen", "model:PATH": names it in errors */
+};
+
+/* Extent names by slot, taken before the namespace is handed over, to
+ * name the slot a refusal is about. */
+struct slot_names {
+	uint32_t n;
+	struct {
+		uint32_t slot;
+		char name[XP_NAME_MAX + 1];
+	} *v;
+};
+
+static void names_take(struct xp_ns *ns, struct slot_names *sn)
+{
+	uint32_t n = xp_ns_extent_count(ns);
+	struct xp_extent e;
+
+	sn->n = 0;
+	sn->v = calloc(n ? n : 1, sizeof(*sn->v));
+	for (uint32_t i = 0; sn->v && i < n; i++) {
+		if (xp_ns_extent_get(ns, i, &e))
+			continue;
+		sn->v[sn->n].slot = e.slot;
+		snprintf(sn->v[sn->n].name, sizeof(sn->v[sn->n].name), "%s",
+			 e.name);
+		sn->n++;
+	}
+}
+
+static const char *names_find(const struct slot_names *sn, uint32_t slot)
+{
+	for (uint32_t i = 0; sn && sn->v && i < sn->n; i++)
+		if (sn->v[i].slot == slot)
+			return sn->v[i].name;
+	return NULL;
+}
+
+/* ---- rendering a refusal ------------------------------------------------- */
+
+static const char *abi_field(uint64_t off)
+{
+	switch (off) {
+	case offsetof(struct xphv_abi_op, magic): return "magic";
+	case offsetof(struct xphv_abi_op, version): return "version";
+	case offsetof(struct xphv_abi_op, cmd): return "command";
+	case offsetof(struct xphv_abi_op, flags): return "flags";
+	}
+	return "a reserved field";
+}
+
+static const char *status_name(uint64_t st)
+{
+	return st <= XP_E_TORN ? xp_fmt_strstatus((enum xp_fmt_status)st) :
+				 "?";
+}
+
+/*
+ * "REASON (DETAIL)": the reason's text, and its slot and numbers as the
+ * reason defines them (hv/xphv.h), with the slot's extent named when
+ * Dom0 knows it.
+ */
+static void render(const struct xphv_abi_reply *r, const struct slot_names *sn,
+		   char *buf, size_t len)
+{
+	const uint64_t a = r->a, b = r->b;
+	const char *name = r->slot != XPHV_NO_SLOT ? names_find(sn, r->slot) :
+						     NULL;
+	char d[200] = "";
+	size_t n = 0;
+
+#define ADD(...)                                                             \
+	do {                                                                 \
+		if (n < sizeof(d))                                           \
+			n += (size_t)snprintf(d + n, sizeof(d) - n,          \
+					      __VA_ARGS__);                  \
+	} while (0)
+
+	if (r->slot != XPHV_NO_SLOT) {
+		ADD("slot %u", r->slot);
+		if (name)
+			ADD(" '%s'", name);
+	}
+	if (n)
+		ADD(": ");
+	switch (r->reason) {
+	case XPHV_R_NO_DOMAIN:
+		if (a != XPHV_NO_DOMID)
+			ADD("d%" PRIu64, a);
+		break;
+	case XPHV_R_ARGS:
+		if (r->err == -EEXIST)
+			ADD("d%" PRIu64 " exists", a);
+		break;
+	case XPHV_R_RANGE:
+		ADD("physical start 0x%" PRIx64 ", length 0x%" PRIx64, a, b);
+		break;
+	case XPHV_R_SB_INVALID:
+		ADD("%s copy, field %" PRIu64, a ? "backup" : "primary", b);
+		break;
+	case XPHV_R_GENERATION:
+		ADD("generation %" PRIu64 " on media, %" PRIu64 " expected", a,
+		    b);
+		break;
+	case XPHV_R_SIZE:
+		ADD("%" PRIu64 " bytes on media, %" PRIu64 " given", a, b);
+		break;
+	case XPHV_R_MOVED:
+		ADD("laid out for physical 0x%" PRIx64 ", now at 0x%" PRIx64,
+		    a, b);
+		break;
+	case XPHV_R_ZERO_BLOCK:
+		ADD("first non-zero byte at offset %" PRIu64, a);
+		break;
+	case XPHV_R_SLOT_CORRUPT:
+		ADD("copies: %s, %s", status_name(a), status_name(b));
+		break;
+	case XPHV_R_EXTENT_OUTSIDE:
+		ADD("offset 0x%" PRIx64 ", size 0x%" PRIx64, a, b);
+		break;
+	case XPHV_R_EXTENT_ALIGN:
+	case XPHV_R_ALIGN:
+		ADD("physical 0x%" PRIx64 ", needs alignment 0x%" PRIx64, a, b);
+		break;
+	case XPHV_R_OVERLAP:
+	case XPHV_R_DUP_UUID:
+	case XPHV_R_DUP_NAME:
+		ADD("and slot %" PRIu64, a);
+		if (a <= UINT32_MAX && names_find(sn, (uint32_t)a))
+			ADD(" '%s'", names_find(sn, (uint32_t)a));
+		break;
+	case XPHV_R_PDX:
+	case XPHV_R_LIMIT:
+		ADD("mfn 0x%" PRIx64, a);
+		break;
+	case XPHV_R_MGMT_SMALL:
+		ADD("%" PRIu64 " chunks needed, %" PRIu64 " reserved", a, b);
+		break;
+	case XPHV_R_COMPAT:
+		ADD("%" PRIu64 " compat M2P chunks needed", a);
+		break;
+	case XPHV_R_RAM_OVERLAP:
+		ADD("host RAM [0x%" PRIx64 ", 0x%" PRIx64 ")", a, b);
+		break;
+	case XPHV_R_NS_OVERLAP:
+		ADD("registered namespace at [0x%" PRIx64 ", 0x%" PRIx64 ")",
+		    a, b);
+		break;
+	case XPHV_R_BUSY:
+		ADD("%" PRIu64 " extent%s mapped", a, a == 1 ? "" : "s");
+		break;
+	case XPHV_R_LENT:
+		ADD("%" PRIu64 " extent%s lent", a, a == 1 ? "" : "s");
+		break;
+	case XPHV_R_NOT_OWNER:
+		ADD("not d%" PRIu64 "'s", a);
+		break;
+	case XPHV_R_MAPPED:
+		ADD("mapped into d%" PRIu64, a);
+		break;
+	case XPHV_R_FRAME_MAPPED:
+		ADD("mfn 0x%" PRIx64 " is mapped into d%" PRIu64, a, b);
+		break;
+	case XPHV_R_NOT_MAPPED:
+		ADD("d%" PRIu64, a);
+		break;
+	case XPHV_R_GFN:
+		ADD("gfn 0x%" PRIx64 ", %" PRIu64 " frames", a, b);
+		break;
+	case XPHV_R_P2M:
+		ADD("at gfn 0x%" PRIx64 ": %s", a, strerror((int)-(int64_t)b));
+		break;
+	case XPHV_R_CHANGED:
+		ADD("seq %" PRIu64 " when registered, %" PRIu64 " on media", a,
+		    b);
+		break;
+	case XPHV_R_META_RANGE:
+		ADD("offset 0x%" PRIx64 ", %" PRIu64 " bytes", a, b);
+		break;
+	case XPHV_R_META_RECORD:
+		ADD("%s", status_name(a));
+		break;
+	case XPHV_R_META_SEQ:
+		ADD("seq %" PRIu64 " is not above %" PRIu64, a, b);
+		break;
+	case XPHV_R_META_COPY:
+		ADD("copy %" PRIu64, a);
+		break;
+	case XPHV_R_HEAP:
+		ADD("mfn 0x%" PRIx64 ", %" PRIu64 " frames", a, b);
+		break;
+	case XPHV_R_ABI:
+		ADD("%s (request byte %" PRIu64 ") holds 0x%" PRIx64,
+		    abi_field(a), a, b);
+		break;
+	default:
+		if (a || b)
+			ADD("0x%" PRIx64 ", 0x%" PRIx64, a, b);
+		break;
+	}
+#undef ADD
+	/* A detail that is only "slot N: " drops its separator. */
+	n = strlen(d);
+	if (n >= 2 && !strcmp(d + n - 2, ": "))
+		d[n - 2] = 0;
+	snprintf(buf, len, "%s%s%s%s", xphv_strreason(r->reason),
+		 *d ? " (" : "", d, *d ? ")" : "");
+}
+
+/* ---- transport ----------------------------------------------------------- */
+
+static int io_all(struct xp_hv *hv, void *buf, size_t len, bool wr)
+{
+	uint8_t *p = buf;
+
+	while (len) {
+		ssize_t n = wr ? send(hv->fd, p, len, MSG_NOSIGNAL) :
+				 read(hv->fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return xp_err(n < 0 ? errno : ECONNRESET, hv->name,
+				      "the hypervisor went away mid-request "
+				      "(restarted?): the request may or may "
+				      "not have been carried out");
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int drain(struct xp_hv *hv, size_t len)
+{
+	uint8_t junk[512];
+
+	while (len) {
+		size_t n = len < sizeof(junk) ? len : sizeof(junk);
+		int rc = io_all(hv, junk, n, false);
+
+		if (rc)
+			return rc;
+		len -= n;
+	}
+	return 0;
+}
+
+/*
+ * One request: @op (+ @in), answered in @op (+ up to @cap bytes into
+ * @out, *@got of them). Returns 0 when the hypervisor answered (op->reply
+ * says how), or a negative errno with the error set when it could not be
+ * asked.
+ */
+static int call(struct xp_hv *hv, struct xphv_abi_op *op, const void *in,
+		size_t in_len, void *out, size_t cap, size_t *got)
+{
+	const uint32_t cmd = op->cmd;
+	size_t more = 0;
+	int rc;
+
+	if (got)
+		*got = 0;
+	op->magic = XPHV_ABI_MAGIC;
+	op->version = XPHV_ABI_VERSION;
+	memset(&op->reply, 0, sizeof(op->reply));
+	rc = io_all(hv, op, sizeof(*op), true);
+	rc = rc ?: in_len ? io_all(hv, (void *)in, in_len, true) : 0;
+	rc = rc ?: io_all(hv, op, sizeof(*op), false);
+	if (rc)
+		return rc;
+	if (op->magic != XPHV_ABI_MAGIC || op->cmd != cmd)
+		return xp_err(EPROTO, hv->name,
+			      "the hypervisor's reply is not one to this "
+			      "request");
+	if (cmd == XPHV_CMD_QUERY)
+		more = (size_t)op->u.query.nr * sizeof(struct xphv_abi_region);
+	else if (cmd == XPHV_CMD_META_READ && !op->reply.err)
+		more = op->u.meta.len;
+	if (more > cap) {
+		drain(hv, more);
+		return xp_err(EPROTO, hv->name,
+			      "the hypervisor answered %zu bytes where %zu "
+			      "were asked for", more, cap);
+	}
+	rc = more ? io_all(hv, out, more, false) : 0;
+	if (!rc && got)
+		*got = more;
+	return rc;
+}
+
+/* ---- handles ------------------------------------------------------------- */
+
+static const char *privcmd_path(void)
+{
+	/* Test hook: stands in for the node a Xen Dom0 kernel provides. */
+	const char *p = getenv("XENPMEM_XEN_PRIVCMD");
+
+	return p && *p ? p : PRIVCMD;
+}
+
+int xp_hv_open(const char *spec, struct xp_hv **hvp)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct xp_hv *hv;
+	const char *path;
+
+	*hvp = NULL;
+	if (!spec || !*spec)
+		spec = getenv("XENPMEM_HV");
+	if (!spec || !*spec)
+		spec = "xen";
+	hv = calloc(1, sizeof(*hv));
+	if (!hv)
+		return xp_err(ENOMEM, spec, "out of memory");
+	hv->fd = -1;
+	snprintf(hv->name, sizeof(hv->name), "%s", spec);
+
+	if (!strcmp(spec, "xen")) {
+		hv->kind = HV_XEN;
+		if (access(privcmd_path(), F_OK)) {
+			free(hv);
+			return xp_err(ENODEV, "xen",
+				      "not running on Xen (no %s); for the "
+				      "model hypervisor give --hv "
+				      "model:SOCKET or XENPMEM_HV",
+				      privcmd_path());
+		}
+		*hvp = hv;
+		return 0;
+	}
+	if (strncmp(spec, "model:", 6) || !spec[6]) {
+		free(hv);
+		return xp_err(EINVAL, "--hv",
+			      "'%.64s' is not a hypervisor: use 'xen' or "
+			      "'model:SOCKET'", spec);
+	}
+	path = spec + 6;
+	hv->kind = HV_MODEL;
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		free(hv);
+		return xp_err(ENAMETOOLONG, spec, "socket path too long");
+	}
+	strcpy(sa.sun_path, path);
+	hv->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (hv->fd < 0 ||
+	    connect(hv->fd, (const struct sockaddr *)&sa, sizeof(sa))) {
+		int err = errno;
+
+		if (hv->fd >= 0)
+			close(hv->fd);
+		free(hv);
+		return xp_err(err, spec,
+			      "no model hypervisor listening there (%s); "
+			      "start xenpmem-modelhv --socket %s",
+			      strerror(err), path);
+	}
+	*hvp = hv;
+	return 0;
+}
+
+void xp_hv_close(struct xp_hv *hv)
+{
+	if (!hv)
+		return;
+	if (hv->fd >= 0)
+		close(hv->fd);
+	free(hv);
+}
+
+const char *xp_hv_name(const struct xp_hv *hv)
+{
+	return hv->name;
+}
+
+/* Xen without the xenpmem patches: one line, and the way that works. */
+static int xen_unsupported(const char *target, const char *extent)
+{
+	return xp_err(EOPNOTSUPP, target,
+		      "this Xen has no xenpmem support (no xenpmem hypercalls "
+		      "in its privcmd interface); hand the extent to the guest "
+		      "with 'xenpmem export %s --format xl' (an iomem= line) "
+		      "instead", extent ? extent : "NAME");
+}
+
+/* The refusal in @op as this library's error. */
+static int refused(const struct xp_hv *hv, const char *target,
+		   const char *what, const struct xphv_abi_op *op,
+		   const struct slot_names *sn)
+{
+	char text[400];
+	int err = -op->reply.err;
+
+	render(&op->reply, sn, text, sizeof(text));
+	if (err <= 0)
+		err = EINVAL;
+	return xp_err(err, target, "%s: refused by the hypervisor (%s): %s",
+		      what, hv->name, text);
+}
+
+/* ---- namespace ----------------------------------------------------------- */
+
+/* What Dom0 reads before it hands @target over. */
+struct ns_view {
+	uint8_t uuid[16];
+	uint64_t generation;
+	uint64_t phys, size;
+	bool phys_known;
+	struct slot_names names;
+};
+
+static int view(const char *target, struct ns_view *v, const char *extent,
+		struct xp_extent *ext)
+{
+	struct xp_info info;
+	struct xp_ns *ns;
+	int rc;
+
+	memset(v, 0, sizeof(*v));
+	rc = xp_ns_open(target, 0, &ns);
+	if (rc)
+		return rc;
+	rc = xp_ns_get_info(ns, &info);
+	if (!rc && extent)
+		rc = xp_ns_extent_find(ns, extent, ext);
+	if (!rc) {
+		memcpy(v->uuid, info.uuid, 16);
+		v->generation = info.generation;
+		/* Where the host says it is now, never what the media
+		 * claims: the hypervisor compares the two. */
+		v->phys_known = ns->media->phys_known;
+		v->phys = ns->media->phys_base;
+		v->size = ns->media->size;
+		names_take(ns, &v->names);
+	}
+	/* Dom0 gives up its own mapping before the hand-off. */
+	xp_ns_close(ns);
+	return rc;
+}
+
+static void view_free(struct ns_view *v)
+{
+	free(v->names.v);
+	v->names.v = NULL;
+}
+
+int xp_hv_register(struct xp_hv *hv, const char *target, unsigned flags,
+		   struct xp_hv_ns *out)
+{
+	struct xphv_abi_op op = {.cmd = XPHV_CMD_REGISTER};
+	struct xphv_abi_register *rq = &op.u.reg;
+	struct ns_view v;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (flags & ~XP_HV_DRY_RUN)
+		return xp_err(EINVAL, target, "unknown register flags %#x",
+			      flags);
+	rc = view(target, &v, NULL, NULL);
+	if (rc)
+		return rc;
+	if (!v.phys_known) {
+		view_free(&v);
+		return xp_err(EINVAL, target,
+			      "the host does not say where this namespace "
+			      "is in physical memory (a file: set "
+			      "XENPMEM_FILE_PHYS_BASE), so there is nothing "
+			      "to tell the hypervisor");
+	}
+	memcpy(out->uuid, v.uuid, 16);
+	out->generation = v.generation;
+	out->phys_start = v.phys;
+	out->size = v.size;
+	if (hv->kind == HV_XEN) {
+		view_free(&v);
+		return xen_unsupported(target, NULL);
+	}
+
+	rq->spa_start = v.phys;
+	rq->spa_len = v.size;
+	memcpy(rq->ns_uuid, v.uuid, 16);
+	rq->generation = v.generation;
+	op.flags = flags & XP_HV_DRY_RUN ? XPHV_F_DRY_RUN : 0;
+	rc = call(hv, &op, NULL, 0, NULL, 0, NULL);
+	if (!rc && op.reply.err)
+		rc = refused(hv, target, flags & XP_HV_DRY_RUN ?
+				 "register (dry run)" : "register",
+			     &op, &v.names);
+	view_free(&v);
+	if (rc)
+		return rc;
+	out->ns_id = rq->ns_id;
+	out->extents = rq->nextents;
+	out->data_start_mfn = rq->data_start_mfn;
+	out->data_end_mfn = rq->data_end_mfn;
+	out->mgmt_frames = rq->mgmt_used;
+	out->ram_frames = rq->ram_frames;
+	return 0;
+}
+
+int xp_hv_unregister(struct xp_hv *hv, const char *target,
+		     struct xp_hv_ns *out)
+{
+	struct xphv_abi_op op = {.cmd = XPHV_CMD_UNREGISTER};
+	struct ns_view v;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = view(target, &v, NULL, NULL);
+	if (rc)
+		return rc;
+	memcpy(out->uuid, v.uuid, 16);
+	out->generation = v.generation;
+	out->phys_start = v.phys;
+	out->size = v.size;
+	if (hv->kind == HV_XEN) {
+		view_free(&v);
+		return xen_unsupported(target, NULL);
+	}
+	memcpy(op.u.ns.ns_uuid, v.uuid, 16);
+	rc = call(hv, &op, NULL, 0, NULL, 0, NULL);
+	if (!rc && op.reply.err)
+		rc = refused(hv, target, "unregister", &op, &v.names);
+	view_free(&v);
+	return rc;
+}
+
+int xp_hv_query(struct xp_hv *hv, struct xp_hv_region **regions,
+		uint32_t *count)
+{
+	struct xphv_abi_region *page = NULL;
+	struct xp_hv_region *all = NULL;
+	uint32_t n = 0, total = 1;
+	int rc = 0;
+
+	*regions = NULL;
+	*count = 0;
+	if (hv->kind == HV_XEN)
+		return xen_unsupported(hv->name, NULL);
+	page = malloc(MODELHV_QUERY_MAX * sizeof(*page));
+	if (!page)
+		return xp_err(ENOMEM, hv->name, "out of memory");
+	/* Pages of regions until the total is in; a registry that changes
+	 * meanwhile (another Dom0 process) shows as a short answer. */
+	while (n < total) {
+		struct xphv_abi_op op = {.cmd = XPHV_CMD_QUERY};
+		struct xp_hv_region *grown;
+		size_t got;
+
+		op.u.query.start = n;
+		op.u.query.nr = MODELHV_QUERY_MAX;
+		rc = call(hv, &op, NULL, 0, page,
+			  MODELHV_QUERY_MAX * sizeof(*page), &got);
+		if (!rc && op.reply.err)
+			rc = refused(hv, hv->name, "query", &op, NULL);
+		if (rc)
+			break;
+		total = op.u.query.total;
+		if (!op.u.query.nr)
+			break;
+		grown = realloc(all, (n + op.u.query.nr) * sizeof(*all));
+		if (!grown) {
+			rc = xp_err(ENOMEM, hv->name, "out of memory");
+			break;
+		}
+		all = grown;
+		for (uint32_t i = 0; i < op.u.query.nr; i++) {
+			struct xp_hv_region *r = &all[n + i];
+
+			r->start_mfn = page[i].start_mfn;
+			r->end_mfn = page[i].end_mfn;
+			r->type = (enum xp_hv_region_type)page[i].type;
+			r->ns_id = page[i].ns_id;
+			memcpy(r->ns_uuid, page[i].ns_uuid, 16);
+		}
+		n += op.u.query.nr;
+	}
+	free(page);
+	if (rc) {
+		free(all);
+		return rc;
+	}
+	*regions = all;
+	*count = n;
+	return 0;
+}
+
+const char *xp_hv_region_type_name(enum xp_hv_region_type t)
+{
+	switch (t) {
+	case XP_HV_REGION_META: return "meta";
+	case XP_HV_REGION_MGMT: return "mgmt";
+	case XP_HV_REGION_DATA: return "data";
+	case XP_HV_REGION_RAM: return "ram";
+	}
+	return "unknown";
+}
+
+/* ---- domains and mappings ------------------------------------------------ */
+
+/*
+ * The id under which the hypervisor knows the domain with handle @uuid
+ * now: Xen's toolstack keeps it in xenstore; the model's domains live in
+ * the model. The hypervisor checks the handle it knows for that id
+ * against the owner on media, so a stale answer here is refused there.
+ */
+static int domain_id(struct xp_hv *hv, const uint8_t uuid[16],
+		     uint16_t *domid)
+{
+	struct xphv_abi_op op = {.cmd = MODELHV_CMD_DOMAIN_FIND};
+	char u[XP_UUID_STR_LEN];
+	uint32_t id;
+	int rc;
+
+	xp_uuid_format(uuid, u);
+	if (hv->kind == HV_XEN) {
+		if (xp_owner_lookup(uuid, NULL, 0, &id))
+			return xp_err(ESRCH, u, "no running domain has this "
+				      "UUID");
+		*domid = (uint16_t)id;
+		return 0;
+	}
+	memcpy(op.u.dom.uuid, uuid, 16);
+	rc = call(hv, &op, NULL, 0, NULL, 0, NULL);
+	if (rc)
+		return rc;
+	if (op.reply.err)
+		return xp_err(ESRCH, u,
+			      "no domain of the model hypervisor (%s) has "
+			      "this UUID (xenpmem-modelhv domain-create)",
+			      hv->name);
+	*domid = op.u.dom.domid;
+	return 0;
+}
+
+static int map_or_unmap(struct xp_hv *hv, const char *target,
+			const char *name, const uint8_t domain[16],
+			uint64_t gfn, struct xp_hv_mapping *out, bool map)
+{
+	struct xphv_abi_op op = {.cmd = map ? XPHV_CMD_MAP : XPHV_CMD_UNMAP};
+	struct xphv_abi_map *rq = &op.u.map;
+	struct xp_extent ext;
+	struct ns_view v;
+	char what[160], owner[XP_UUID_STR_LEN];
+	uint16_t domid = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (xp_uuid_is_nil(domain))
+		return xp_err(EINVAL, target, "the nil UUID is Dom0's handle: "
+			      "no extent is mapped into Dom0 this way");
+	rc = view(target, &v, name, &ext);
+	if (rc)
+		return rc;
+	snprintf(out->name, sizeof(out->name), "%s", ext.name);
+	memcpy(out->extent_uuid, ext.uuid, 16);
+	memcpy(out->domain, domain, 16);
+	if (hv->kind == HV_XEN) {
+		view_free(&v);
+		return xen_unsupported(target, ext.name);
+	}
+	rc = domain_id(hv, domain, &domid);
+	if (rc) {
+		view_free(&v);
+		return rc;
+	}
+	out->domid = domid;
+	memcpy(rq->ns_uuid, v.uuid, 16);
+	memcpy(rq->extent_uuid, ext.uuid, 16);
+	rq->domid = domid;
+	rq->gfn = map ? gfn : 0;
+	rc = call(hv, &op, NULL, 0, NULL, 0, NULL);
+	if (!rc && op.reply.err) {
+		snprintf(what, sizeof(what), "%s of extent '%s' %s d%u",
+			 map ? "map" : "unmap", ext.name, map ? "into" : "from",
+			 domid);
+		/* Not the owner: say whom Dom0's own read of the table names,
+		 * so the fix (assign) is obvious. */
+		if (op.reply.reason == XPHV_R_NOT_OWNER) {
+			if (ext.assigned)
+				xp_uuid_format(ext.owner, owner);
+			snprintf(what + strlen(what),
+				 sizeof(what) - strlen(what),
+				 " (the table names %s)",
+				 ext.assigned ? owner : "no owner");
+		}
+		rc = refused(hv, target, what, &op, &v.names);
+	}
+	view_free(&v);
+	if (rc)
+		return rc;
+	out->gfn = rq->gfn;
+	out->first_mfn = rq->mfn;
+	out->nr_frames = rq->nr;
+	out->superpages = map ? rq->superpages : 0;
+	return 0;
+}
+
+int xp_hv_map(struct xp_hv *hv, const char *target, const char *name,
+	      const uint8_t domain[16], uint64_t gfn,
+	      struct xp_hv_mapping *out)
+{
+	return map_or_unmap(hv, target, name, domain, gfn, out, true);
+}
+
+int xp_hv_unmap(struct xp_hv *hv, const char *target, const char *name,
+		const uint8_t domain[16], struct xp_hv_mapping *out)
+{
+	return map_or_unmap(hv, target, name, domain, 0, out, false);
+}
+
+/* ---- metadata after the hand-off ----------------------------------------- */
+
+int xp_hv_meta_read(struct xp_hv *hv, const uint8_t ns_uuid[16],
+		    uint64_t offset, void *buf, uint32_t len)
+{
+	struct xphv_abi_op op = {.cmd = XPHV_CMD_META_READ};
+	char u[XP_UUID_STR_LEN];
+	size_t got;
+	int rc;
+
+	xp_uuid_format(ns_uuid, u);
+	if (!len || len > XPHV_META_MAX)
+		return xp_err(EINVAL, u, "metadata reads take 1 to %u bytes",
+			      XPHV_META_MAX);
+	if (hv->kind == HV_XEN)
+		return xen_unsupported(u, NULL);
+	memcpy(op.u.meta.ns_uuid, ns_uuid, 16);
+	op.u.meta.offset = offset;
+	op.u.meta.len = len;
+	rc = call(hv, &op, NULL, 0, buf, len, &got);
+	if (!rc && op.reply.err)
+		return refused(hv, u, "metadata read", &op, NULL);
+	if (!rc && got != len)
+		return xp_err(EPROTO, hv->name, "short metadata read");
+	return rc;
+}
+
+int xp_hv_meta_write(struct xp_hv *hv, const uint8_t ns_uuid[16],
+		     uint32_t slot, uint32_t copy, const void *rec)
+{
+	struct xphv_abi_op op = {.cmd = XPHV_CMD_META_WRITE};
+	char u[XP_UUID_STR_LEN];
+	int rc;
+
+	xp_uuid_format(ns_uuid, u);
+	if (copy > 1)
+		return xp_err(EINVAL, u, "a slot has copies 0 and 1");
+	if (hv->kind == HV_XEN)
+		return xen_unsupported(u, NULL);
+	memcpy(op.u.meta.ns_uuid, ns_uuid, 16);
+	op.u.meta.offset = xp_slot_offset(slot) + (uint64_t)copy * XP_REC_SIZE;
+	op.u.meta.len = XP_REC_SIZE;
+	op.u.meta.slot = slot;
+	op.u.meta.copy = copy;
+	rc = call(hv, &op, rec, XP_REC_SIZE, NULL, 0, NULL);
+	if (!rc && op.reply.err)
+		return refused(hv, u, "record write", &op, NULL);
+	return rc;
+}
