@@ -12,6 +12,8 @@ int cmd_resize(int argc, char **argv);
 int cmd_rename(int argc, char **argv);
 int cmd_assign(int argc, char **argv);
 int cmd_unassign(int argc, char **argv);
+int cmd_lend(int argc, char **argv);
+int cmd_reclaim(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_map(int argc, char **argv);
 int cmd_wipe(int argc, char **argv);

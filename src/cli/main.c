@@ -29,6 +29,8 @@ static const struct command commands[] = {
 	{"rename", cmd_rename, "rename an extent"},
 	{"assign", cmd_assign, "assign an extent to a Xen domain"},
 	{"unassign", cmd_unassign, "take an extent back from its domain"},
+	{"lend", cmd_lend, "lend an extent to the hypervisor as RAM"},
+	{"reclaim", cmd_reclaim, "take a lent extent back as data"},
 	{"check", cmd_check, "check the metadata, optionally repair it"},
 	{"map", cmd_map, "draw the layout to scale, or (--domain) map an "
 			 "extent into a guest"},

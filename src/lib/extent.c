@@ -352,8 +352,8 @@ int xp_extent_assign(struct xp_ns *ns, const char *name,
 		return 0;
 	if (rec.type == XP_REC_LENT_RAM && !xp_uuid_is_nil(owner))
 		return xp_err(EBUSY, tgt(ns),
-			      "extent '%s' is lent to the hypervisor as RAM; take it back first",
-			      name);
+			      "extent '%s' is lent to the hypervisor as RAM; take it back first with 'xenpmem reclaim %s --force'",
+			      name, name);
 	memcpy(rec.owner, owner, 16);
 	return slot_commit(ns, (uint32_t)slot, &rec);
 }

@@ -53,7 +53,7 @@ has() {
 }
 
 step "commands"
-for c in init info list create destroy resize rename assign unassign check map wipe export register unregister regions unmap --help --version; do
+for c in init info list create destroy resize rename assign unassign lend reclaim check map wipe export register unregister regions unmap --help --version; do
 	has "$c" ""
 done
 expect "create" cr

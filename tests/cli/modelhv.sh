@@ -451,6 +451,43 @@ wait "${HVPIDS[1]}" 2>/dev/null
 logged "stopping on signal 15"
 [ ! -e "$SOCK" ] || fail "the socket is left behind"
 
+step "lending an extent as RAM"
+export XENPMEM_FILE_PHYS_BASE=0x6000000000
+mkinit lend.img 1G --align 2M
+LNS=$T/lend.img
+ok create ram --size 512M --align 2M "$LNS"
+ok create guest --size 4M --owner "$D5" "$LNS"
+fails 2 "$LNS" lend ram "$LNS"
+err_mentions "add --force to confirm"
+ok lend ram --force "$LNS"
+pycheck 'assert j["state"] == "lent-ram", j'
+RAM_MFN=$(jget '["first_mfn"]')
+fails 1 "$LNS" assign ram --owner "$D5" "$LNS"
+err_mentions "xenpmem reclaim ram --force"
+ok reclaim ram --force "$LNS"
+pycheck 'assert j["state"] == "data", j'
+ok lend ram --force "$LNS"
+export XENPMEM_FILE_PHYS_BASE=$BASE
+SOCK=$T/lend.sock LOG=$T/lend.log
+start_hv lend --namespace "0x6000000000=$LNS"
+XENPMEM_FILE_PHYS_BASE=0x6000000000 ok register --hv "model:$SOCK" "$LNS"
+pycheck 'assert j["ram_frames"] == 512 * 256, j'
+XENPMEM_FILE_PHYS_BASE=0x6000000000 ok regions --hv "model:$SOCK" "$LNS"
+pycheck '
+ram = [r for r in j if r["type"] == "ram"]
+assert len(ram) == 1 and ram[0]["start_mfn"] == '"$RAM_MFN"' and ram[0]["end_mfn"] - ram[0]["start_mfn"] == 512 * 256, j'
+# its own frame table: the one group it holds whole (256 MiB) costs one
+# 2 MiB chunk at its start; the rest went to the heap
+logged "frame-table chunk 0x601 at mfn $(printf '%#x' "$RAM_MFN"): 65536 page_info records"
+logged "heap: 130560 frames at [mfn $(printf '%#x' $((RAM_MFN + 512))),"
+hvok domain-create 5 "$D5"
+XENPMEM_FILE_PHYS_BASE=0x6000000000 fails 1 "$LNS" map ram --domain "$D5" --gfn 0x100000 --hv "model:$SOCK" "$LNS"
+err_mentions "extent is lent to the hypervisor as RAM, not guest data"
+XENPMEM_FILE_PHYS_BASE=0x6000000000 ok map guest --domain "$D5" --gfn 0x100000 --hv "model:$SOCK" "$LNS"
+XENPMEM_FILE_PHYS_BASE=0x6000000000 ok unmap guest --domain "$D5" --hv "model:$SOCK" "$LNS"
+XENPMEM_FILE_PHYS_BASE=0x6000000000 fails 1 "$LNS" unregister --hv "model:$SOCK" "$LNS"
+err_mentions "one-way until reboot"
+
 step "the README's demo runs as written"
 README=$(dirname "$0")/../../README.md
 mkdir "$T/demo"
