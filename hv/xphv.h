@@ -72,7 +72,7 @@ enum xphv_reason {
 	XPHV_R_META_RECORD = 41, /* slot: new copy invalid (a=fmt status) */
 	XPHV_R_META_SEQ = 42,	/* slot: a=new seq not above b=current */
 	XPHV_R_META_COPY = 43,	/* slot: a=copy is the current one */
-	XPHV_R_META_MAPPED = 44, /* slot: change to a mapped or lent extent */
+	XPHV_R_META_MAPPED = 44, /* slot: a=domid (0xffff: lent), b=mfn/slot */
 	XPHV_R_HEAP = 45,	/* the heap callback refused a=mfn */
 	XPHV_R_LABEL = 46,	/* slot: label area not below the size */
 	XPHV_R_ABI = 47,	/* a=ABI version or reserved field not zero */
@@ -119,7 +119,10 @@ struct xphv_geom {
 	uint64_t ft_pdx_limit;		/* frame-table entries (FRAMETABLE_NR) */
 	uint64_t m2p_mfn_limit;		/* M2P entries */
 	/* MFN -> PDX; XPHV_INVALID_PDX when @mfn sits in the PDX hole.
-	 * NULL: PDX = MFN. Must be increasing over valid MFNs. */
+	 * NULL: PDX = MFN. Must be increasing over valid MFNs and keep
+	 * the frames of each 2 MiB block together (Xen's compression never
+	 * removes address bits below MAX_ORDER): validation checks every
+	 * block's first frame and the last frame, not every frame. */
 	uint64_t (*pfn_to_pdx)(void *ctx, uint64_t mfn);
 	void *pdx_ctx;
 };
@@ -279,13 +282,20 @@ struct xphv_range {
 	uint64_t start, end;		/* bytes, [start, end) */
 };
 
+/* One extent mapped into one domain: the authority on which frames are
+ * whose, whatever the media or the cache says later. */
 struct xphv_mapping {
 	uint32_t ns_id;
-	uint32_t slot;
+	uint32_t slot;		/* where the extent was at map time */
 	uint16_t domid;
 	uint16_t pad[3];
 	uint64_t mfn, gfn, nr;
 	uint8_t extent_uuid[16];
+	uint8_t owner[16];	/* the owner on media at map time */
+	/* The record at map time: only its name may change while mapped. */
+	uint64_t offset, size, label_size;
+	uint32_t align_shift;
+	uint32_t pad2;
 };
 
 struct xphv_registry {

@@ -40,6 +40,24 @@ static struct xphv_extent *ext_by_uuid(struct xphv_ns *ns, const uint8_t u[16])
 	return 0;
 }
 
+static const struct xphv_mapping *mapping_of(const struct xphv_registry *r,
+					     uint32_t ns_id, const uint8_t u[16])
+{
+	for (uint32_t i = 0; i < r->nmap; i++)
+		if (r->map[i].ns_id == ns_id &&
+		    xphv_bytes_equal(r->map[i].extent_uuid, u, 16))
+			return &r->map[i];
+	return 0;
+}
+
+static bool slot_lent(const struct xphv_ns *ns, uint32_t slot)
+{
+	for (uint32_t i = 0; i < ns->nlent; i++)
+		if (ns->st.lent[i].slot == slot)
+			return true;
+	return false;
+}
+
 static const struct xphv_mapping *mapping_over(const struct xphv_registry *r,
 					       uint64_t mfn, uint64_t nr)
 {
@@ -63,8 +81,11 @@ static void cache_slot(struct xphv_ns *ns, uint32_t slot,
 		       const struct xp_rec *rec)
 {
 	struct xphv_extent *e = xphv_ext_by_slot(ns, slot);
-	uint16_t domid = e ? e->mapped_domid : XPHV_NO_DOMID;
-	uint64_t gfn = e ? e->gfn : 0;
+	/* The same extent keeps its mapping; another one in its slot does
+	 * not inherit it. */
+	bool same = e && rec && xphv_bytes_equal(e->uuid, rec->uuid, 16);
+	uint16_t domid = same ? e->mapped_domid : XPHV_NO_DOMID;
+	uint64_t gfn = same ? e->gfn : 0;
 
 	if (!rec || !xp_rec_used(rec)) {
 		if (e)
@@ -128,9 +149,12 @@ int xphv_map(struct xphv_registry *r, uint32_t ns_id,
 		return xphv_refuse(why, XPHV_R_NOT_DATA, e->slot, s.rec.type, 0);
 	if (!xphv_bytes_equal(s.rec.owner, d->uuid, 16))
 		return xphv_refuse(why, XPHV_R_NOT_OWNER, e->slot, d->domid, 0);
-	if (e->mapped_domid != XPHV_NO_DOMID)
-		return xphv_refuse(why, XPHV_R_MAPPED, e->slot, e->mapped_domid,
-				   0);
+	busy = mapping_of(r, ns_id, extent_uuid);
+	if (busy)
+		return xphv_refuse(why, XPHV_R_MAPPED, e->slot, busy->domid, 0);
+	if (slot_lent(ns, e->slot))
+		return xphv_refuse(why, XPHV_R_NOT_DATA, e->slot,
+				   XP_REC_LENT_RAM, 0);
 	if (xphv_check_rec(ns, e->slot, &s.rec, why) ||
 	    xphv_check_against(ns, e->slot, &s.rec, why))
 		return -1;
@@ -177,6 +201,11 @@ int xphv_map(struct xphv_registry *r, uint32_t ns_id,
 	m->gfn = gfn;
 	m->nr = nr;
 	xphv_bytes_copy(m->extent_uuid, extent_uuid, 16);
+	xphv_bytes_copy(m->owner, d->uuid, 16);
+	m->offset = e->offset;
+	m->size = e->size;
+	m->label_size = e->label_size;
+	m->align_shift = e->align_shift;
 	e->mapped_domid = d->domid;
 	e->gfn = gfn;
 	ns->nmapped++;
@@ -189,11 +218,11 @@ static void drop_mapping(struct xphv_registry *r, uint32_t i,
 {
 	struct xphv_mapping m = r->map[i];
 	struct xphv_ns *ns = xphv_lookup(r, m.ns_id);
-	struct xphv_extent *e = ns ? xphv_ext_by_slot(ns, m.slot) : 0;
+	struct xphv_extent *e = ns ? ext_by_uuid(ns, m.extent_uuid) : 0;
 
 	p2m_undo(p2m, m.domid, m.gfn, m.mfn, m.nr);
 	r->map[i] = r->map[--r->nmap];
-	if (e && e->mapped_domid == m.domid)
+	if (e && e->slot == m.slot)
 		e->mapped_domid = XPHV_NO_DOMID;
 	if (ns)
 		ns->nmapped--;
@@ -275,13 +304,54 @@ static bool tags_are(const uint8_t *copy, uint8_t tag)
 }
 
 /* What a mapped extent may change: its name only. */
-static bool only_renamed(const struct xphv_extent *e, const struct xp_rec *n)
+static bool only_renamed(const struct xphv_ns *ns, const struct xphv_mapping *m,
+			 const struct xp_rec *n)
 {
-	return xp_rec_used(n) && n->type == e->type &&
-	       n->align_shift == e->align_shift && n->offset == e->offset &&
-	       n->size == e->size && n->label_size == e->label_size &&
-	       xphv_bytes_equal(n->uuid, e->uuid, 16) &&
-	       xphv_bytes_equal(n->owner, e->owner, 16);
+	(void)ns;
+	return xp_rec_used(n) && n->type == XP_REC_DATA &&
+	       xphv_bytes_equal(n->uuid, m->extent_uuid, 16) &&
+	       xphv_bytes_equal(n->owner, m->owner, 16) &&
+	       n->offset == m->offset && n->size == m->size &&
+	       n->label_size == m->label_size &&
+	       n->align_shift == m->align_shift;
+}
+
+/*
+ * A new record for @slot must leave every mapping and every lent extent
+ * exactly as it is: the mapping list and the lent list, not the cache,
+ * say what is in use (the cache follows the media, which Dom0 may have
+ * changed before the hand-off).
+ */
+static int keeps_in_use(const struct xphv_registry *r,
+			const struct xphv_ns *ns, uint32_t slot,
+			const struct xp_rec *cur, const struct xp_rec *n,
+			struct xphv_refusal *why)
+{
+	uint64_t mfn = (ns->phys_start + n->offset) >> XP_PAGE_SHIFT;
+	uint64_t nr = xp_rec_used(n) ? n->size >> XP_PAGE_SHIFT : 0;
+
+	if (slot_lent(ns, slot))
+		return xphv_refuse(why, XPHV_R_META_MAPPED, slot, XPHV_NO_DOMID,
+				   XP_REC_LENT_RAM);
+	for (uint32_t i = 0; i < r->nmap; i++) {
+		const struct xphv_mapping *m = &r->map[i];
+
+		if (m->ns_id != ns->id)
+			continue;
+		/* A mapped extent is only renamed, in place: the slot must
+		 * still hold it on media, and the new record too. */
+		if (m->slot == slot ? !only_renamed(ns, m, cur) ||
+					      !only_renamed(ns, m, n) :
+				      xphv_overlap(m->mfn, m->nr, mfn, nr))
+			return xphv_refuse(why, XPHV_R_META_MAPPED, slot,
+					   m->domid, m->mfn);
+	}
+	for (uint32_t i = 0; nr && i < ns->nlent; i++)
+		if (xphv_overlap(ns->st.lent[i].start_mfn, ns->st.lent[i].nr,
+				 mfn, nr))
+			return xphv_refuse(why, XPHV_R_META_MAPPED, slot,
+					   XPHV_NO_DOMID, ns->st.lent[i].slot);
+	return 0;
 }
 
 int xphv_meta_write(struct xphv_registry *r, struct xphv_ns *ns,
@@ -290,12 +360,11 @@ int xphv_meta_write(struct xphv_registry *r, struct xphv_ns *ns,
 {
 	const uint8_t *nc = rec_copy;
 	uint8_t cur[XP_REC_SIZE];
-	const struct xphv_extent *e;
 	const char *field, *ro;
 	struct xp_rec n;
 	struct xp_slot s;
 	enum xp_fmt_status st;
-	uint64_t off;
+	uint64_t off, next;
 
 	if (!ns || !ns->id || xphv_lookup(r, ns->id) != ns)
 		return xphv_refuse(why, XPHV_R_NOT_REGISTERED, XPHV_NO_SLOT, 0,
@@ -330,35 +399,17 @@ int xphv_meta_write(struct xphv_registry *r, struct xphv_ns *ns,
 		return 0;
 	}
 
-	/* A new record: newer, with a tag the target copy does not carry
-	 * (docs/format.md "Update protocol"), so a tear always shows. */
-	if (n.seq <= s.rec.seq ||
-	    (s.tag_mask[copy][xp_rec_tag(n.seq) / 32] &
-	     (1u << (xp_rec_tag(n.seq) % 32))))
+	/* A new record: exactly the seq and copy the update protocol picks
+	 * (docs/format.md): newer by at most 17, with a tag no word of the
+	 * target copy carries, so a tear always shows and a later damaged
+	 * copy is told older or newer by its tag. */
+	if (xp_slot_next_copy(&s, &next) != (int)copy || n.seq != next)
 		return xphv_refuse(why, XPHV_R_META_SEQ, slot, n.seq, s.rec.seq);
-	e = xphv_ext_by_slot(ns, slot);
-	if (e && (e->type == XP_REC_LENT_RAM ||
-		  (e->mapped_domid != XPHV_NO_DOMID && !only_renamed(e, &n))))
-		return xphv_refuse(why, XPHV_R_META_MAPPED, slot,
-				   e->mapped_domid, e->type);
-	if (xp_rec_used(&n)) {
-		const struct xphv_mapping *busy;
-		int lent;
-
-		if (xphv_check_rec(ns, slot, &n, why) ||
-		    xphv_check_against(ns, slot, &n, why))
-			return -1;
-		busy = mapping_over(r, (ns->phys_start + n.offset) >> XP_PAGE_SHIFT,
-				    n.size >> XP_PAGE_SHIFT);
-		if (busy && busy->slot != slot)
-			return xphv_refuse(why, XPHV_R_META_MAPPED, slot,
-					   busy->mfn, busy->domid);
-		lent = lent_over(ns, (ns->phys_start + n.offset) >> XP_PAGE_SHIFT,
-				 n.size >> XP_PAGE_SHIFT);
-		if (lent >= 0 && (uint32_t)lent != slot)
-			return xphv_refuse(why, XPHV_R_META_MAPPED, slot,
-					   (uint32_t)lent, XP_REC_LENT_RAM);
-	}
+	if (keeps_in_use(r, ns, slot, &s.rec, &n, why))
+		return -1;
+	if (xp_rec_used(&n) && (xphv_check_rec(ns, slot, &n, why) ||
+				xphv_check_against(ns, slot, &n, why)))
+		return -1;
 	/* Over a copy that is neither valid nor blank, the seq word goes
 	 * first behind its own fence: no tear can complete an old record. */
 	if (s.copy_status[copy] != XP_OK && s.copy_status[copy] != XP_E_BLANK &&

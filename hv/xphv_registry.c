@@ -149,12 +149,19 @@ static int lend(struct xphv_ns *ns, const struct xphv_extent *e,
 	l->heap_mfn = l->start_mfn + (uint64_t)l->ft_chunks * cframes;
 	l->heap_nr = l->nr - (uint64_t)l->ft_chunks * cframes;
 
-	for (uint32_t c = 0; ops && ops->ft_init_chunk && c < l->ft_chunks; c++)
-		if (ops->ft_init_chunk(ops->ctx, l->ft_first + c,
+	for (uint32_t c = 0; c < l->ft_chunks; c++) {
+		uint64_t i = l->ft_first + c - ns->plan.ft.first;
+
+		if (ops && ops->ft_init_chunk &&
+		    ops->ft_init_chunk(ops->ctx, l->ft_first + c,
 				       l->start_mfn + c * cframes,
 				       l->start_mfn + head + c * per, per))
 			return xphv_refuse(why, XPHV_R_IO, e->slot,
 					   l->ft_first + c, 0);
+		/* Ready, and backed by the extent: xphv_ft_prepare must
+		 * never initialise it again from the management area. */
+		ns->st.ft_ready[i / 64] |= 1ull << (i % 64);
+	}
 	if (head && xphv_ft_prepare(ns, l->start_mfn, head, why))
 		return -1;
 	if (tail && xphv_ft_prepare(ns, l->start_mfn + l->nr - tail, tail, why))

@@ -555,6 +555,9 @@ int xphv_refresh(struct xphv_ns *ns, const struct xphv_registry *r,
 
 		if (m->ns_id != ns->id)
 			continue;
+		/* Only where it was mapped: an extent that moved to another
+		 * slot on media is refused by its uuid (the mapping list),
+		 * and its new slot is not "mapped". */
 		e = xphv_ext_by_slot(ns, m->slot);
 		if (e && xphv_bytes_equal(e->uuid, m->extent_uuid, 16)) {
 			e->mapped_domid = m->domid;
