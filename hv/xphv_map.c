@@ -332,7 +332,7 @@ static int keeps_in_use(const struct xphv_registry *r,
 
 	if (slot_lent(ns, slot))
 		return xphv_refuse(why, XPHV_R_META_MAPPED, slot, XPHV_NO_DOMID,
-				   XP_REC_LENT_RAM);
+				   slot);
 	for (uint32_t i = 0; i < r->nmap; i++) {
 		const struct xphv_mapping *m = &r->map[i];
 

@@ -201,7 +201,8 @@ int xphv_probe(struct xphv_ns *ns, const struct xphv_media *m,
 		use = st[0] != XP_OK;
 		ns->sb_one_valid = true;
 	}
-	ns->sb = sb[use];
+	/* A struct assignment may become a memcpy call: freestanding. */
+	xphv_bytes_copy(&ns->sb, &sb[use], sizeof(ns->sb));
 	ns->sb_copy = use;
 
 	need->slot_count = ns->sb.slot_count;

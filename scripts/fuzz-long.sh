@@ -11,7 +11,7 @@
 # written to tests/fuzz/crashes/<kind>/ (the fuzz tests replay them), and
 # the script exits non-zero if any target crashed.
 # Environment: JOBS=N runs N parallel workers per target (-fork=N);
-# TARGETS="sb slot open" limits the targets.
+# TARGETS="sb slot open hv_validate hv_plan" limits the targets.
 set -euo pipefail
 
 if [ $# -lt 1 ] || ! [[ $1 =~ ^[0-9]+$ ]]; then
@@ -23,7 +23,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 build=${2:-$top/build-fuzz}
 fz=$build/tests/fuzz
 jobs=${JOBS:-1}
-targets=${TARGETS:-sb slot open}
+targets=${TARGETS:-sb slot open hv_validate hv_plan}
 
 if [ ! -x "$fz/mkseeds" ]; then
 	echo "$0: $fz/mkseeds not built (CC=clang meson setup $build -Dfuzz=true && ninja -C $build)" >&2

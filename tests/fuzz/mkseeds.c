@@ -4,19 +4,22 @@
  * structures with xp_sb_encode(), xp_slot_init() and the update protocol
  * (xp_slot_next_copy() + xp_rec_encode() + xp_slot_set()): mkseeds OUTDIR
  * writes OUTDIR/sb, OUTDIR/slot and OUTDIR/open (input layouts in
- * fuzz_common.h).
+ * fuzz_common.h), and OUTDIR/hv_validate and OUTDIR/hv_plan (fuzz_hv.h):
+ * whole namespace images made by the same encoder (tests/unit/hv_image.h).
  */
-#include "fuzz_common.h"
+#include "fuzz_hv.h"
 
 #include <errno.h>
 #include <sys/stat.h>
 
+#define NKINDS 5
 static char outdir[4096];
-static unsigned nseeds[3];
+static unsigned nseeds[NKINDS];
+static const char *const sub[NKINDS] = {"sb", "slot", "open", "hv_validate",
+					"hv_plan"};
 
 static void put(int kind, const uint8_t *buf, size_t len)
 {
-	static const char *const sub[3] = {"sb", "slot", "open"};
 	char path[4200];
 	FILE *f;
 
@@ -427,6 +430,299 @@ static void seeds_open(void)
 	}
 }
 
+/* ---- fuzz_hv_validate ------------------------------------------------- */
+
+static uint8_t hv_owner[4][16];
+
+/* Write one input: header, both superblocks, the zero block and table. */
+static void hv_put(const struct hvi *im, const uint8_t hdr[FZ_HV_HDR])
+{
+	uint64_t tend = xp_slot_offset(im->sb.slot_count);
+	size_t len = FZ_HV_HDR + 2 * XP_SB_BLOCK + (size_t)(tend - XP_SB_BLOCK);
+	uint8_t *buf = calloc(1, len);
+
+	if (!buf) {
+		perror("calloc");
+		exit(1);
+	}
+	memcpy(buf, hdr, FZ_HV_HDR);
+	memcpy(buf + FZ_HV_HDR, im->buf, XP_SB_BLOCK);
+	memcpy(buf + FZ_HV_HDR + XP_SB_BLOCK, im->buf + im->size - XP_SB_BLOCK,
+	       XP_SB_BLOCK);
+	memcpy(buf + FZ_HV_HDR + 2 * XP_SB_BLOCK, im->buf + XP_SB_BLOCK,
+	       (size_t)(tend - XP_SB_BLOCK));
+	put(3, buf, len);
+	free(buf);
+}
+
+static void hv_hdr(uint8_t *h, uint8_t flags, uint8_t ops, uint32_t phys_xor,
+		   uint16_t hole_at, uint16_t hole_len, uint32_t seed)
+{
+	memset(h, 0, FZ_HV_HDR);
+	h[0] = flags;
+	fz_put_le(h + 4, phys_xor, 4);
+	fz_put_le(h + 8, hole_at, 2);
+	fz_put_le(h + 10, hole_len, 2);
+	h[12] = ops;
+	h[13] = (uint8_t)seed;
+	fz_put_le(h + 14, seed >> 8, 2);
+}
+
+static void hv_image(struct hvi *im, uint64_t size, uint64_t phys, bool known,
+		     uint32_t slots, uint32_t shift, int mgmt)
+{
+	struct hvi_spec s;
+
+	memset(&s, 0, sizeof(s));
+	s.ns_size = size;
+	s.phys = phys;
+	s.phys_known = known;
+	s.slots = slots;
+	s.align_shift = shift;
+	s.mgmt = mgmt;
+	s.generation = 3;
+	if (hvi_init(im, &s)) {
+		fprintf(stderr, "mkseeds: hv image %#llx at %#llx does not solve\n",
+			(unsigned long long)size, (unsigned long long)phys);
+		exit(1);
+	}
+}
+
+/* Data extents owned by a few domains, with and without label areas. */
+static void hv_extents(struct hvi *im, uint32_t first_slot)
+{
+	struct xp_rec r;
+	uint64_t u = hvi_data_units(im);
+
+	r = hvi_rec(im, 0, 2, 1, hv_owner[0], 0);
+	hvi_update(im, first_slot, &r);
+	r = hvi_rec(im, 3, 1, 2, hv_owner[1], 4096);
+	hvi_update(im, first_slot + 2, &r);
+	if (u > 8) {
+		r = hvi_rec(im, 5, 3, 3, hv_owner[0], 2 * HVI_MiB - 4096);
+		hvi_update(im, first_slot + 3, &r);
+		r = hvi_rec(im, u - 1, 1, 4, NULL, 0);
+		hvi_update(im, first_slot + 5, &r);
+		/* renamed, reassigned, destroyed: seqs move on */
+		r = hvi_rec(im, 9, 1, 5, hv_owner[2], 0);
+		hvi_update(im, first_slot + 6, &r);
+		memcpy(r.owner, hv_owner[3], 16);
+		hvi_update(im, first_slot + 6, &r);
+		memset(&r, 0, sizeof(r));
+		hvi_update(im, first_slot + 7, &r);
+	}
+}
+
+static void seeds_hv_validate(void)
+{
+	const uint64_t G64 = 64ull << 30;
+	struct hvi im;
+	struct xp_rec r;
+	uint8_t h[FZ_HV_HDR];
+
+	for (int i = 0; i < 4; i++)
+		hvi_uuid(hv_owner[i], (uint32_t)i + 1, 0xd0);
+
+	/* 64 MiB at 64 GiB: plain, expectations, a dry run first */
+	hv_image(&im, 64 * HVI_MiB, G64, true, 16, 21, HVI_MGMT_XEN);
+	hv_extents(&im, 0);
+	hv_hdr(h, FZ_HV_PV32, 0, 0, 0, 0, 0x1234);
+	hv_put(&im, h);
+	hv_hdr(h, 0, FZ_HV_OP_DRY | FZ_HV_OP_EXP_UUID | FZ_HV_OP_EXP_GEN, 0, 0,
+	       0, 0x2201);
+	hv_put(&im, h);
+	hv_hdr(h, FZ_HV_PV32, FZ_HV_OP_EXP_BADGEN | FZ_HV_OP_RAM, 0, 0, 0, 7);
+	hv_put(&im, h);
+	hv_hdr(h, FZ_HV_PV32, FZ_HV_OP_P2MFAIL | FZ_HV_OP_FTFAIL, 0, 0, 0,
+	       0x4511);
+	hv_put(&im, h);
+	/* moved; a PDX hole in the data area; one below it */
+	hv_hdr(h, FZ_HV_PV32, 0, 0x40000, 0, 0, 0);
+	hv_put(&im, h);
+	hv_hdr(h, FZ_HV_PV32 | FZ_HV_HOLE, 0, 0, 6, 2, 0);
+	hv_put(&im, h);
+	/* the superblocks: one damaged, the backup stale, both differing */
+	im.buf[100] ^= 1;
+	hv_hdr(h, FZ_HV_PV32, 0, 0, 0, 0, 0x77);
+	hv_put(&im, h);
+	im.buf[100] ^= 1;
+	hv_hdr(h, FZ_HV_PV32 | FZ_HV_FIXSB, 0, 0, 0, 0, 0x78);
+	hv_put(&im, h);
+	im.sb.generation = 2;
+	xp_sb_encode(&im.sb, true, im.buf + im.size - XP_SB_BLOCK);
+	hv_put(&im, h);
+	im.sb.init_time++;
+	xp_sb_encode(&im.sb, true, im.buf + im.size - XP_SB_BLOCK);
+	hv_put(&im, h);
+	hvi_free(&im);
+
+	/* the table: overlap, duplicate uuid, corrupt slot, torn copy,
+	 * the zero block written */
+	for (int v = 0; v < 5; v++) {
+		hv_image(&im, 64 * HVI_MiB, G64, true, 16, 21, HVI_MGMT_XEN);
+		hv_extents(&im, 0);
+		switch (v) {
+		case 0:
+			r = hvi_rec(&im, 1, 2, 9, hv_owner[1], 0);
+			hvi_update(&im, 12, &r);
+			break;
+		case 1:
+			r = hvi_rec(&im, 14, 1, 1, hv_owner[1], 0);
+			snprintf(r.name, sizeof(r.name), "dup");
+			hvi_update(&im, 12, &r);
+			break;
+		case 2:
+			hvi_slot(&im, 2)[XP_REC_SIZE + 75] ^= 0x10;
+			break;
+		case 3:
+			r = hvi_rec(&im, 16, 2, 9, hv_owner[2], 0);
+			hvi_update_torn(&im, 9, &r, 0x0ff0);
+			break;
+		case 4:
+			im.buf[4096 + 512] = 0xff;
+			break;
+		}
+		hv_hdr(h, FZ_HV_PV32 | (v == 1 ? FZ_HV_FIXREC : 0), 0, 0, 0, 0,
+		       (uint32_t)v * 977);
+		hv_put(&im, h);
+		hvi_free(&im);
+	}
+
+	/* 640 MiB with a lent group: its own frame table, the heap */
+	hv_image(&im, 640 * HVI_MiB, G64, true, 24, 21, HVI_MGMT_XEN);
+	hv_extents(&im, 0);
+	memset(&r, 0, sizeof(r));
+	r.type = XP_REC_LENT_RAM;
+	r.align_shift = 21;
+	r.offset = 256 * HVI_MiB;
+	r.size = 256 * HVI_MiB;
+	hvi_uuid(r.uuid, 20, 0xe0);
+	snprintf(r.name, sizeof(r.name), "ram");
+	hvi_update(&im, 20, &r);
+	hv_hdr(h, FZ_HV_PV32, 0, 0, 0, 0, 0x3a5);
+	hv_put(&im, h);
+	hv_hdr(h, FZ_HV_PV32, FZ_HV_OP_HEAPFAIL, 0, 0, 0, 0x3a6);
+	hv_put(&im, h);
+	hv_hdr(h, 0, FZ_HV_OP_FTFAIL, 0, 0, 0, 0x3a7);
+	hv_put(&im, h);
+	hvi_free(&im);
+
+	/* no compat M2P reserved: pv32 refused, fine without */
+	hv_image(&im, 64 * HVI_MiB, G64, true, 8, 21, HVI_MGMT_XEN_NOCOMPAT);
+	hv_extents(&im, 0);
+	hv_hdr(h, FZ_HV_PV32, 0, 0, 0, 0, 0);
+	hv_put(&im, h);
+	hv_hdr(h, 0, 0, 0, 0, 0, 0x51);
+	hv_put(&im, h);
+	hvi_free(&im);
+
+	/* no PHYS_KNOWN: laid out for 0, found at 64 GiB (+ 2 MiB) */
+	hv_image(&im, 64 * HVI_MiB, 0, false, 16, 21, HVI_MGMT_XEN);
+	hv_extents(&im, 1);
+	hv_hdr(h, FZ_HV_PV32, 0, (uint32_t)(G64 >> 12), 0, 0, 0x99);
+	hv_put(&im, h);
+	hv_hdr(h, FZ_HV_PV32, 0, (uint32_t)((G64 + 2 * HVI_MiB) >> 12), 0, 0,
+	       0x9a);
+	hv_put(&im, h);
+	hvi_free(&im);
+
+	/* 1 GiB alignment: a data area owning its groups */
+	hv_image(&im, 3 * HVI_GiB + 4096, G64, true, 8, 30, HVI_MGMT_XEN);
+	r = hvi_rec(&im, 0, 1, 1, hv_owner[0], 0);
+	r.align_shift = 30;
+	r.size = HVI_GiB;
+	hvi_update(&im, 0, &r);
+	hv_hdr(h, FZ_HV_PV32, 0, 0, 0, 0, 0x100);
+	hv_put(&im, h);
+	hvi_free(&im);
+
+	/* straddling 1 TiB */
+	hv_image(&im, 64 * HVI_MiB, (1ull << 40) - 32 * HVI_MiB, true, 16, 21,
+		 HVI_MGMT_XEN);
+	hv_extents(&im, 0);
+	hv_hdr(h, FZ_HV_PV32, 0, 0, 0, 0, 0x200);
+	hv_put(&im, h);
+	hvi_free(&im);
+}
+
+/* ---- fuzz_hv_plan ------------------------------------------------------- */
+
+static void plan_seed(uint8_t flags, uint64_t phys, uint64_t size,
+		      uint32_t slots, const uint8_t *entries, uint64_t hole_at,
+		      uint64_t hole_len, uint64_t ftl, uint64_t m2pl,
+		      const uint8_t (*ext)[4], size_t next)
+{
+	uint8_t b[FZ_PLAN_HDR + FZ_PLAN_MAX_EXT * FZ_PLAN_EXT];
+
+	memset(b, 0, sizeof(b));
+	b[0] = flags;
+	if (entries)
+		memcpy(b + 1, entries, 5);
+	fz_put_le(b + 6, slots - 1, 2);
+	fz_put_le(b + 8, phys >> 12, 8);
+	fz_put_le(b + 16, size >> 12, 4);
+	if (size > (4ull << 30))
+		b[23] = 0xff;
+	fz_put_le(b + 24, hole_at, 8);
+	fz_put_le(b + 32, hole_len, 8);
+	fz_put_le(b + 40, ftl, 8);
+	fz_put_le(b + 48, m2pl, 8);
+	fz_put_le(b + 56, 0x9e3779b97f4a7c15ull * (nseeds[4] + 1), 8);
+	if (next)
+		memcpy(b + FZ_PLAN_HDR, ext, next * FZ_PLAN_EXT);
+	put(4, b, FZ_PLAN_HDR + next * FZ_PLAN_EXT);
+}
+
+static void seeds_hv_plan(void)
+{
+	const uint64_t G64 = 64ull << 30, MB = HVI_MiB, GB = HVI_GiB;
+	const uint64_t TB = HVI_TiB;
+	const uint8_t P = FZ_PLAN_PHYS, C = FZ_PLAN_COMPAT, V = FZ_PLAN_PV32;
+	const uint8_t R = FZ_PLAN_REGISTER;
+	/* data extents and a group lent as RAM (640 MiB at 64 GiB) */
+	static const uint8_t ext[][4] = {
+		{0, 0, 0, 2}, {2, 5, 0, 1}, {1, 122, 0, 128}, {0, 40, 0, 4},
+	};
+	static const uint8_t e64[5] = {6, 4, 3, 40, 0};	/* 64/16/8 B */
+	static const uint8_t e8k[5] = {13, 3, 2, 40, 0}; /* 8 KiB page_info */
+	static const uint8_t e4k[5] = {12, 3, 2, 32, 0};
+
+	plan_seed(P | C | V, G64, 64 * MB, 16, NULL, 0, 0, 0, 0, NULL, 0);
+	plan_seed(P | C | V | R, G64, 640 * MB, 24, NULL, 0, 0, 0, 0, ext, 4);
+	plan_seed(P | C | R, G64, 640 * MB, 24, e4k, 0, 0, 0, 0, ext, 4);
+	plan_seed(P | C | V | R | FZ_PLAN_ENTRIES, G64, 640 * MB, 24, e8k, 0,
+		  0, 0, 0, ext, 4);
+	plan_seed(P | C | V | FZ_PLAN_ENTRIES, G64, 256 * MB, 16, e64, 0, 0,
+		  0, 0, NULL, 0);
+	plan_seed(P | C | V | FZ_PLAN_1G, G64, 3 * GB + 4096, 8, NULL, 0, 0,
+		  0, 0, NULL, 0);
+	plan_seed(P | C | V, G64 + 200 * MB, 128 * MB, 8, NULL, 0, 0, 0, 0,
+		  NULL, 0);
+	plan_seed(P | C | V, TB - 32 * MB, 64 * MB, 8, NULL, 0, 0, 0, 0, NULL,
+		  0);
+	plan_seed(P | V, 2 * TB, 64 * MB, 8, NULL, 0, 0, 0, 0, NULL, 0);
+	plan_seed(P | C | V | FZ_PLAN_1G, 15 * TB, 16 * GB + 4096, 8, NULL, 0,
+		  0, 0, 0, NULL, 0);
+	plan_seed(P | V | FZ_PLAN_1G, 3 * TB, 1 * TB - 4096, 8, NULL, 0,
+		  0, 0, 0, NULL, 0);
+	plan_seed(P | V | FZ_PLAN_1G, (1ull << 57) - 64 * GB, 32 * GB, 8,
+		  NULL, 0, 0, 0, 0, NULL, 0);
+	plan_seed(C | V, G64 + 6 * MB, 64 * MB, 16, NULL, 0, 0, 0, 0, NULL, 0);
+	plan_seed(C | V, G64 + 240 * MB, 64 * MB, 16, NULL, 0, 0, 0, 0, NULL, 0);
+	/* PDX holes: in the data area, below it, a small one */
+	plan_seed(P | C | V | FZ_PLAN_HOLE, G64, 64 * MB, 16, NULL, 6, 2, 0, 0,
+		  NULL, 0);
+	plan_seed(P | C | V | FZ_PLAN_HOLE, G64, 64 * MB, 16, NULL, 0, 0, 0, 0,
+		  NULL, 0);
+	plan_seed(P | C | V | FZ_PLAN_HOLE | FZ_PLAN_HOLE_FRAMES, G64,
+		  64 * MB, 16, NULL, 2055, 3, 0, 0, NULL, 0);
+	/* limits */
+	plan_seed(P | C | V, G64, 64 * MB, 16, NULL, 0, 0,
+		  (G64 >> 12) + 5000, 0, NULL, 0);
+	plan_seed(P | C | V, G64, 64 * MB, 16, NULL, 0, 0, 0,
+		  (G64 >> 12) + 5000, NULL, 0);
+}
+
 int main(int argc, char **argv)
 {
 	char d[4200];
@@ -437,16 +733,16 @@ int main(int argc, char **argv)
 	}
 	snprintf(outdir, sizeof(outdir), "%s", argv[1]);
 	mkdir_p(outdir);
-	snprintf(d, sizeof(d), "%s/sb", outdir);
-	mkdir_p(d);
-	snprintf(d, sizeof(d), "%s/slot", outdir);
-	mkdir_p(d);
-	snprintf(d, sizeof(d), "%s/open", outdir);
-	mkdir_p(d);
+	for (int k = 0; k < NKINDS; k++) {
+		snprintf(d, sizeof(d), "%s/%s", outdir, sub[k]);
+		mkdir_p(d);
+	}
 	seeds_sb();
 	seeds_slot();
 	seeds_open();
-	printf("mkseeds: %u sb, %u slot, %u open seeds in %s\n", nseeds[0],
-	       nseeds[1], nseeds[2], outdir);
+	seeds_hv_validate();
+	seeds_hv_plan();
+	printf("mkseeds: %u sb, %u slot, %u open, %u hv_validate, %u hv_plan seeds in %s\n",
+	       nseeds[0], nseeds[1], nseeds[2], nseeds[3], nseeds[4], outdir);
 	return 0;
 }
