@@ -144,6 +144,21 @@ _Static_assert(sizeof(struct xphv_abi_meta) == 48, "abi meta");
 _Static_assert(sizeof(struct xphv_abi_domain) == 24, "abi domain");
 _Static_assert(sizeof(struct xphv_abi_op) == 160, "abi op");
 
+/*
+ * Under Xen (xen/patches/): REGISTER, QUERY, UNREGISTER, META_READ and
+ * META_WRITE are the sysctl XPHV_XEN_SYSCTL (Dom0 only), whose union
+ * member is struct xphv_xen_sysctl: a guest handle to the request.
+ * MAP and UNMAP are the memory op XPHV_XEN_MEMOP (below MEMOP_CMD_MASK),
+ * whose argument is a guest handle to the request. A Xen without the
+ * patches answers the sysctl with -ENOSYS.
+ */
+#define XPHV_XEN_SYSCTL 0x7870u		/* "xp" */
+#define XPHV_XEN_MEMOP 58u
+
+struct xphv_xen_sysctl {		/* in xen_sysctl.u */
+	uint64_t op;			/* handle to struct xphv_abi_op */
+};
+
 /* Largest META_READ/META_WRITE payload in one request. */
 #define XPHV_META_MAX (64u * 1024u)
 
