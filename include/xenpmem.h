@@ -61,6 +61,8 @@ enum xp_backend {
 	XP_BACKEND_FILE,	/* regular file, via libpmem2 */
 	XP_BACKEND_DEVDAX,	/* /dev/daxN.M, via libpmem2 */
 	XP_BACKEND_BLOCK,	/* /dev/pmemN, pwrite + fdatasync */
+	XP_BACKEND_HV,		/* hv:UUID, a registered namespace: the
+				 * hypervisor's metadata commands */
 };
 
 const char *xp_backend_name(enum xp_backend b);
@@ -286,11 +288,11 @@ int xp_ns_set_badblocks_file(const char *path);
  * mapping of the namespace before register; afterwards its metadata
  * changes go through the hypervisor (xp_hv_meta_*).
  *
- * A handle talks to one hypervisor: "xen" (privcmd; no released Xen has
- * the xenpmem hypercalls yet, and the error says so and names the iomem=
- * export), or "model:SOCKET" (xenpmem-modelhv). A refusal is -errno with
- * xp_last_error() naming the target, the hypervisor's reason and the slot
- * or numbers involved.
+ * A handle talks to one hypervisor: "xen" (libxencall over privcmd; a Xen
+ * without the xen/patches series answers -ENOSYS, and the error says so
+ * and names the iomem= export), or "model:SOCKET" (xenpmem-modelhv). A
+ * refusal is -errno with xp_last_error() naming the target, the
+ * hypervisor's reason and the slot or numbers involved.
  */
 struct xp_hv;
 
@@ -360,6 +362,17 @@ int xp_hv_map(struct xp_hv *hv, const char *target, const char *name,
 	      struct xp_hv_mapping *out);
 int xp_hv_unmap(struct xp_hv *hv, const char *target, const char *name,
 		const uint8_t domain[16], struct xp_hv_mapping *out);
+
+/*
+ * Open a registered namespace through @hv: @target is "hv:UUID" (the
+ * namespace UUID). xp_ns_open() takes the same target and opens a handle
+ * of its own from $XENPMEM_HV. Reads go through META_READ, table changes
+ * through META_WRITE, which the hypervisor validates; a change of the
+ * superblocks, the zeroing of an extent or init is refused (unregister
+ * first). The namespace handle borrows @hv: close it first.
+ */
+int xp_ns_open_hv(struct xp_hv *hv, const char *target, unsigned flags,
+		  struct xp_ns **nsp);
 
 /* Metadata of a registered namespace, through the hypervisor: the
  * superblocks and the extent table only (at most 64 KiB a read), and one

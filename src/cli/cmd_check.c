@@ -80,8 +80,12 @@ int cmd_check(int argc, char **argv)
 	if (use)
 		flags |= strcmp(use, "backup") ? XP_CHECK_USE_PRIMARY :
 						 XP_CHECK_USE_BACKUP;
-	if (repair)
+	if (repair) {
+		rc = cli_refuse_registered(cmd.name, target, "repair");
+		if (rc)
+			return rc;
 		flags |= XP_CHECK_REPAIR;
+	}
 	if (force)
 		flags |= XP_CHECK_FORCE;
 

@@ -61,6 +61,9 @@ int cmd_init(int argc, char **argv)
 	if (o.mgmt == XP_MGMT_NONE && o.no_compat_m2p)
 		return cli_usage_error(cmd.name,
 				       "--no-compat-m2p needs --mgmt xen");
+	rc = cli_refuse_registered(cmd.name, target, "init");
+	if (rc)
+		return rc;
 	if (xp_ns_init(target, &o))
 		return cli_lib_error(cmd.name);
 	if (o.overridden[0])

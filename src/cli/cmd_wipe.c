@@ -67,6 +67,9 @@ int cmd_wipe(int argc, char **argv)
 				       "wipe destroys the data of extent '%s'; "
 				       "add --force to confirm",
 				       name);
+	rc = cli_refuse_registered(cmd.name, target, "wiping an extent");
+	if (rc)
+		return rc;
 	p.name = name;
 	tty = isatty(STDERR_FILENO);
 	rc = cli_open(cmd.name, target, XP_OPEN_WRITE, &ns, NULL);

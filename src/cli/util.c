@@ -525,6 +525,19 @@ bool cli_parse(const struct cli_cmd *cmd, int argc, char **argv,
 	return true;
 }
 
+int cli_refuse_registered(const char *cmd, const char *target,
+			  const char *what)
+{
+	if (strncmp(target, "hv:", 3))
+		return 0;
+	return cli_fail(cmd,
+			"%s: the namespace is registered with the hypervisor, "
+			"which takes only extent table changes; %s needs it "
+			"back in Dom0 first ('xenpmem unregister %s', then "
+			"'ndctl enable-namespace')",
+			target, what, target);
+}
+
 int cli_open(const char *cmd, const char *target, unsigned flags,
 	     struct xp_ns **nsp, struct xp_info *info)
 {

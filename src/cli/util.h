@@ -69,8 +69,9 @@ struct cli_cmd {
 
 /* The help text of the namespace argument every command takes last. */
 #define CLI_NS_HELP \
-	"namespace: a file, /dev/pmemN, /dev/daxN.M or an ndctl name " \
-	"(namespace0.0)"
+	"namespace: a file, /dev/pmemN, /dev/daxN.M, an ndctl name " \
+	"(namespace0.0), or hv:UUID for one registered with the " \
+	"hypervisor ($XENPMEM_HV)"
 
 /*
  * Parse argv (argv[0] is the command name). Returns true when the command
@@ -107,6 +108,15 @@ int cli_damage(const char *cmd, struct xp_ns *ns, int rc);
 /* One line on stderr, no exit-code meaning (confirmations, warnings). */
 void cli_notice(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/*
+ * A namespace handed to the hypervisor ("hv:UUID") takes only extent
+ * table changes, through the hypervisor: @what (init, wipe, repair)
+ * needs it unregistered. CLI_EXIT_FAIL after one line saying so, or 0
+ * for any other target.
+ */
+int cli_refuse_registered(const char *cmd, const char *target,
+			  const char *what);
 
 /* Open @target, reporting failure; returns 0 or CLI_EXIT_FAIL. */
 int cli_open(const char *cmd, const char *target, unsigned flags,

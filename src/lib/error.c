@@ -81,6 +81,7 @@ const char *xp_backend_name(enum xp_backend b)
 	case XP_BACKEND_FILE: return "file";
 	case XP_BACKEND_DEVDAX: return "devdax";
 	case XP_BACKEND_BLOCK: return "block";
+	case XP_BACKEND_HV: return "hypervisor";
 	}
 	return "unknown";
 }

@@ -6,23 +6,49 @@
  *
  *   model:PATH  xenpmem-modelhv listening on the unix socket PATH
  *               (src/modelhv/modelhv.h: how requests travel there);
- *   xen         the privcmd hypercall path. No released Xen has the
- *               xenpmem hypercalls yet, so it says so, and names the
- *               iomem= export that works on any Xen.
+ *   xen         Xen with the xen/patches series, through libxencall
+ *               (/dev/xen/privcmd): REGISTER, QUERY, UNREGISTER and the
+ *               metadata commands are the sysctl XPHV_XEN_SYSCTL, MAP and
+ *               UNMAP the memory op XPHV_XEN_MEMOP. The request and its
+ *               payload live in one hypercall buffer; `buf` fields hold
+ *               the payload's address. A Xen without the series answers
+ *               -ENOSYS, and Dom0 names the iomem= export that works on
+ *               any Xen.
  *
  * Dom0 sends only where to look and what it expects to find (UUID,
  * generation, extent UUID, domain id): the hypervisor re-reads the media
  * and decides. Its refusal comes back as a reason code with a slot and
  * two numbers, rendered here into the usual one-line error.
  */
+/* <xen/sysctl.h> is the tools' interface: XEN_SYSCTL_INTERFACE_VERSION. */
+#define __XEN_TOOLS__ 1
+
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+#include <xencall.h>
+#include <xentoollog.h>
+/*
+ * Xen's public headers use GNU C's anonymous unions, and xen/hvm/save.h
+ * refuses strict ISO C outright; the rest of this file is C11.
+ */
+#ifdef __STRICT_ANSI__
+#undef __STRICT_ANSI__
+#define XP_STRICT_ANSI_WAS_ON
+#endif
+#include <xen/xen.h>
+#include <xen/sysctl.h>
+#ifdef XP_STRICT_ANSI_WAS_ON
+#define __STRICT_ANSI__ 1
+#undef XP_STRICT_ANSI_WAS_ON
+#endif
 
 #include "modelhv.h"
 #include "xp_internal.h"
@@ -36,10 +62,23 @@ enum hv_kind {
 	HV_MODEL,
 };
 
+/* libxencall's messages, kept for our one-line error instead of
+ * printed. */
+struct quiet_logger {
+	xentoollog_logger vtable;
+	char last[200];
+};
+
 struct xp_hv {
 	enum hv_kind kind;
 	int fd;			/* model: the connection */
+	xencall_handle *xc;	/* xen */
+	struct quiet_logger log;
 	char name[160];		/* "xen", "model:PATH": names it in errors */
+	/* What the request at hand is about, for the message a Xen
+	 * without xenpmem support gets: the target and the extent. */
+	char ctx_target[256];
+	char ctx_extent[XP_NAME_MAX + 1];	/* "" when none */
 };
 
 /* Extent names by slot, taken before the namespace is handed over, to
@@ -286,14 +325,10 @@ static int drain(struct xp_hv *hv, size_t len)
 	return 0;
 }
 
-/*
- * One request: @op (+ @in), answered in @op (+ up to @cap bytes into
- * @out, *@got of them). Returns 0 when the hypervisor answered (op->reply
- * says how), or a negative errno with the error set when it could not be
- * asked.
- */
-static int call(struct xp_hv *hv, struct xphv_abi_op *op, const void *in,
-		size_t in_len, void *out, size_t cap, size_t *got)
+/* One request over the model's socket (see call()). */
+static int model_call(struct xp_hv *hv, struct xphv_abi_op *op,
+		      const void *in, size_t in_len, void *out, size_t cap,
+		      size_t *got)
 {
 	const uint32_t cmd = op->cmd;
 	size_t more = 0;
@@ -329,6 +364,180 @@ static int call(struct xp_hv *hv, struct xphv_abi_op *op, const void *in,
 	return rc;
 }
 
+/* ---- Xen ------------------------------------------------------------------ */
+
+/*
+ * Xen without the xenpmem patches: one line, and the way that works on
+ * any Xen.
+ */
+static int xen_unsupported(const char *target, const char *extent)
+{
+	return xp_err(EOPNOTSUPP, target,
+		      "this Xen has no xenpmem support (the xen/patches series "
+		      "is not applied); hand the extent to the guest with "
+		      "'xenpmem export %s --format xl' (an iomem= line) "
+		      "instead", extent ? extent : "NAME");
+}
+
+static bool sysctl_cmd(uint32_t cmd)
+{
+	return cmd != XPHV_CMD_MAP && cmd != XPHV_CMD_UNMAP;
+}
+
+/* A reason no hypervisor sends: tells whether it wrote the reply. */
+#define REPLY_UNSET 0xffffffffu
+
+/* Why Xen did not answer @cmd: the hypercall's own error @err. */
+static int xen_failed(struct xp_hv *hv, uint32_t cmd, int err)
+{
+	const char *t = hv->ctx_target[0] ? hv->ctx_target : hv->name;
+
+	switch (err) {
+	case ENOSYS:
+		return xen_unsupported(t, hv->ctx_extent[0] ? hv->ctx_extent :
+							    NULL);
+	case EACCES:
+		if (sysctl_cmd(cmd))
+			return xp_err(EPROTO, t,
+				      "Xen refused the sysctl's interface "
+				      "version %#x: this xenpmem was built "
+				      "against another Xen's headers "
+				      "(libxen-dev); rebuild it against the "
+				      "running Xen's",
+				      (unsigned)XEN_SYSCTL_INTERFACE_VERSION);
+		break;
+	case EPERM:
+		return xp_err(EPERM, t,
+			      "Xen refused the request: only Dom0 (root, with "
+			      "the XSM policy's permission) may issue it");
+	}
+	return xp_err(err, t, "the %s hypercall failed: %s",
+		      sysctl_cmd(cmd) ? "xenpmem sysctl" : "xenpmem memory op",
+		      strerror(err));
+}
+
+/*
+ * One request to Xen: the sysctl (or memory op) and the request in one
+ * hypercall buffer, the payload (@in, or room for what QUERY and
+ * META_READ return) right behind it, with `buf` holding its address.
+ * Same contract as model_call().
+ */
+static int xen_call(struct xp_hv *hv, struct xphv_abi_op *op, const void *in,
+		    size_t in_len, void *out, size_t cap, size_t *got)
+{
+	const size_t hdr = (sizeof(struct xen_sysctl) + 63) & ~(size_t)63;
+	const uint32_t cmd = op->cmd;
+	struct xen_sysctl *sc;
+	struct xphv_abi_op *xop;
+	struct xphv_xen_sysctl xs;
+	size_t payload = in_len, more = 0;
+	uint8_t *buf, *data;
+	int rc, err;
+
+	if (got)
+		*got = 0;
+	if (cmd == XPHV_CMD_QUERY)
+		payload = (size_t)op->u.query.nr * sizeof(struct xphv_abi_region);
+	else if (cmd == XPHV_CMD_META_READ)
+		payload = op->u.meta.len;
+	if (payload > cap && !in_len)
+		return xp_err(EINVAL, hv->name, "answer buffer too small");
+	buf = xencall_alloc_buffer(hv->xc, hdr + sizeof(*op) + payload);
+	if (!buf)
+		return xp_err(ENOMEM, hv->name,
+			      "no hypercall buffer of %zu bytes: %s",
+			      hdr + sizeof(*op) + payload, strerror(errno));
+	sc = (struct xen_sysctl *)buf;
+	xop = (struct xphv_abi_op *)(buf + hdr);
+	data = buf + hdr + sizeof(*op);
+	memset(buf, 0, hdr + sizeof(*op) + payload);
+
+	op->magic = XPHV_ABI_MAGIC;
+	op->version = XPHV_ABI_VERSION;
+	memset(&op->reply, 0, sizeof(op->reply));
+	memcpy(xop, op, sizeof(*op));
+	xop->reply.reason = REPLY_UNSET;
+	if (in_len)
+		memcpy(data, in, in_len);
+	if (cmd == XPHV_CMD_QUERY)
+		xop->u.query.buf = (uint64_t)(uintptr_t)data;
+	else if (cmd == XPHV_CMD_META_READ || cmd == XPHV_CMD_META_WRITE)
+		xop->u.meta.buf = (uint64_t)(uintptr_t)data;
+
+	if (sysctl_cmd(cmd)) {
+		sc->cmd = XPHV_XEN_SYSCTL;
+		sc->interface_version = XEN_SYSCTL_INTERFACE_VERSION;
+		xs.op = (uint64_t)(uintptr_t)xop;
+		memcpy(&sc->u, &xs, sizeof(xs));
+		rc = xencall1(hv->xc, __HYPERVISOR_sysctl,
+			      (uint64_t)(uintptr_t)sc);
+	} else {
+		rc = xencall2(hv->xc, __HYPERVISOR_memory_op, XPHV_XEN_MEMOP,
+			      (uint64_t)(uintptr_t)xop);
+	}
+	err = rc < 0 ? errno : 0;
+
+	/*
+	 * The hypervisor answered when it wrote the reply, whatever the
+	 * hypercall returned (0, or the reply's own error).
+	 */
+	if (xop->reply.reason == REPLY_UNSET) {
+		xencall_free_buffer(hv->xc, buf);
+		if (err)
+			return xen_failed(hv, cmd, err);
+		return xp_err(EPROTO, hv->name,
+			      "Xen returned from the xenpmem hypercall without "
+			      "a reply");
+	}
+	/* The payload handles are ours, not part of the answer. */
+	if (cmd == XPHV_CMD_QUERY)
+		xop->u.query.buf = op->u.query.buf;
+	else if (cmd == XPHV_CMD_META_READ || cmd == XPHV_CMD_META_WRITE)
+		xop->u.meta.buf = op->u.meta.buf;
+	memcpy(op, xop, sizeof(*op));
+	if (cmd == XPHV_CMD_QUERY) {
+		more = (size_t)op->u.query.nr * sizeof(struct xphv_abi_region);
+		if (more > payload)
+			more = SIZE_MAX;
+	} else if (cmd == XPHV_CMD_META_READ && !op->reply.err) {
+		more = payload;
+	}
+	if (op->magic != XPHV_ABI_MAGIC || op->cmd != cmd || more > cap) {
+		xencall_free_buffer(hv->xc, buf);
+		return xp_err(EPROTO, hv->name,
+			      "Xen's reply is not one to this request");
+	}
+	if (more)
+		memcpy(out, data, more);
+	if (got)
+		*got = more;
+	xencall_free_buffer(hv->xc, buf);
+	return 0;
+}
+
+/*
+ * One request: @op (+ @in), answered in @op (+ up to @cap bytes into
+ * @out, *@got of them). Returns 0 when the hypervisor answered (op->reply
+ * says how), or a negative errno with the error set when it could not be
+ * asked.
+ */
+static int call(struct xp_hv *hv, struct xphv_abi_op *op, const void *in,
+		size_t in_len, void *out, size_t cap, size_t *got)
+{
+	if (hv->kind == HV_XEN)
+		return xen_call(hv, op, in, in_len, out, cap, got);
+	return model_call(hv, op, in, in_len, out, cap, got);
+}
+
+/* Name what the next requests are about in Xen's "no support" message. */
+static void hv_ctx(struct xp_hv *hv, const char *target, const char *extent)
+{
+	snprintf(hv->ctx_target, sizeof(hv->ctx_target), "%s",
+		 target ? target : "");
+	snprintf(hv->ctx_extent, sizeof(hv->ctx_extent), "%s",
+		 extent ? extent : "");
+}
+
 /* ---- handles ------------------------------------------------------------- */
 
 static const char *privcmd_path(void)
@@ -337,6 +546,40 @@ static const char *privcmd_path(void)
 	const char *p = getenv("XENPMEM_XEN_PRIVCMD");
 
 	return p && *p ? p : PRIVCMD;
+}
+
+static void quiet_vmessage(struct xentoollog_logger *l,
+			   xentoollog_level level, int errnoval,
+			   const char *context, const char *format, va_list al)
+	__attribute__((format(printf, 5, 0)));
+
+static void quiet_vmessage(struct xentoollog_logger *l,
+			   xentoollog_level level, int errnoval,
+			   const char *context, const char *format, va_list al)
+{
+	struct quiet_logger *q = (struct quiet_logger *)l;
+	int n;
+
+	(void)context;
+	if (level < XTL_ERROR)
+		return;
+	n = vsnprintf(q->last, sizeof(q->last), format, al);
+	if (n >= 0 && (size_t)n < sizeof(q->last) && errnoval > 0)
+		snprintf(q->last + n, sizeof(q->last) - (size_t)n, ": %s",
+			 strerror(errnoval));
+}
+
+static void quiet_progress(struct xentoollog_logger *l, const char *context,
+			   const char *doing_what, int percent,
+			   unsigned long done, unsigned long total)
+{
+	(void)l, (void)context, (void)doing_what, (void)percent, (void)done;
+	(void)total;
+}
+
+static void quiet_destroy(struct xentoollog_logger *l)
+{
+	(void)l;
 }
 
 int xp_hv_open(const char *spec, struct xp_hv **hvp)
@@ -365,6 +608,19 @@ int xp_hv_open(const char *spec, struct xp_hv **hvp)
 				      "model hypervisor give --hv "
 				      "model:SOCKET or XENPMEM_HV",
 				      privcmd_path());
+		}
+		hv->log.vtable.vmessage = quiet_vmessage;
+		hv->log.vtable.progress = quiet_progress;
+		hv->log.vtable.destroy = quiet_destroy;
+		hv->xc = xencall_open(&hv->log.vtable, 0);
+		if (!hv->xc) {
+			int err = errno ? errno : ENODEV;
+
+			xp_err(err, "xen",
+			       "cannot open Xen's hypercall interface: %s",
+			       hv->log.last[0] ? hv->log.last : strerror(err));
+			free(hv);
+			return -err;
 		}
 		*hvp = hv;
 		return 0;
@@ -405,22 +661,14 @@ void xp_hv_close(struct xp_hv *hv)
 		return;
 	if (hv->fd >= 0)
 		close(hv->fd);
+	if (hv->xc)
+		xencall_close(hv->xc);
 	free(hv);
 }
 
 const char *xp_hv_name(const struct xp_hv *hv)
 {
 	return hv->name;
-}
-
-/* Xen without the xenpmem patches: one line, and the way that works. */
-static int xen_unsupported(const char *target, const char *extent)
-{
-	return xp_err(EOPNOTSUPP, target,
-		      "this Xen has no xenpmem support (no xenpmem hypercalls "
-		      "in its privcmd interface); hand the extent to the guest "
-		      "with 'xenpmem export %s --format xl' (an iomem= line) "
-		      "instead", extent ? extent : "NAME");
 }
 
 /* The refusal in @op as this library's error. */
@@ -438,6 +686,18 @@ static int refused(const struct xp_hv *hv, const char *target,
 		      what, hv->name, text);
 }
 
+/* Whether Xen speaks the xenpmem ABI at all: an empty QUERY. */
+static int xen_probe(struct xp_hv *hv)
+{
+	struct xphv_abi_op op = {.cmd = XPHV_CMD_QUERY};
+	int rc = call(hv, &op, NULL, 0, NULL, 0, NULL);
+
+	if (!rc && op.reply.err)
+		rc = refused(hv, hv->ctx_target[0] ? hv->ctx_target : hv->name,
+			     "query", &op, NULL);
+	return rc;
+}
+
 /* ---- namespace ----------------------------------------------------------- */
 
 /* What Dom0 reads before it hands @target over. */
@@ -449,15 +709,18 @@ struct ns_view {
 	struct slot_names names;
 };
 
-static int view(const char *target, struct ns_view *v, const char *extent,
-		struct xp_extent *ext)
+static int view(struct xp_hv *hv, const char *target, struct ns_view *v,
+		const char *extent, struct xp_extent *ext)
 {
 	struct xp_info info;
 	struct xp_ns *ns;
 	int rc;
 
 	memset(v, 0, sizeof(*v));
-	rc = xp_ns_open(target, 0, &ns);
+	/* After the hand-off ("hv:UUID") Dom0 reads through this very
+	 * hypervisor. */
+	rc = xp_media_is_hv(target) ? xp_ns_open_hv(hv, target, 0, &ns) :
+				      xp_ns_open(target, 0, &ns);
 	if (rc)
 		return rc;
 	rc = xp_ns_get_info(ns, &info);
@@ -496,7 +759,7 @@ int xp_hv_register(struct xp_hv *hv, const char *target, unsigned flags,
 	if (flags & ~XP_HV_DRY_RUN)
 		return xp_err(EINVAL, target, "unknown register flags %#x",
 			      flags);
-	rc = view(target, &v, NULL, NULL);
+	rc = view(hv, target, &v, NULL, NULL);
 	if (rc)
 		return rc;
 	if (!v.phys_known) {
@@ -511,10 +774,7 @@ int xp_hv_register(struct xp_hv *hv, const char *target, unsigned flags,
 	out->generation = v.generation;
 	out->phys_start = v.phys;
 	out->size = v.size;
-	if (hv->kind == HV_XEN) {
-		view_free(&v);
-		return xen_unsupported(target, NULL);
-	}
+	hv_ctx(hv, target, NULL);
 
 	rq->spa_start = v.phys;
 	rq->spa_len = v.size;
@@ -546,17 +806,14 @@ int xp_hv_unregister(struct xp_hv *hv, const char *target,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = view(target, &v, NULL, NULL);
+	rc = view(hv, target, &v, NULL, NULL);
 	if (rc)
 		return rc;
 	memcpy(out->uuid, v.uuid, 16);
 	out->generation = v.generation;
 	out->phys_start = v.phys;
 	out->size = v.size;
-	if (hv->kind == HV_XEN) {
-		view_free(&v);
-		return xen_unsupported(target, NULL);
-	}
+	hv_ctx(hv, target, NULL);
 	memcpy(op.u.ns.ns_uuid, v.uuid, 16);
 	rc = call(hv, &op, NULL, 0, NULL, 0, NULL);
 	if (!rc && op.reply.err)
@@ -575,8 +832,7 @@ int xp_hv_query(struct xp_hv *hv, struct xp_hv_region **regions,
 
 	*regions = NULL;
 	*count = 0;
-	if (hv->kind == HV_XEN)
-		return xen_unsupported(hv->name, NULL);
+	hv_ctx(hv, hv->name, NULL);
 	page = malloc(MODELHV_QUERY_MAX * sizeof(*page));
 	if (!page)
 		return xp_err(ENOMEM, hv->name, "out of memory");
@@ -689,17 +945,17 @@ static int map_or_unmap(struct xp_hv *hv, const char *target,
 	if (xp_uuid_is_nil(domain))
 		return xp_err(EINVAL, target, "the nil UUID is Dom0's handle: "
 			      "no extent is mapped into Dom0 this way");
-	rc = view(target, &v, name, &ext);
+	rc = view(hv, target, &v, name, &ext);
 	if (rc)
 		return rc;
 	snprintf(out->name, sizeof(out->name), "%s", ext.name);
 	memcpy(out->extent_uuid, ext.uuid, 16);
 	memcpy(out->domain, domain, 16);
-	if (hv->kind == HV_XEN) {
-		view_free(&v);
-		return xen_unsupported(target, ext.name);
-	}
-	rc = domain_id(hv, domain, &domid);
+	hv_ctx(hv, target, ext.name);
+	/* A Xen without xenpmem support says so before the domain is
+	 * looked up. */
+	rc = hv->kind == HV_XEN ? xen_probe(hv) : 0;
+	rc = rc ?: domain_id(hv, domain, &domid);
 	if (rc) {
 		view_free(&v);
 		return rc;
@@ -763,8 +1019,7 @@ int xp_hv_meta_read(struct xp_hv *hv, const uint8_t ns_uuid[16],
 	if (!len || len > XPHV_META_MAX)
 		return xp_err(EINVAL, u, "metadata reads take 1 to %u bytes",
 			      XPHV_META_MAX);
-	if (hv->kind == HV_XEN)
-		return xen_unsupported(u, NULL);
+	hv_ctx(hv, u, NULL);
 	memcpy(op.u.meta.ns_uuid, ns_uuid, 16);
 	op.u.meta.offset = offset;
 	op.u.meta.len = len;
@@ -786,8 +1041,7 @@ int xp_hv_meta_write(struct xp_hv *hv, const uint8_t ns_uuid[16],
 	xp_uuid_format(ns_uuid, u);
 	if (copy > 1)
 		return xp_err(EINVAL, u, "a slot has copies 0 and 1");
-	if (hv->kind == HV_XEN)
-		return xen_unsupported(u, NULL);
+	hv_ctx(hv, u, NULL);
 	memcpy(op.u.meta.ns_uuid, ns_uuid, 16);
 	op.u.meta.offset = xp_slot_offset(slot) + (uint64_t)copy * XP_REC_SIZE;
 	op.u.meta.len = XP_REC_SIZE;

@@ -112,6 +112,8 @@ int xp_media_open(const char *target, int writable, struct xp_media **mp)
 		return xp_err(EINVAL, "xenpmem", "no namespace given");
 	if (strlen(target) >= sizeof(path))
 		return xp_err(ENAMETOOLONG, "xenpmem", "namespace path too long");
+	if (xp_media_is_hv(target))
+		return xp_media_open_hv(NULL, target, writable, mp);
 	snprintf(path, sizeof(path), "%s", target);
 	if (stat(path, &st) < 0) {
 		int err = errno;

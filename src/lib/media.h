@@ -12,6 +12,7 @@
 #ifndef XP_MEDIA_H
 #define XP_MEDIA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -77,6 +78,16 @@ static inline void xp_media_close(struct xp_media *m)
 	if (m)
 		m->ops->close(m);
 }
+
+/*
+ * "hv:UUID": a namespace registered with a hypervisor, reached through
+ * its metadata commands (media_hv.c). With @hv NULL the backend opens a
+ * handle of its own ($XENPMEM_HV, else "xen"); otherwise it borrows @hv.
+ */
+#define XP_HV_TARGET_PREFIX "hv:"
+bool xp_media_is_hv(const char *target);
+int xp_media_open_hv(struct xp_hv *hv, const char *target, int writable,
+		     struct xp_media **mp);
 
 /* A media backend over a caller-owned memory image (tests, fuzzing). */
 struct xp_media *xp_media_mem_new(void *image, uint64_t size);

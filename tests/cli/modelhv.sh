@@ -423,16 +423,32 @@ fails 1 "$NS" register "$NS"
 	fail "the message without privcmd"
 fails 1 "$NS" map vm1 --hv xen --domain "$D5" --gfn 0 "$NS"
 err_mentions "not running on Xen (no /dev/xen/privcmd)"
-# a Xen without the xenpmem hypercalls (the node stands in for privcmd)
+# A Xen Dom0: the node stands in for privcmd, and tests/lib/fake_xencall.c
+# (preloaded by meson) for libxencall.
 touch "$T/privcmd"
 export XENPMEM_XEN_PRIVCMD=$T/privcmd
-fails 1 "$NS" map vm1 --domain "$D5" --gfn 0 "$NS"
-err_mentions "this Xen has no xenpmem support"
-err_mentions "'xenpmem export vm1 --format xl'"
-fails 1 "$NS" register "$NS"
-err_mentions "'xenpmem export NAME --format xl'"
-fails 1 "$NS" regions --hv xen
-err_mentions "this Xen has no xenpmem support"
+case ${LD_PRELOAD:-} in
+*fake_xencall*)
+	unset XENPMEM_FAKE_XEN
+	fails 1 "$NS" regions --hv xen
+	err_mentions "xen: cannot open Xen's hypercall interface"
+	# a stock Xen: the sysctl and the memory op are unknown (-ENOSYS)
+	export XENPMEM_FAKE_XEN=enosys
+	fails 1 "$NS" map vm1 --domain "$D5" --gfn 0 "$NS"
+	err_mentions "this Xen has no xenpmem support (the xen/patches series is not applied)"
+	err_mentions "'xenpmem export vm1 --format xl'"
+	fails 1 "$NS" register "$NS"
+	err_mentions "'xenpmem export NAME --format xl'"
+	fails 1 "$NS" regions --hv xen
+	err_mentions "this Xen has no xenpmem support"
+	# another Xen's sysctl interface
+	export XENPMEM_FAKE_XEN=eacces
+	fails 1 "$NS" register "$NS"
+	err_mentions "Xen refused the sysctl's interface version 0x15"
+	unset XENPMEM_FAKE_XEN
+	;;
+*) echo "(no fake libxencall preloaded: the Xen answers are not tested)" >&2 ;;
+esac
 unset XENPMEM_XEN_PRIVCMD
 fails 2 "$NS" regions --hv bogus
 err_mentions "'bogus' is not a hypervisor"

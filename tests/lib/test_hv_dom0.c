@@ -21,7 +21,7 @@
 #define BASE 0x1000000000ull
 #define NS_SIZE (128 * MiB)
 
-static char dir[64], ns_path[96], sock[96], hv_spec[128], log_path[96];
+static char dir[64], ns_path[128], sock[96], hv_spec[128], log_path[96];
 static pid_t hv_pid = -1;
 static const char *modelhv;
 
@@ -133,6 +133,17 @@ static struct xp_hv *fresh(uint8_t uuid[16])
 	return hv;
 }
 
+/* Whether tests/lib/fake_xencall.c stands in for libxencall. */
+static bool fake_xen(void)
+{
+	const char *p = getenv("LD_PRELOAD");
+
+	if (p && strstr(p, "fake_xencall"))
+		return true;
+	fprintf(stderr, "(no fake libxencall preloaded: Xen cases skipped)\n");
+	return false;
+}
+
 static void t_open_specs(void)
 {
 	struct xp_hv *hv = NULL;
@@ -152,8 +163,21 @@ static void t_open_specs(void)
 	CHECK_CONTAINS(xp_last_error(), "no model hypervisor listening");
 	unsetenv("XENPMEM_HV");
 
-	/* A Xen Dom0 whose Xen lacks the hypercalls (privcmd is there). */
+	/*
+	 * A Xen Dom0 (privcmd is there). The Xen answers come from
+	 * tests/lib/fake_xencall.c, preloaded in place of libxencall.
+	 */
 	setenv("XENPMEM_XEN_PRIVCMD", dir, 1);
+	if (!fake_xen()) {
+		unsetenv("XENPMEM_XEN_PRIVCMD");
+		return;
+	}
+	unsetenv("XENPMEM_FAKE_XEN");
+	CHECK_RC(xp_hv_open("xen", &hv), -ENOENT);
+	CHECK_CONTAINS(xp_last_error(), "xen: cannot open Xen's hypercall "
+			"interface: Could not obtain handle");
+	/* A Xen without the series. */
+	setenv("XENPMEM_FAKE_XEN", "enosys", 1);
 	CHECK_RC(xp_hv_open("xen", &hv), 0);
 	if (hv) {
 		struct xp_hv_region *regs;
@@ -162,12 +186,26 @@ static void t_open_specs(void)
 
 		CHECK_STR(xp_hv_name(hv), "xen");
 		CHECK_RC(xp_hv_query(hv, &regs, &n), -EOPNOTSUPP);
-		CHECK_CONTAINS(xp_last_error(), "this Xen has no xenpmem support");
+		CHECK_STR(xp_last_error(), "xen: this Xen has no xenpmem "
+			  "support (the xen/patches series is not applied); "
+			  "hand the extent to the guest with 'xenpmem export "
+			  "NAME --format xl' (an iomem= line) instead");
 		CHECK_RC(xp_hv_meta_read(hv, uuid_n(3), 0, buf, sizeof(buf)),
 			 -EOPNOTSUPP);
 		CHECK_CONTAINS(xp_last_error(), "--format xl");
 		xp_hv_close(hv);
 	}
+	setenv("XENPMEM_FAKE_XEN", "eperm", 1);
+	CHECK_RC(xp_hv_open("xen", &hv), 0);
+	if (hv) {
+		struct xp_hv_region *regs;
+		uint32_t n;
+
+		CHECK_RC(xp_hv_query(hv, &regs, &n), -EPERM);
+		CHECK_CONTAINS(xp_last_error(), "only Dom0");
+		xp_hv_close(hv);
+	}
+	unsetenv("XENPMEM_FAKE_XEN");
 	unsetenv("XENPMEM_XEN_PRIVCMD");
 }
 
@@ -457,6 +495,298 @@ static void t_hv_goes_away(void)
 	xp_hv_close(hv);
 }
 
+/*
+ * The Xen backend end to end: libxencall's hypercalls (the fake passes
+ * them on to the model as the patched Xen would act on them) for
+ * register, query, metadata, map and unmap. Both conventions of the
+ * hypercall's return value (the reply's error, as xen/patches does, or 0)
+ * give the same answer.
+ */
+static void t_xen_backend(void)
+{
+	static uint8_t got[8192], want[8192];
+	char fake[160], doms[128], u[XP_UUID_STR_LEN], args[128];
+	struct xp_hv_region *regs = NULL;
+	struct xp_hv_mapping m;
+	struct xp_hv_ns r;
+	uint8_t uuid[16];
+	struct xp_hv *model = fresh(uuid), *xen = NULL;
+	uint32_t n = 0;
+	FILE *f;
+
+	if (!model || !fake_xen()) {
+		xp_hv_close(model);
+		return;
+	}
+	CHECK_RC(xp_hv_unregister(model, ns_path, &r), 0);
+	setenv("XENPMEM_XEN_PRIVCMD", dir, 1);
+	/* A Xen without the series, one with another sysctl version. */
+	setenv("XENPMEM_FAKE_XEN", "enosys", 1);
+	CHECK_RC(xp_hv_open("xen", &xen), 0);
+	if (xen) {
+		CHECK_RC(xp_hv_register(xen, ns_path, 0, &r), -EOPNOTSUPP);
+		CHECK_CONTAINS(xp_last_error(), "'xenpmem export NAME --format xl'");
+		/* map says so before it looks for the domain */
+		CHECK_RC(xp_hv_map(xen, ns_path, "a", uuid_n(1), 0, &m),
+			 -EOPNOTSUPP);
+		CHECK_CONTAINS(xp_last_error(), "'xenpmem export a --format xl'");
+		xp_hv_close(xen);
+		xen = NULL;
+	}
+	setenv("XENPMEM_FAKE_XEN", "eacces", 1);
+	CHECK_RC(xp_hv_open("xen", &xen), 0);
+	if (xen) {
+		CHECK_RC(xp_hv_register(xen, ns_path, 0, &r), -EPROTO);
+		CHECK_CONTAINS(xp_last_error(), "interface version 0x15");
+		xp_hv_close(xen);
+		xen = NULL;
+	}
+	snprintf(fake, sizeof(fake), "model:%s", sock);
+	setenv("XENPMEM_FAKE_XEN", fake, 1);
+	CHECK_RC(xp_hv_open("xen", &xen), 0);
+	if (!xen)
+		goto out;
+	CHECK_RC(xp_hv_register(xen, ns_path, XP_HV_DRY_RUN, &r), 0);
+	CHECK_RC(xp_hv_register(xen, ns_path, 0, &r), 0);
+	CHECK(r.ns_id >= 1 && r.extents == 2);
+	CHECK_RC(xp_hv_query(xen, &regs, &n), 0);
+	CHECK(n == 4 && regs && !memcmp(regs[0].ns_uuid, uuid, 16));
+	free(regs);
+	CHECK_RC(xp_hv_meta_read(xen, uuid, XP_TABLE_OFFSET, got, sizeof(got)),
+		 0);
+	file_read(XP_TABLE_OFFSET, want, sizeof(want));
+	CHECK(!memcmp(got, want, sizeof(want)));
+
+	/* The domain's id comes from xenstore (its file stand-in here). */
+	xp_uuid_format(uuid_n(1), u);
+	snprintf(args, sizeof(args), "domain-create 4 %s", u);
+	CHECK(hv_tool(args) == 0);
+	snprintf(doms, sizeof(doms), "%s/domains", dir);
+	f = fopen(doms, "w");
+	if (f) {
+		fprintf(f, "0 Domain-0 00000000-0000-0000-0000-000000000000\n"
+			   "4 guest %s\n", u);
+		fclose(f);
+	}
+	setenv("XENPMEM_XEN_DOMAINS", doms, 1);
+	CHECK_RC(xp_hv_map(xen, ns_path, "a", uuid_n(1), 0x80000, &m), 0);
+	CHECK(m.domid == 4 && m.nr_frames == 1024 && m.superpages == 2);
+	/* A refusal, both ways Xen may return it. */
+	CHECK_RC(xp_hv_map(xen, ns_path, "a", uuid_n(1), 0x90000, &m), -EEXIST);
+	CHECK_CONTAINS(xp_last_error(), "map of extent 'a' into d4: refused by "
+			"the hypervisor (xen)");
+	setenv("XENPMEM_FAKE_XEN_RC", "0", 1);
+	CHECK_RC(xp_hv_map(xen, ns_path, "a", uuid_n(1), 0x90000, &m), -EEXIST);
+	CHECK_CONTAINS(xp_last_error(), "map of extent 'a' into d4: refused by "
+			"the hypervisor (xen)");
+	CHECK_RC(xp_hv_meta_read(xen, uuid, 0, got, 0), -EINVAL);
+	CHECK_RC(xp_hv_meta_read(xen, uuid_n(9), 0, got, 16), -ENOENT);
+	CHECK_CONTAINS(xp_last_error(), "namespace is not registered");
+	unsetenv("XENPMEM_FAKE_XEN_RC");
+	/* The handed-over namespace through Xen. */
+	{
+		char target[64];
+		struct xp_ns *ns;
+		struct xp_extent e;
+
+		snprintf(target, sizeof(target), "hv:");
+		xp_uuid_format(uuid, target + 3);
+		CHECK_RC(xp_ns_open_hv(xen, target, XP_OPEN_WRITE, &ns), 0);
+		if (ns) {
+			CHECK_RC(xp_extent_rename(ns, "a", "a2", 0), 0);
+			CHECK_RC(xp_extent_assign(ns, "a2", uuid_n(2)), -EBUSY);
+			CHECK_CONTAINS(xp_last_error(), "mapped or lent extent");
+			xp_ns_close(ns);
+		}
+		CHECK(find_slot("a2") >= 0);
+		CHECK_RC(xp_hv_unmap(xen, target, "a2", uuid_n(1), &m), 0);
+		CHECK(m.gfn == 0x80000);
+		CHECK_RC(xp_ns_open(ns_path, 0, &ns), 0);
+		if (ns) {
+			CHECK_RC(xp_ns_extent_find(ns, "a2", &e), 0);
+			CHECK(!memcmp(e.owner, uuid_n(1), 16));
+			xp_ns_close(ns);
+		}
+	}
+	CHECK_RC(xp_hv_unregister(xen, ns_path, &r), 0);
+	xp_hv_close(xen);
+out:
+	xp_hv_close(model);
+	unsetenv("XENPMEM_XEN_DOMAINS");
+	unsetenv("XENPMEM_FAKE_XEN");
+	unsetenv("XENPMEM_XEN_PRIVCMD");
+}
+
+static void table_read(uint8_t *buf, size_t len)
+{
+	file_read(XP_TABLE_OFFSET, buf, len);
+}
+
+/*
+ * The media backend over the hypervisor (src/lib/media_hv.c): "hv:UUID"
+ * opens the registered namespace through META_READ/META_WRITE. Every
+ * mutation keeps the library's protocol, and the hypervisor has the last
+ * word: a change of a mapped extent is refused and the media is left as
+ * it was. The namespace file is renamed away first, so nothing can reach
+ * it but the hypervisor (which keeps it open).
+ */
+static void t_media_hv(void)
+{
+	static uint8_t before[16384], after[16384];
+	struct xp_create_opts c = {.name = "c", .size = 4 * MiB};
+	char target[64], moved[128], args[128], u[XP_UUID_STR_LEN];
+	struct xp_hv_mapping m;
+	struct xp_extent e;
+	struct xp_info info;
+	struct xp_ns *ns = NULL;
+	uint8_t uuid[16];
+	struct xp_hv *hv = fresh(uuid);
+	char saved[sizeof(ns_path)];
+	int slot;
+
+	if (!hv)
+		return;
+	snprintf(target, sizeof(target), "hv:");
+	xp_uuid_format(uuid, target + 3);
+	xp_uuid_format(uuid_n(1), u);
+	snprintf(args, sizeof(args), "domain-create 5 %s", u);
+	CHECK(hv_tool(args) == 0);
+	CHECK_RC(xp_hv_map(hv, ns_path, "a", uuid_n(1), 0x80000, &m), 0);
+	snprintf(moved, sizeof(moved), "%s/handed-over.img", dir);
+	CHECK(rename(ns_path, moved) == 0);
+	/* file_read() reads the test's view of the media from there now. */
+	memcpy(saved, ns_path, sizeof(saved));
+	snprintf(ns_path, sizeof(ns_path), "%s", moved);
+
+	/* xp_ns_open of hv:UUID asks $XENPMEM_HV. */
+	unsetenv("XENPMEM_HV");
+	setenv("XENPMEM_XEN_PRIVCMD", "/nonexistent/privcmd", 1);
+	CHECK_RC(xp_ns_open(target, 0, &ns), -ENODEV);
+	CHECK_CONTAINS(xp_last_error(), "not running on Xen");
+	unsetenv("XENPMEM_XEN_PRIVCMD");
+	setenv("XENPMEM_HV", hv_spec, 1);
+	CHECK_RC(xp_ns_open("hv:not-a-uuid", 0, &ns), -EINVAL);
+	CHECK_CONTAINS(xp_last_error(), "'hv:' takes the UUID");
+	{
+		char other[64] = "hv:";
+
+		xp_uuid_format(uuid_n(9), other + 3);
+		CHECK_RC(xp_ns_open(other, 0, &ns), -ENOENT);
+		CHECK_CONTAINS(xp_last_error(), "no namespace with this UUID "
+				"is registered");
+	}
+	CHECK_RC(xp_ns_open(target, 0, &ns), 0);
+	if (ns) {
+		CHECK_RC(xp_ns_get_info(ns, &info), 0);
+		CHECK(!memcmp(info.uuid, uuid, 16) && info.extent_count == 2);
+		CHECK_EQ_U64(info.ns_size, NS_SIZE);
+		CHECK(info.phys_known && info.phys_base == BASE);
+		CHECK_STR(xp_backend_name(info.backend), "hypervisor");
+		CHECK_STR(info.target, target);
+		/* read-only handle: no write */
+		CHECK_RC(xp_extent_rename(ns, "b", "x", 0), -EBADF);
+		xp_ns_close(ns);
+	}
+
+	/* create, assign, destroy while "a" is mapped */
+	CHECK_RC(xp_ns_open(target, XP_OPEN_WRITE, &ns), 0);
+	if (!ns)
+		goto out;
+	CHECK_RC(xp_extent_create(ns, &c, &e), 0);
+	CHECK_RC(xp_extent_assign(ns, "c", uuid_n(3)), 0);
+	CHECK_RC(xp_extent_resize(ns, "c", 2 * MiB), 0);
+	CHECK_RC(xp_extent_rename(ns, "a", "a-renamed", 0), 0);
+	CHECK_RC(xp_extent_destroy(ns, "c", XP_FORCE), 0);
+	/* The library's own rules first: nothing reaches the hypervisor. */
+	c.name = "b";
+	CHECK_RC(xp_extent_create(ns, &c, NULL), -EEXIST);
+	c.name = "huge";
+	c.size = NS_SIZE;
+	CHECK_RC(xp_extent_create(ns, &c, NULL), -ENOSPC);
+
+	/* The hypervisor's validation: a mapped extent keeps its owner. */
+	file_read(XP_TABLE_OFFSET, before, sizeof(before));
+	CHECK_RC(xp_extent_assign(ns, "a-renamed", uuid_n(2)), -EBUSY);
+	CHECK_CONTAINS(xp_last_error(), "record write: refused by the "
+			"hypervisor");
+	CHECK_CONTAINS(xp_last_error(), "mapped or lent extent");
+	CHECK_RC(xp_extent_destroy(ns, "a-renamed", XP_FORCE), -EBUSY);
+	CHECK_RC(xp_extent_resize(ns, "a-renamed", 2 * MiB), -EBUSY);
+	table_read(after, sizeof(after));
+	CHECK(!memcmp(before, after, sizeof(before)));
+
+	/* What needs the namespace unregistered. */
+	CHECK_RC(xp_extent_wipe(ns, "b", NULL, NULL), -EROFS);
+	CHECK_CONTAINS(xp_last_error(), "registered with the hypervisor");
+	CHECK_CONTAINS(xp_last_error(), "'xenpmem unregister'");
+	CHECK_RC(ns->media->ops->write(ns->media, 0, before, 64), -EROFS);
+	CHECK_CONTAINS(xp_last_error(), "changing a superblock needs it "
+			"unregistered first");
+	CHECK_RC(ns->media->ops->write(ns->media, XP_TABLE_OFFSET, before, 64),
+		 -EROFS);
+	CHECK_RC(ns->media->ops->write(ns->media, XP_TABLE_OFFSET + 8, before,
+				       8), -EROFS);
+	xp_ns_close(ns);
+	{
+		struct xp_init_opts o = {.align = 2 * MiB};
+
+		CHECK(xp_ns_init(target, &o) < 0);
+		CHECK_CONTAINS(xp_last_error(), "registered with the hypervisor");
+	}
+
+	/*
+	 * A torn copy under the next update: slot_commit's seq word goes
+	 * first behind its own fence; META_WRITE does that step itself, so
+	 * the backend absorbs it and sends the whole copy.
+	 */
+	CHECK_RC(xp_ns_open(target, XP_OPEN_WRITE, &ns), 0);
+	if (!ns)
+		goto out;
+	slot = xp_ns_find_slot(ns, "b");
+	CHECK(slot >= 0);
+	if (slot >= 0) {
+		struct xp_slot *s = &ns->slots[slot];
+		int other = s->active >= 0 ? 1 - s->active : 0;
+		uint8_t junk[XP_REC_SIZE];
+		int fd = open(moved, O_WRONLY);
+
+		/* Dom0 cannot reach the file after the hand-off; the test
+		 * tears the copy behind everyone's back. */
+		memset(junk, 0x5a, sizeof(junk));
+		CHECK(fd >= 0 && pwrite(fd, junk, 40, (off_t)(xp_slot_offset(
+			(uint32_t)slot) + (uint64_t)other * XP_REC_SIZE)) == 40);
+		if (fd >= 0)
+			close(fd);
+		xp_ns_close(ns);
+		CHECK_RC(xp_ns_open(target, XP_OPEN_WRITE, &ns), 0);
+		if (ns) {
+			CHECK(ns->slots[slot].copy_status[other] != XP_OK &&
+			      ns->slots[slot].copy_status[other] != XP_E_BLANK);
+			CHECK_RC(xp_extent_rename(ns, "b", "b2", 0), 0);
+			xp_ns_close(ns);
+		}
+		CHECK_RC(xp_ns_open(target, 0, &ns), 0);
+		if (ns) {
+			CHECK_RC(xp_ns_extent_find(ns, "b2", &e), 0);
+			CHECK(ns->slots[slot].active == other);
+			CHECK(ns->slots[slot].copy_status[other] == XP_OK);
+		}
+	}
+	xp_ns_close(ns);
+	ns = NULL;
+out:
+	CHECK_RC(xp_hv_unmap(hv, target, "a-renamed", uuid_n(1), &m), 0);
+	{
+		struct xp_hv_ns r;
+
+		CHECK_RC(xp_hv_unregister(hv, target, &r), 0);
+	}
+	xp_hv_close(hv);
+	unsetenv("XENPMEM_HV");
+	memcpy(ns_path, saved, sizeof(saved));
+	rename(moved, ns_path);
+}
+
 int main(int argc, char **argv)
 {
 	lib_test_init(argc, argv);
@@ -483,6 +813,8 @@ int main(int argc, char **argv)
 	RUN(t_meta_write);
 	RUN(t_lent_ram);
 	RUN(t_hv_goes_away);
+	RUN(t_xen_backend);
+	RUN(t_media_hv);
 
 	stop_hv();
 	unlink(ns_path);
