@@ -314,6 +314,12 @@ struct xp_hv_ns {
 	uint64_t data_start_mfn, data_end_mfn;
 	uint64_t mgmt_frames;	/* management frames its tables use */
 	uint64_t ram_frames;	/* frames of extents lent as RAM */
+	/* The Linux namespace behind it ("namespace0.0"), "" for a file:
+	 * register disables it in Linux first (the hand-off), unregister
+	 * enables it again. */
+	char linux_ns[32];
+	bool linux_disabled;	/* register disabled it */
+	bool linux_enabled;	/* unregister enabled it again */
 };
 
 int xp_hv_register(struct xp_hv *hv, const char *target, unsigned flags,

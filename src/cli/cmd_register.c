@@ -32,6 +32,12 @@ static json_object *ns_json(const struct xp_hv_ns *r, const char *target,
 				json_object_new_uint64(r->mgmt_frames));
 	ok = ok && cli_json_add(o, "ram_frames",
 				json_object_new_uint64(r->ram_frames));
+	if (r->linux_ns[0])
+		ok = ok && cli_json_add(o, "linux_namespace",
+					json_object_new_string(r->linux_ns));
+	if (r->linux_disabled)
+		ok = ok && cli_json_add(o, "disabled_in_linux",
+					json_object_new_boolean(true));
 	if (!ok) {
 		json_object_put(o);
 		return NULL;
@@ -67,7 +73,11 @@ int cmd_register(int argc, char **argv)
 			       "their owners ('xenpmem map NAME --domain'). "
 			       "Extents lent as RAM become the hypervisor's "
 			       "until reboot. A refusal names the check that "
-			       "failed.",
+			       "failed. A pmem namespace is first disabled in "
+			       "Linux (as 'ndctl disable-namespace' does; "
+			       "refused while mounted or open), since Xen "
+			       "cannot revoke Dom0's mappings; afterwards name "
+			       "it 'hv:UUID'.",
 		.args = args, .nargs = CLI_ARRAY_SIZE(args),
 		.opts = opts, .nopts = CLI_ARRAY_SIZE(opts),
 	};

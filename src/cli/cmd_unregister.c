@@ -18,7 +18,8 @@ int cmd_unregister(int argc, char **argv)
 			   "print it as JSON.",
 		.description = "Refused while any extent is mapped into a "
 			       "domain ('xenpmem unmap'), and for good once the "
-			       "namespace lent RAM to the hypervisor.",
+			       "namespace lent RAM to the hypervisor. A pmem "
+			       "namespace is enabled in Linux again.",
 		.args = args, .nargs = CLI_ARRAY_SIZE(args),
 		.opts = opts, .nopts = CLI_ARRAY_SIZE(opts),
 	};
@@ -50,6 +51,12 @@ int cmd_unregister(int argc, char **argv)
 				json_object_new_uint64(r.phys_start));
 	ok = ok && cli_json_add(o, "size", json_object_new_uint64(r.size));
 	ok = ok && cli_json_add(o, "registered", json_object_new_boolean(false));
+	if (r.linux_ns[0])
+		ok = ok && cli_json_add(o, "linux_namespace",
+					json_object_new_string(r.linux_ns));
+	if (r.linux_enabled)
+		ok = ok && cli_json_add(o, "enabled_in_linux",
+					json_object_new_boolean(true));
 	if (!ok) {
 		json_object_put(o);
 		o = NULL;

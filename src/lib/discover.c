@@ -145,3 +145,54 @@ out:
 	xp_err_clear();
 	return rc;
 }
+
+/* The namespace whose physical range is exactly [@phys, @phys + @size). */
+static struct ndctl_namespace *ns_at(struct ndctl_ctx *ctx, uint64_t phys,
+				     uint64_t size)
+{
+	struct ndctl_bus *bus;
+	struct ndctl_region *region;
+	struct ndctl_namespace *ndns;
+
+	ndctl_bus_foreach(ctx, bus) {
+		ndctl_region_foreach(bus, region) {
+			if (ndctl_region_get_type(region) != ND_DEVICE_REGION_PMEM)
+				continue;
+			ndctl_namespace_foreach(region, ndns)
+				if (ndctl_namespace_get_resource(ndns) == phys &&
+				    ndctl_namespace_get_size(ndns) == size)
+					return ndns;
+		}
+	}
+	return NULL;
+}
+
+int xp_ndctl_set_enabled(uint64_t phys, uint64_t size, bool enable,
+			 char *name, size_t len)
+{
+	struct ndctl_namespace *ndns;
+	struct ndctl_ctx *ctx;
+	int rc;
+
+	if (len)
+		name[0] = 0;
+	if (ndctl_new(&ctx))
+		return -ENOENT;
+	ndns = ns_at(ctx, phys, size);
+	if (!ndns) {
+		ndctl_unref(ctx);
+		return -ENOENT;
+	}
+	if (len)
+		snprintf(name, len, "%s", ndctl_namespace_get_devname(ndns));
+	if (!!ndctl_namespace_is_enabled(ndns) == enable)
+		rc = 1;
+	else if (enable)
+		rc = ndctl_namespace_enable(ndns);
+	else
+		/* Refuses while the block device is open or mounted, as
+		 * `ndctl disable-namespace` does. */
+		rc = ndctl_namespace_disable_safe(ndns);
+	ndctl_unref(ctx);
+	return rc < 0 ? rc : rc == 1 ? 1 : 0;
+}

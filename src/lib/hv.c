@@ -752,6 +752,7 @@ int xp_hv_register(struct xp_hv *hv, const char *target, unsigned flags,
 {
 	struct xphv_abi_op op = {.cmd = XPHV_CMD_REGISTER};
 	struct xphv_abi_register *rq = &op.u.reg;
+	bool disabled = false;
 	struct ns_view v;
 	int rc;
 
@@ -776,6 +777,23 @@ int xp_hv_register(struct xp_hv *hv, const char *target, unsigned flags,
 	out->size = v.size;
 	hv_ctx(hv, target, NULL);
 
+	/*
+	 * The hand-off (docs/hypervisor-abi.md): Linux gives the namespace
+	 * up before the hypervisor adopts it, since Xen cannot revoke the
+	 * mappings a PV Dom0 holds. Put back if the hypervisor refuses.
+	 */
+	if (!(flags & XP_HV_DRY_RUN)) {
+		rc = xp_ndctl_set_enabled(v.phys, v.size, false, out->linux_ns,
+					  sizeof(out->linux_ns));
+		disabled = rc == 0;
+		if (rc < 0 && rc != -ENOENT) {
+			view_free(&v);
+			return xp_err(-rc, target,
+				      "cannot disable %s in Linux before the hand-off (%s): is it mounted or open?",
+				      out->linux_ns, strerror(-rc));
+		}
+	}
+
 	rq->spa_start = v.phys;
 	rq->spa_len = v.size;
 	memcpy(rq->ns_uuid, v.uuid, 16);
@@ -787,8 +805,12 @@ int xp_hv_register(struct xp_hv *hv, const char *target, unsigned flags,
 				 "register (dry run)" : "register",
 			     &op, &v.names);
 	view_free(&v);
+	if (rc && disabled)
+		(void)xp_ndctl_set_enabled(out->phys_start, out->size, true,
+					   NULL, 0);
 	if (rc)
 		return rc;
+	out->linux_disabled = disabled;
 	out->ns_id = rq->ns_id;
 	out->extents = rq->nextents;
 	out->data_start_mfn = rq->data_start_mfn;
@@ -819,7 +841,17 @@ int xp_hv_unregister(struct xp_hv *hv, const char *target,
 	if (!rc && op.reply.err)
 		rc = refused(hv, target, "unregister", &op, &v.names);
 	view_free(&v);
-	return rc;
+	if (rc)
+		return rc;
+	/* The namespace is Dom0's again: Linux may take it back. */
+	rc = xp_ndctl_set_enabled(out->phys_start, out->size, true,
+				  out->linux_ns, sizeof(out->linux_ns));
+	if (rc < 0 && rc != -ENOENT)
+		return xp_err(-rc, target,
+			      "unregistered, but enabling %s in Linux again failed (%s); run 'ndctl enable-namespace %s'",
+			      out->linux_ns, strerror(-rc), out->linux_ns);
+	out->linux_enabled = rc == 0;
+	return 0;
 }
 
 int xp_hv_query(struct xp_hv *hv, struct xp_hv_region **regions,

@@ -104,6 +104,15 @@ int xp_badblocks_push(uint64_t **v, uint32_t *n, uint32_t *cap, uint64_t off,
 /* "namespace0.0" -> the node it exposes now (/dev/pmem0, /dev/dax0.0). */
 int xp_ndctl_resolve(const char *name, char *path, size_t len);
 
+/*
+ * Enable or disable (as `ndctl enable-/disable-namespace` does, refusing a
+ * busy one) the libndctl namespace at exactly [@phys, @phys + @size),
+ * naming it in @name. 0 done, 1 already so, -ENOENT no such namespace
+ * (a file, or not a pmem namespace), else a negative errno.
+ */
+int xp_ndctl_set_enabled(uint64_t phys, uint64_t size, bool enable,
+			 char *name, size_t len);
+
 /* Generate a random (v4) UUID. */
 void xp_uuid_generate(uint8_t out[16]);
 
