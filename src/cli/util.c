@@ -533,8 +533,8 @@ int cli_refuse_registered(const char *cmd, const char *target,
 	return cli_fail(cmd,
 			"%s: the namespace is registered with the hypervisor, "
 			"which takes only extent table changes; %s needs it "
-			"back in Dom0 first ('xenpmem unregister %s', then "
-			"'ndctl enable-namespace')",
+			"back in Dom0 first ('xenpmem unregister %s', which "
+			"enables it in Linux again)",
 			target, what, target);
 }
 

@@ -13,11 +13,19 @@
 #           refused; the host reads the owners back from the image file
 #   refuse  xenpmem init refuses fsdax/sector/devdax namespaces without
 #           touching the image; devdax as a target (/dev/dax0.0) is recorded
+#   adopt   the patched Xen (scripts/xen-build.sh: xen/patches) adopts the
+#           namespace: xenpmem register --dry-run / register --hv xen
+#           (libxencall, sysctl 0x7870), regions, list/create through the
+#           hypervisor (hv:UUID), refusals, unregister; Dom0 then finds A, B,
+#           C and A's pattern; the host checks the image and the "(XEN)
+#           xenpmem:" lines of the serial log
 # Without BUILD_DIR/src/cli/xenpmem only "infra" runs.
 # Environment: E2E_SCENARIOS="infra linux ...", E2E_KEEP=1 (keep images),
 #   E2E_TIMEOUT (per VM, default 240 s), E2E_KVER (kernel version),
 #   E2E_WORKDIR (default BUILD_DIR/e2e: cache/ holds the initramfs, work/ the
 #   images and serial logs),
+#   E2E_XEN_GZ=FILE.gz the adopt scenario's hypervisor (default: the last
+#   line of scripts/xen-build.sh, which builds or finds it in its cache),
 #   E2E_XENPMEM=PATH use another xenpmem (e.g. tests/e2e/mock/xenpmem, a shell
 #   stand-in used to self-test this harness; it is NOT the product).
 set -uo pipefail
@@ -36,6 +44,9 @@ TMO=${E2E_TIMEOUT:-240}
 IMG_SIZE=$((256 * 1024 * 1024 + 128 * 1024))   # 16 MiB-aligned region + 128K labels
 NS_SIZE=$((256 * 1024 * 1024))
 T_START=$(date +%s)
+# E2E_XEN_GZ is for the adopt scenario only: the others boot Debian's Xen
+ADOPT_XEN_GZ=${E2E_XEN_GZ:-}
+unset E2E_XEN_GZ
 
 # --- prerequisites -------------------------------------------------------------
 [ "$(uname -m)" = x86_64 ] || e2e_skip "host is not x86_64"
@@ -55,6 +66,7 @@ if [ -n "${E2E_SCENARIOS:-}" ]; then
     SCENARIOS=$E2E_SCENARIOS
 elif [ $have_xenpmem = 1 ]; then
     SCENARIOS="infra linux xen xenstore refuse"
+    [ $have_xen = 1 ] && SCENARIOS="$SCENARIOS adopt"
 else
     SCENARIOS="infra"
     printf '\n*** NOTE: %s not built: running only the infrastructure (ndctl) scenario ***\n\n' "$XENPMEM" >&2
@@ -71,7 +83,7 @@ if [ $have_xenpmem = 1 ]; then
 fi
 # The Xen toolstack goes in when a scenario needs it and it is installed.
 export E2E_XEN_TOOLS=0
-case " $SCENARIOS " in *" xenstore "*) [ $have_xl = 1 ] && E2E_XEN_TOOLS=1 ;; esac
+case " $SCENARIOS " in *" xenstore "*|*" adopt "*) [ $have_xl = 1 ] && E2E_XEN_TOOLS=1 ;; esac
 key=$( {
     echo "$KVER xen-tools=$E2E_XEN_TOOLS"
     [ "$E2E_XEN_TOOLS" = 1 ] && sha256sum /usr/lib/xen-4.*/bin/xl /usr/bin/xenstore
@@ -246,6 +258,87 @@ EOP
     e2e_log "xenstore: the image holds owner $guest_uuid for alpha, vmx, vmy (domain $(sed -n 's/^DOMID=//p' "$WORK/xenstore.xs") while it ran)"
 }
 
+# --- scenario: adopt (the patched Xen takes the namespace over) ----------------
+scenario_adopt() {
+    local img p xgz line owner=6c1e4b7a-58a3-4c2e-9d3f-0a1b2c3d4e5f
+    # The patched hypervisor for this scenario's VM only: scripts/xen-build.sh
+    # prints its cached xen.gz on the last line (~1 s on a hit, ~85 s to build).
+    local t0 what=E2E_XEN_GZ
+    xgz=$ADOPT_XEN_GZ
+    if [ -z "$xgz" ]; then
+        t0=$(date +%s)
+        "$E2E_DIR/../../scripts/xen-build.sh" > "$WORK/xen-build.out" 2>&1
+        line=$(tail -n 1 "$WORK/xen-build.out")
+        case "$line" in
+            /*.gz) [ -s "$line" ] && xgz=$line ;;
+        esac
+        if [ -z "$xgz" ]; then
+            e2e_log "adopt: scripts/xen-build.sh failed: $line (whole output: $WORK/xen-build.out)"
+            return 1
+        fi
+        what="scripts/xen-build.sh, $(( $(date +%s) - t0 )) s: $(grep -o 'Xen [0-9.]* with [0-9]* xenpmem symbols' "$WORK/xen-build.out")"
+    fi
+    e2e_log "adopt: hypervisor $xgz ($what)"
+    img=$(new_image adopt)
+    p=$WORK/adopt.params
+    cat > "$p" <<EOP
+EXPECT_SIZE=$NS_SIZE
+SEED=adopt$$
+PATTERN_LEN=$((64 * 1024))
+OWNER=$owner
+EOP
+    rm -f "$WORK"/adopt.{list,regions,env}
+    ( export E2E_XEN_GZ=$xgz
+      vm adopt-1 1 "$img" xp-adopt.sh "$p" \
+          -e "list=$WORK/adopt.list" -e "regions=$WORK/adopt.regions" -e "adopt=$WORK/adopt.env" ) || return 1
+    local NSUUID PHYS OFF_A TAIL_A LEN MD5_HEAD MD5_TAIL ORDER rc=0
+    # shellcheck disable=SC1090,SC1091
+    . "$WORK/adopt.env"
+    e2e_log "adopt: namespace $NSUUID at physical $PHYS; order: $ORDER"
+    # host side 1: A's pattern (head and tail) at A's offsets in the image
+    if [ "$(img_md5 "$img" "$OFF_A" "$LEN")" != "$MD5_HEAD" ] || ! img_has "$img" "$OFF_A" "$LEN" "E2E-PATTERN-adopt$$" ||
+       [ "$(img_md5 "$img" "$TAIL_A" "$LEN")" != "$MD5_TAIL" ]; then
+        e2e_log "adopt: the image file does not hold A's pattern at $OFF_A / $TAIL_A"
+        rc=1
+    else
+        e2e_log "adopt: host sees A's pattern at image offsets $OFF_A and $TAIL_A"
+    fi
+    # host side 2: the namespace as the host's xenpmem reads it: A, B and C
+    # (C written by Xen on Dom0's behalf), the same records Dom0 listed
+    local ns=$WORK/adopt-ns.img
+    cp --sparse=always "$img" "$ns" && truncate -s "$NS_SIZE" "$ns" || return 1
+    if ! "$XENPMEM" list "$ns" > "$WORK/adopt.host.json" 2> "$WORK/adopt.host.err"; then
+        e2e_log "adopt: host xenpmem list of the image failed: $(cat "$WORK/adopt.host.err")"
+        rc=1
+    elif ! jq -e --slurpfile g "$WORK/adopt.list" --arg o "$owner" '
+            map({name, uuid, offset, size, owner}) == ($g[0] | map({name, uuid, offset, size, owner}))
+            and ([.[].name] | sort) == ["A", "B", "C"]
+            and (map(select(.name == "A"))[0].owner == $o)
+            and (map(select(.name == "C"))[0].size == 2097152)' "$WORK/adopt.host.json" > /dev/null; then
+        e2e_log "adopt: the image does not hold A, B, C as Dom0 listed them:"
+        cat "$WORK/adopt.host.json" >&2
+        rc=1
+    else
+        e2e_log "adopt: the image holds A, B and C (C: offset $(jq '.[] | select(.name == "C") | .offset' "$WORK/adopt.host.json"))"
+    fi
+    rm -f "$ns"
+    # host side 3: Xen's own word, on the serial console
+    local l
+    for l in "(XEN) xenpmem: dry run: would register ns $NSUUID" \
+             "(XEN) xenpmem: registered ns $NSUUID" \
+             "(XEN) xenpmem: ns $NSUUID is ns_id " \
+             "(XEN) xenpmem: unregistered ns $NSUUID"; do
+        if grep -qF -- "$l" "$WORK/adopt-1.log"; then
+            e2e_log "adopt: serial log: $(grep -F -- "$l" "$WORK/adopt-1.log" | head -n 1)"
+        else
+            e2e_log "adopt: the serial log has no line '$l'"
+            rc=1
+        fi
+    done
+    grep '^(XEN) xenpmem:.*refused' "$WORK/adopt-1.log" | sed 's/^/    /' >&2
+    return $rc
+}
+
 # --- scenario: refuse ----------------------------------------------------------
 # ns_md5 IMG: md5 of the namespace bytes the kernel leaves alone across boots.
 # fsdax/devdax keep the struct-page memmap between the info block (4K..8K)
@@ -335,6 +428,9 @@ for s in $SCENARIOS; do
                 elif [ "$E2E_XEN_TOOLS" != 1 ]; then r=1; e2e_log "xenstore: the initramfs has no Xen toolstack"
                 else scenario_xenstore; r=$?; fi ;;
         refuse) if [ $have_xenpmem = 1 ]; then scenario_refuse; r=$?; else r=77; fi ;;
+        adopt)  if [ $have_xenpmem = 0 ]; then r=77
+                elif [ $have_xen = 0 ]; then r=77; e2e_log "SKIP: xen-hypervisor-4.17-amd64 not installable"
+                else scenario_adopt; r=$?; fi ;;
         *) e2e_log "unknown scenario $s"; r=1 ;;
     esac
     dt=$(( $(date +%s) - t0 ))

@@ -60,8 +60,15 @@ e2e_kernel_version() {
 
 # e2e_xen_image DESTDIR: print the path of an uncompressed Xen hypervisor
 # (QEMU's multiboot loader needs an ELF, Debian ships xen-*.gz).
+# E2E_XEN_GZ=FILE.gz uses that hypervisor instead of /boot/xen-*-amd64.gz
+# (the adopt scenario: scripts/xen-build.sh's patched xen.gz).
 e2e_xen_image() {
-    _gz=$(ls /boot/xen-*-amd64.gz 2>/dev/null | sort -V -r | head -n1)
+    if [ -n "${E2E_XEN_GZ:-}" ]; then
+        _gz=$E2E_XEN_GZ
+        [ -s "$_gz" ] || return 1
+    else
+        _gz=$(ls /boot/xen-*-amd64.gz 2>/dev/null | sort -V -r | head -n1)
+    fi
     [ -n "$_gz" ] || return 1
     _out="$1/$(basename "$_gz" .gz)"
     if [ ! -s "$_out" ] || [ "$_gz" -nt "$_out" ]; then

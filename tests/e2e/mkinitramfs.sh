@@ -12,6 +12,10 @@
 #     resolved through LD_LIBRARY_PATH=BUILD_DIR/src/lib (set automatically
 #     for EXTRA files living in a meson build tree), and copied too.
 #   - /test.sh if E2E_TEST_SCRIPT names a file (else run-vm.sh overlays one)
+#   - always: the xen-privcmd module (/etc/e2e/xen-hv-modules) that gives a
+#     Xen Dom0 /dev/xen/privcmd and /dev/xen/hypercall for libxencall
+#     (xenpmem's Xen backend; libxencall & co. come in through ldd);
+#     guest-lib.sh's xen_hypercalls loads it
 #   - with E2E_XEN_TOOLS=1: the Xen toolstack for a busybox Dom0 (xl,
 #     xenstored, xenconsoled, xen-init-dom0, xenstore-*, their libraries and
 #     libgcc_s), the xen-evtchn/gntdev/gntalloc/privcmd/xenfs modules
@@ -65,8 +69,8 @@ for name in libnvdimm nfit nd_pmem nd_btt dax_pmem device_dax dm-mod; do
     fi
     resolve "$path"
 done
-: > "$ROOT/etc/e2e/modules"
-for m in "${order[@]}"; do
+put_module() {   # put_module PATH LIST: uncompress $MODDIR/PATH into /lib/modules, append to LIST
+    local m=$1 base
     base=$(basename "$m")
     case "$base" in
         *.ko) cp "$MODDIR/$m" "$ROOT/lib/modules/$base" ;;
@@ -75,8 +79,24 @@ for m in "${order[@]}"; do
         *.ko.gz) gzip -dc "$MODDIR/$m" > "$ROOT/lib/modules/${base%.gz}"; base=${base%.gz} ;;
         *) e2e_die "unknown module format $m" ;;
     esac
-    echo "$base" >> "$ROOT/etc/e2e/modules"
+    echo "$base" >> "$2"
+}
+: > "$ROOT/etc/e2e/modules"
+for m in "${order[@]}"; do put_module "$m" "$ROOT/etc/e2e/modules"; done
+
+# xen-privcmd (and what modules.dep says it needs) for libxencall in a Dom0
+order=()
+# shellcheck disable=SC2043
+for name in xen-privcmd; do
+    path=$(awk -F: -v n="$name" '{ b = $1; sub(".*/", "", b); sub("\\.ko(\\..*)?$", "", b); if (b == n) { print $1; exit } }' "$MODDIR/modules.dep")
+    if [ -z "$path" ]; then
+        grep -q "/$name.ko" "$MODDIR/modules.builtin" 2>/dev/null && continue
+        e2e_die "module $name not found for $KVER"
+    fi
+    resolve "$path"
 done
+: > "$ROOT/etc/e2e/xen-hv-modules"
+for m in "${order[@]}"; do put_module "$m" "$ROOT/etc/e2e/xen-hv-modules"; done
 
 # --- executables and their libraries ------------------------------------------
 copy_file() {   # copy $1 to the same absolute path inside $ROOT (resolving symlinks)

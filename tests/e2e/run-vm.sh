@@ -11,7 +11,7 @@
 # (timeout, crash, boot failure).  The serial log is kept (-l).
 #
 # Options:
-#   -x              boot Xen (/boot/xen-*.gz) with Linux as Dom0
+#   -x              boot Xen (/boot/xen-*.gz, or $E2E_XEN_GZ) with Linux as Dom0
 #   -f FILE         copy FILE into the guest's /e2e/ (repeatable)
 #   -p FILE         copy FILE to the guest's /e2e/params (sourced by scripts)
 #   -e KEY=OUT      save the guest's "emit KEY FILE" block to OUT (repeatable)
@@ -84,7 +84,7 @@ common=(-accel tcg -nodefaults -display none -no-reboot -monitor none
         -object "memory-backend-file,id=m1,share=on,mem-path=$img,size=$size"
         -device nvdimm,id=nv1,memdev=m1,label-size=128K)
 if [ $xen = 1 ]; then
-    XEN=$(e2e_xen_image "$work") || e2e_die "no /boot/xen-*-amd64.gz"
+    XEN=$(e2e_xen_image "$work") || e2e_die "no Xen: ${E2E_XEN_GZ:-/boot/xen-*-amd64.gz}"
     mod1="$VMLINUZ console=hvc0 earlyprintk=xen $kcmd"
     mod1=${mod1//,/,,}
     cmd=(qemu-system-x86_64 "${common[@]}" -machine pc,nvdimm=on -cpu Haswell-noTSX

@@ -25,9 +25,10 @@ run() {
     echo "E2E-CMD: $*"
     echo "$*" > /tmp/e2e-lastcmd
     _rc=0
+    _t0=$(cut -d' ' -f1 /proc/uptime)
     "$@" > /tmp/run.out 2>&1 || _rc=$?
     sed 's/^/  | /' /tmp/run.out
-    echo "E2E-RC: $_rc"
+    echo "E2E-RC: $_rc ($_t0..$(cut -d' ' -f1 /proc/uptime))"
     return $_rc
 }
 
@@ -43,15 +44,10 @@ expect_fail() {
 }
 
 # pattern_file OUT BYTES SEED: deterministic, recognizable bytes.
+# (64-byte lines "E2E-PATTERN-SEED-N"; one awk, not a shell loop: TCG is slow)
 pattern_file() {
-    : > "$1.tmp"
-    _n=0
-    while [ $(( _n * 64 )) -lt "$2" ]; do
-        printf 'E2E-PATTERN-%-10s-%-40s\n' "$3" "$_n" >> "$1.tmp"
-        _n=$((_n + 1))
-    done
-    head -c "$2" "$1.tmp" > "$1"
-    rm -f "$1.tmp"
+    awk -v n="$2" -v s="$3" 'BEGIN { for (i = 0; i * 64 < n; i++) printf "E2E-PATTERN-%-10s-%-40s\n", s, i }' |
+        head -c "$2" > "$1"
 }
 
 # dd_write FILE DEV BYTE_OFFSET: write FILE at BYTE_OFFSET (4K-aligned) with O_DIRECT-free dd + fsync.
@@ -99,6 +95,23 @@ set_mode() {
 }
 
 md5() { md5sum "$1" | cut -d' ' -f1; }
+
+# xen_hypercalls: load xen-privcmd (every initramfs has it) so that
+# libxencall finds /dev/xen/privcmd and /dev/xen/hypercall; no xenstored.
+xen_hypercalls() {
+    [ -s /etc/e2e/xen-hv-modules ] || fail "this initramfs has no xen-privcmd module"
+    while read -r _m; do
+        insmod "/lib/modules/$_m" 2>/tmp/insmod.err ||
+            grep -q exists /tmp/insmod.err || fail "insmod $_m: $(cat /tmp/insmod.err)"
+    done < /etc/e2e/xen-hv-modules
+    _i=0
+    while [ ! -e /dev/xen/privcmd ] || [ ! -e /dev/xen/hypercall ]; do
+        _i=$((_i + 1))
+        [ $_i -lt 50 ] || fail "no /dev/xen/privcmd + /dev/xen/hypercall after insmod: $(echo /dev/xen/*)"
+        sleep 0.1
+    done
+    say "hypercall devices: $(echo /dev/xen/*)"
+}
 
 # xen_toolstack: start the Xen toolstack in a busybox PV Dom0 (initramfs
 # built with E2E_XEN_TOOLS=1): the xen-* modules, xenfs, devpts,
