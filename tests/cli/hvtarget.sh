@@ -113,7 +113,7 @@ err_mentions "already exists"
 
 step "init, wipe, repair need the namespace back"
 fails 1 "$GONE" init --align 2M "$H"
-[ "$(cat "$ERR")" = "xenpmem init: $H: the namespace is registered with the hypervisor, which takes only extent table changes; init needs it back in Dom0 first ('xenpmem unregister $H', then 'ndctl enable-namespace')" ] ||
+[ "$(cat "$ERR")" = "xenpmem init: $H: the namespace is registered with the hypervisor, which takes only extent table changes; init needs it back in Dom0 first ('xenpmem unregister $H', which enables it in Linux again)" ] ||
 	fail "the init refusal"
 fails 1 "$GONE" wipe spare --force "$H"
 err_mentions "wiping an extent needs it back in Dom0"
