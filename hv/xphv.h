@@ -57,7 +57,8 @@ enum xphv_reason {
 	XPHV_R_RAM_OVERLAP = 26, /* a=start b=end of the host RAM range */
 	XPHV_R_NS_OVERLAP = 27,	/* a=start b=end of a registered namespace */
 	XPHV_R_FULL = 28,	/* caller storage exhausted */
-	XPHV_R_BUSY = 29,	/* a=extents still mapped */
+	XPHV_R_BUSY = 29,	/* a=extents still mapped (unmap: a=mfn the
+				 * domain still maps, b=references) */
 	XPHV_R_LENT = 30,	/* namespace lent RAM: one-way until reboot */
 	XPHV_R_NOT_REGISTERED = 31, /* no such namespace id */
 	XPHV_R_NO_EXTENT = 32,	/* no extent with that uuid */

@@ -140,8 +140,8 @@ static const char *status_name(uint64_t st)
  * reason defines them (hv/xphv.h), with the slot's extent named when
  * Dom0 knows it.
  */
-static void render(const struct xphv_abi_reply *r, const struct slot_names *sn,
-		   char *buf, size_t len)
+static void render(const struct xphv_abi_reply *r, uint32_t cmd,
+		   const struct slot_names *sn, char *buf, size_t len)
 {
 	const uint64_t a = r->a, b = r->b;
 	const char *name = r->slot != XPHV_NO_SLOT ? names_find(sn, r->slot) :
@@ -227,7 +227,14 @@ static void render(const struct xphv_abi_reply *r, const struct slot_names *sn,
 		    a, b);
 		break;
 	case XPHV_R_BUSY:
-		ADD("%" PRIu64 " extent%s mapped", a, a == 1 ? "" : "s");
+		/* UNMAP: the guest still maps a frame (a), which the
+		 * hypervisor holds b references to. */
+		if (cmd == XPHV_CMD_UNMAP)
+			ADD("the domain still maps mfn 0x%" PRIx64
+			    " (%" PRIu64 " references); it must unmap it first",
+			    a, b);
+		else
+			ADD("%" PRIu64 " extent%s mapped", a, a == 1 ? "" : "s");
 		break;
 	case XPHV_R_LENT:
 		ADD("%" PRIu64 " extent%s lent", a, a == 1 ? "" : "s");
@@ -679,7 +686,7 @@ static int refused(const struct xp_hv *hv, const char *target,
 	char text[400];
 	int err = -op->reply.err;
 
-	render(&op->reply, sn, text, sizeof(text));
+	render(&op->reply, op->cmd, sn, text, sizeof(text));
 	if (err <= 0)
 		err = EINVAL;
 	return xp_err(err, target, "%s: refused by the hypervisor (%s): %s",

@@ -18,7 +18,14 @@
 #           (libxencall, sysctl 0x7870), regions, list/create through the
 #           hypervisor (hv:UUID), refusals, unregister; Dom0 then finds A, B,
 #           C and A's pattern; the host checks the image and the "(XEN)
-#           xenpmem:" lines of the serial log
+#           xenpmem:" lines of the serial log. Boot 2 on that image: Dom0
+#           (toolstack up) registers again and maps A into a paused PV domU
+#           whose uuid= is A's owner (xenpmem map --domain --gfn, memory op
+#           58); the domU reads A's pattern through /dev/pmem0 (memmap=!)
+#           and writes a reply; a non-owner domU, a second map, unregister
+#           and unmap while mapped, and iomem= on a management frame are
+#           refused; xl destroy releases A; the host finds the reply at A
+#           and no other change in the data area
 # Without BUILD_DIR/src/cli/xenpmem only "infra" runs.
 # Environment: E2E_SCENARIOS="infra linux ...", E2E_KEEP=1 (keep images),
 #   E2E_TIMEOUT (per VM, default 240 s), E2E_KVER (kernel version),
@@ -336,6 +343,144 @@ EOP
         fi
     done
     grep '^(XEN) xenpmem:.*refused' "$WORK/adopt-1.log" | sed 's/^/    /' >&2
+    [ $rc = 0 ] || return $rc
+    adopt_map "$img" "$xgz" "$owner"
+}
+
+# guest_initrd: the PV domU's initramfs for adopt-2 (cached): static
+# busybox, guest/domu-init as /init, and libnvdimm, nd_btt, nd_pmem and
+# nd_e820 (a memmap=SIZE!ADDR range becomes /dev/pmem0).
+guest_initrd() {
+    local key out root m path base
+    key=$( { echo "$KVER"; cat "$HERE/guest/domu-init" "$(command -v busybox)"; } | sha256sum | cut -c1-16)
+    out=$CACHE/domu-initrd-$key.cpio.gz
+    if [ ! -s "$out" ]; then
+        rm -f "$CACHE"/domu-initrd-*.cpio.gz
+        root=$(mktemp -d /tmp/e2e-domu.XXXXXX) || return 1
+        mkdir -p "$root"/{bin,lib,proc,sys,dev,tmp}
+        cp "$(command -v busybox)" "$root/bin/busybox"
+        install -m 0755 "$HERE/guest/domu-init" "$root/init"
+        for m in libnvdimm nd_btt nd_pmem nd_e820; do
+            path=$(awk -F: -v n="$m" '{ b = $1; sub(".*/", "", b); sub("\\.ko(\\..*)?$", "", b); if (b == n) { print $1; exit } }' \
+                   "/lib/modules/$KVER/modules.dep")
+            [ -n "$path" ] || { e2e_log "no module $m for $KVER"; rm -rf "$root"; return 1; }
+            base=/lib/modules/$KVER/$path
+            case "$base" in
+                *.ko) cp "$base" "$root/lib/$m.ko" ;;
+                *.ko.xz) xz -dc "$base" > "$root/lib/$m.ko" ;;
+                *.ko.zst) zstd -qdc "$base" > "$root/lib/$m.ko" ;;
+                *.ko.gz) gzip -dc "$base" > "$root/lib/$m.ko" ;;
+                *) e2e_log "unknown module format $base"; rm -rf "$root"; return 1 ;;
+            esac
+        done
+        ( cd "$root" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --quiet -R 0:0 ) \
+            | gzip -1 > "$out.tmp" && mv "$out.tmp" "$out"
+        rm -rf "$root"
+    fi
+    echo "$out"
+}
+
+# adopt_map IMG XEN_GZ OWNER: boot 2 of the adopt scenario on adopt-1's
+# image (guest/xp-adopt-map.sh): Dom0 registers the namespace and maps A
+# into a PV domU whose uuid= is A's owner with `xenpmem map --domain`; the
+# domU reads A's pattern and writes a reply. The host then finds the reply
+# at A+4096 and compares the rest of the data area with a copy of the image
+# taken before this boot; Xen's serial lines tell the map, the refusal,
+# the release on destroy and the unmap.
+adopt_map() {
+    local img=$1 xgz=$2 owner=$3 kernel ginitrd p before rc=0
+    local reply=E2E-DOMU-REPLY-adopt$$ u2=6c1e4b7a-58a3-4c2e-9d3f-00000000a002
+    kernel=$(guest_kernel) || { e2e_log "adopt: cannot extract vmlinux from /boot/vmlinuz-$KVER"; return 1; }
+    ginitrd=$(guest_initrd) || { e2e_log "adopt: cannot build the domU initramfs"; return 1; }
+    before=$WORK/adopt-before-map.img
+    cp --sparse=always "$img" "$before" || return 1
+    p=$WORK/adopt-map.params
+    cat > "$p" <<EOP
+OWNER=$owner
+U2=$u2
+U3=6c1e4b7a-58a3-4c2e-9d3f-00000000a003
+REPLY=$reply
+GUEST_KERNEL=$(basename "$kernel")
+GUEST_INITRD=$(basename "$ginitrd")
+GUEST_MEM=${E2E_GUEST_MEM:-128}
+EOP
+    rm -f "$WORK"/adopt-map.{env,g1con}
+    # QEMU 2048M with dom0_mem=512M: Xen needs room for the domUs
+    ( export E2E_XEN_GZ=$xgz E2E_XEN_MEM=2048M E2E_DOM0_MEM=512M
+      vm adopt-2 1 "$img" xp-adopt-map.sh "$p" -f "$kernel" -f "$ginitrd" -t $((TMO * 2)) \
+          -e "map=$WORK/adopt-map.env" -e "g1con=$WORK/adopt-map.g1con" ) || return 1
+    # shellcheck disable=SC2034  # set by adopt-map.env, not all used here
+    local NSUUID DATA_OFF DATA_SIZE OFF_A SIZE_A MFN_A MGMT_MFN MGMT_OFF HEAD4K D1 D1B D2 AUUID
+    # shellcheck disable=SC1090,SC1091
+    . "$WORK/adopt-map.env"
+    grep '^GUEST' "$WORK/adopt-map.g1con" | sed 's/^/    domU| /' >&2
+    # host side 1: the reply at A+4096 in the image file
+    local roff=$((OFF_A + 4096)) got
+    got=$(dd if="$img" bs=4096 skip=$((roff / 4096)) count=1 2>/dev/null | head -c ${#reply})
+    if [ "$got" = "$reply" ]; then
+        e2e_log "adopt: host sees the domU's reply at image offset $roff (A + 4096)"
+    else
+        e2e_log "adopt: the image holds [$got] at $roff, not the domU's reply $reply"
+        rc=1
+    fi
+    # host side 2: nothing else in the data area changed. Superblocks and
+    # extent table [0, MGMT_OFF), management area [MGMT_OFF, DATA_OFF) (Xen
+    # writes its frame table and M2P there at register) and whatever
+    # follows the data area are only reported; the extent records are
+    # compared through the host's xenpmem instead
+    local dend=$((DATA_OFF + DATA_SIZE)) out
+    out=$(cmp -l "$before" "$img" | awk -v m0="$MGMT_OFF" -v d0="$DATA_OFF" -v d1="$dend" \
+              -v r0="$roff" -v r1=$((roff + ${#reply})) '
+        { o = $1 - 1
+          if (o >= r0 && o < r1) reply++
+          else if (o >= d0 && o < d1) { data++; if (!first) first = o }
+          else if (o < m0) meta++
+          else if (o < d0) mgmt++
+          else tail++ }
+        END { printf "%d %d %d %d %d %d\n", reply, data, first, meta, mgmt, tail }')
+    local n_reply n_data first n_meta n_mgmt n_tail
+    read -r n_reply n_data first n_meta n_mgmt n_tail <<< "$out"
+    if [ "$n_data" != 0 ]; then
+        e2e_log "adopt: $n_data bytes of the data area changed outside the reply (first at image offset $first)"
+        rc=1
+    elif [ "$n_reply" = 0 ]; then
+        e2e_log "adopt: cmp finds no change at the reply"
+        rc=1
+    else
+        e2e_log "adopt: image vs. the copy before adopt-2: $n_reply bytes changed at A+4096 (the reply), none elsewhere in the data area [$DATA_OFF, $dend); $n_meta bytes in superblocks + extent table [0, $MGMT_OFF), $n_mgmt in the management area [$MGMT_OFF, $DATA_OFF), $n_tail after the data area"
+    fi
+    local ns=$WORK/adopt-ns.img
+    cp --sparse=always "$before" "$ns" && truncate -s "$NS_SIZE" "$ns" &&
+        "$XENPMEM" list "$ns" > "$WORK/adopt-map.before.json" 2>&1 &&
+        cp --sparse=always "$img" "$ns" && truncate -s "$NS_SIZE" "$ns" &&
+        "$XENPMEM" list "$ns" > "$WORK/adopt-map.after.json" 2>&1 || {
+        e2e_log "adopt: host xenpmem list of the image before/after adopt-2 failed"; rc=1; }
+    if ! jq -e --slurpfile b "$WORK/adopt-map.before.json" '
+            map({name, uuid, offset, size, owner}) == ($b[0] | map({name, uuid, offset, size, owner}))' \
+            "$WORK/adopt-map.after.json" > /dev/null; then
+        e2e_log "adopt: the extent records changed in adopt-2: $(tr -d '\n ' < "$WORK/adopt-map.after.json")"
+        rc=1
+    else
+        e2e_log "adopt: the host's xenpmem list of the image is the same before and after adopt-2"
+    fi
+    rm -f "$ns"
+    rm -f "$before"
+    # host side 3: Xen's word on the serial console
+    local l
+    for l in "(XEN) xenpmem: registered ns $NSUUID" \
+             "(XEN) xenpmem: map of extent $AUUID into d$D2 refused: the domain is not the extent's owner" \
+             "(XEN) xenpmem: extent $AUUID (slot 0) mapped into d$D1: mfn [$(printf '%#x' "$MFN_A"), $(printf '%#x' $((MFN_A + SIZE_A / 4096))))" \
+             "(XEN) xenpmem: unmap of extent $AUUID from d$D1 refused: extents are still mapped into domains" \
+             "(XEN) xenpmem: d$D1 destroyed: 1 extent released" \
+             "(XEN) xenpmem: extent $AUUID (slot 0) unmapped from d$D1B" \
+             "(XEN) xenpmem: unregistered ns $NSUUID"; do
+        if grep -qF -- "$l" "$WORK/adopt-2.log"; then
+            e2e_log "adopt: serial log: $(grep -F -- "$l" "$WORK/adopt-2.log" | head -n 1)"
+        else
+            e2e_log "adopt: the serial log of adopt-2 has no line '$l'"
+            rc=1
+        fi
+    done
     return $rc
 }
 

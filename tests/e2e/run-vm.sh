@@ -21,7 +21,9 @@
 #   -q              quiet: do not echo guest E2E-* lines to stderr
 #   -I              interactive: serial console on stdio, a shell instead of
 #                   the script (exit the shell to power off); no verdict
-# Environment: E2E_KVER (kernel version), E2E_QEMU_EXTRA (extra QEMU args).
+# Environment: E2E_KVER (kernel version), E2E_QEMU_EXTRA (extra QEMU args),
+#   E2E_XEN_MEM (QEMU memory with -x, default 1536M), E2E_DOM0_MEM (Xen's
+#   dom0_mem, default 768M): a Dom0 that starts PV domUs wants more for Xen.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -88,9 +90,9 @@ if [ $xen = 1 ]; then
     mod1="$VMLINUZ console=hvc0 earlyprintk=xen $kcmd"
     mod1=${mod1//,/,,}
     cmd=(qemu-system-x86_64 "${common[@]}" -machine pc,nvdimm=on -cpu Haswell-noTSX
-         -m 1536M,slots=2,maxmem=4G -smp 1
+         -m "${E2E_XEN_MEM:-1536M},slots=2,maxmem=4G" -smp 1
          -kernel "$XEN"
-         -append "console=com1 com1=115200,8n1 dom0_mem=768M,max:768M dom0_max_vcpus=1 noreboot=false"
+         -append "console=com1 com1=115200,8n1 dom0_mem=${E2E_DOM0_MEM:-768M},max:${E2E_DOM0_MEM:-768M} dom0_max_vcpus=1 noreboot=false"
          -initrd "$mod1,$work/initrd.cpio.gz")
 else
     cmd=(qemu-system-x86_64 "${common[@]}" -machine pc,nvdimm=on -cpu max
