@@ -304,10 +304,8 @@ static bool tags_are(const uint8_t *copy, uint8_t tag)
 }
 
 /* What a mapped extent may change: its name only. */
-static bool only_renamed(const struct xphv_ns *ns, const struct xphv_mapping *m,
-			 const struct xp_rec *n)
+static bool only_renamed(const struct xphv_mapping *m, const struct xp_rec *n)
 {
-	(void)ns;
 	return xp_rec_used(n) && n->type == XP_REC_DATA &&
 	       xphv_bytes_equal(n->uuid, m->extent_uuid, 16) &&
 	       xphv_bytes_equal(n->owner, m->owner, 16) &&
@@ -340,8 +338,8 @@ static int keeps_in_use(const struct xphv_registry *r,
 			continue;
 		/* A mapped extent is only renamed, in place: the slot must
 		 * still hold it on media, and the new record too. */
-		if (m->slot == slot ? !only_renamed(ns, m, cur) ||
-					      !only_renamed(ns, m, n) :
+		if (m->slot == slot ? !only_renamed(m, cur) ||
+					      !only_renamed(m, n) :
 				      xphv_overlap(m->mfn, m->nr, mfn, nr))
 			return xphv_refuse(why, XPHV_R_META_MAPPED, slot,
 					   m->domid, m->mfn);
