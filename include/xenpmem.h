@@ -220,6 +220,50 @@ typedef void (*xp_progress_fn)(uint64_t done, uint64_t total, void *arg);
 int xp_extent_wipe(struct xp_ns *ns, const char *name, xp_progress_fn progress,
 		   void *arg);
 
+/*
+ * Activation: a block device over an extent's data (its label area
+ * excluded), for guests and tools that take a path (QEMU's mem-path,
+ * libvirt's <source><path>). It lives in the kernel, not in the handle:
+ * it outlives the process, survives nothing across a reboot (activate
+ * again at boot), and is found again from the kernel's own records.
+ *
+ * On /dev/pmemN (or the ndctl name of a fsdax/raw namespace) it is a
+ * dm-linear device /dev/mapper/xenpmem-NAME whose dm UUID is
+ * "XENPMEM-<namespace uuid>-<extent uuid>": found by UUID, never by name,
+ * so a rename keeps it. On a regular file it is a loop device with the
+ * data range as offset and size limit, found through the backing file's
+ * inode. Device DAX (/dev/daxN.M) is a character device that neither dm
+ * nor loop can sit on: refused (-EOPNOTSUPP). So is hv:UUID (Dom0 gave
+ * the namespace up).
+ */
+enum xp_activation_kind {
+	XP_ACT_NONE = 0,	/* not active */
+	XP_ACT_DM = 1,		/* dm-linear /dev/mapper/xenpmem-NAME */
+	XP_ACT_LOOP = 2,	/* loop device (file namespaces) */
+};
+
+struct xp_activation {
+	enum xp_activation_kind kind;
+	char device[128];	/* absolute path of the block device */
+	bool dax;		/* the device supports DAX (dm over pmem) */
+	uint64_t offset, size;	/* namespace bytes the device covers: the
+				 * extent's data (label area excluded) */
+};
+
+/* Whether and where @ext is active; kind XP_ACT_NONE when it is not. */
+int xp_extent_activation(struct xp_ns *ns, const struct xp_extent *ext,
+			 struct xp_activation *out);
+/*
+ * Activate extent @name (or "@N"). Idempotent: an extent already active
+ * over the same range is reported as it is (0, @out filled). Refused for
+ * an extent xp_extent_exportable() refuses (lent, damaged namespace).
+ */
+int xp_extent_activate(struct xp_ns *ns, const char *name,
+		       struct xp_activation *out);
+/* Remove the activation of @name; -ENOENT (with text) when not active,
+ * -EBUSY when the device is open (mounted, a running guest). */
+int xp_extent_deactivate(struct xp_ns *ns, const char *name);
+
 /* Check: findings are reported one at a time. */
 enum xp_severity {
 	XP_NOTE,	/* expected after an interrupted update; harmless */
