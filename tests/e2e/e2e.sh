@@ -226,6 +226,7 @@ PATTERN_LEN=$((256 * 1024))
 EOP
     rm -f "$WORK"/activate.{env,list}
     vm activate-1 0 "$img" xp-activate.sh "$p" -e "act=$WORK/activate.env" || return 1
+    # shellcheck disable=SC2034  # set by activate.env, the rest for boot 2
     local OFF SIZE LABEL DATA LEN MD5_HEAD MD5_TAIL FILE_MD5 FSDAX DM_DAX MOUNT_DAX
     # shellcheck disable=SC1090,SC1091
     . "$WORK/activate.env"
