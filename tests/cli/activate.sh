@@ -222,6 +222,19 @@ PY
 ok activate --all "$NS"
 [ "$(bound_loops "$NS")" = 3 ] || fail "activate --all twice made more devices"
 
+step "found by the backing inode, not the path"
+# another name of the same inode: the same activations
+ln "$NS" "$T/hardlink.img" || fail "ln"
+ok list "$T/hardlink.img"
+pycheck 'assert sorted(e["name"] for e in j if e["active_device"]) == ["renamed", "spare", "vm2"], j'
+# a byte copy holds the same extent UUIDs, but it is another file
+cp --sparse=always "$NS" "$T/copy.img"
+ok list "$T/copy.img"
+pycheck 'assert all(e["active_device"] is None for e in j), j'
+fails 1 "$T/copy.img" deactivate vm2 "$T/copy.img"
+err_mentions "is not active"
+rm -f "$T/copy.img" "$T/hardlink.img"
+
 step "deactivate --all NS"
 ok deactivate --all "$NS"
 grep -q "deactivated 3 extents" "$ERR" || fail "deactivate --all does not say how many"
