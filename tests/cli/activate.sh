@@ -105,11 +105,14 @@ with open(ns, "rb") as a, open(before, "rb") as b:
         if not x and not y:
             break
         assert len(x) == len(y), "sizes differ"
-        for i in range(len(x)):
-            p = pos + i
-            want = pat[p - off] if off <= p < off + len(pat) else y[i]
-            if x[i] != want:
-                sys.exit("byte %d is %d, expected %d" % (p, x[i], want))
+        # what the chunk must hold: the old bytes, the pattern over them
+        want = bytearray(y)
+        lo, hi = max(off, pos), min(off + len(pat), pos + len(y))
+        if lo < hi:
+            want[lo - pos:hi - pos] = pat[lo - off:hi - off]
+        if x != want:
+            i = next(i for i in range(len(x)) if x[i] != want[i])
+            sys.exit("byte %d is %d, expected %d" % (pos + i, x[i], want[i]))
         pos += len(x)
 PY
 # and read back through the device
