@@ -30,6 +30,17 @@ if [ -n "$how" ]; then
     must xenpmem list /dev/dax0.0
     jq -e '[.[].name] | sort == ["dx1","dx2"]' /tmp/run.out > /dev/null || fail "devdax: list is not dx1,dx2"
     must xenpmem check /dev/dax0.0
+    # device DAX is a character device: no dm or loop device over it
+    expect_fail xenpmem activate dx1 /dev/dax0.0
+    [ "$_rc" = 1 ] && [ "$(grep -c . /tmp/run.out)" = 1 ] && grep -q "character device" /tmp/run.out ||
+        fail "activate on device DAX: expected one line saying it is a character device, exit 1"
+    must xenpmem list /dev/dax0.0
+    jq -e 'all(.[]; .active_device == null)' /tmp/run.out > /dev/null || fail "devdax: an extent shows as active"
+    # at boot (activate --all, discovery) a device-DAX namespace is a note,
+    # not a failure
+    must sh -c "xenpmem activate --all 2>/tmp/note"
+    jq -e '. == []' /tmp/run.out > /dev/null && grep -q "device DAX, skipped" /tmp/note ||
+        fail "activate --all with a device-DAX namespace: $(cat /tmp/run.out /tmp/note)"
 else
     echo "DEVDAX_INIT=refused" >> $out
 fi
