@@ -497,6 +497,7 @@ static int loop_keep(struct xp_ns *ns, const struct xp_extent *ext,
 	int fd = open(out->device, O_RDWR | O_CLOEXEC);
 	int err = 0;
 
+	memset(&li, 0, sizeof(li));
 	if (fd < 0)
 		err = errno;
 	else if (ioctl(fd, LOOP_GET_STATUS64, &li))
