@@ -220,6 +220,7 @@ hook "$BE5" add
 [ "$(xs "$BE5/hotplug-status")" = connected ] || fail "hotplug-status after add"
 [ "$(xs "$BE5/xenpmem-domain")" = "$D5" ] || fail "the domain kept for remove"
 xs "$BE5/xenpmem-mapping" >"$OUT"
+[ "$(wc -l <"$OUT")" = 1 ] || fail "the mapping kept in xenstore is not one line"
 pycheck 'assert j["name"] == "vm1" and j["domid"] == 5 and j["gfn"] == 0x100000, j'
 [ "$(xs "$BE5/physical-device-path")" = "$T/loop7" ] || fail "the disk"
 grep -q -- "-f --show -r $T/run/d5-51952.json" "$T/losetup.log" || fail "losetup -r"
