@@ -70,6 +70,7 @@ expect "--force --help --repair --use-superblock --verbose" check --
 has "-u" check -
 expect "--repair" check --rep
 expect "--format" export web --f
+expect "--format --help --qemu-version" export web --
 expect "--dry-run --help --hv" register --
 expect "--domain --gfn --help --hv --width" map --
 expect "--domain --help --hv" unmap web --
@@ -88,7 +89,8 @@ expect "backup primary" check --repair --use-superblock ""
 expect "backup primary" check --repair -u ""
 expect "primary" check --repair --use-superblock p
 expect "backup" check --use-superblock = b
-expect "json qemu xl" export --format ""
+expect "json libvirt qemu xl xl-iomem" export --format ""
+expect "xl xl-iomem" export -F x
 expect "qemu" export -F q
 expect "" create x --size ""
 expect "" assign web --owner ""
