@@ -248,6 +248,8 @@ struct xp_activation {
 	bool dax;		/* the device supports DAX (dm over pmem) */
 	uint64_t offset, size;	/* namespace bytes the device covers: the
 				 * extent's data (label area excluded) */
+	bool detaching;		/* deactivated while in use: the kernel
+				 * removes it at its last close (loop) */
 };
 
 /* Whether and where @ext is active; kind XP_ACT_NONE when it is not. */
@@ -255,13 +257,15 @@ int xp_extent_activation(struct xp_ns *ns, const struct xp_extent *ext,
 			 struct xp_activation *out);
 /*
  * Activate extent @name (or "@N"). Idempotent: an extent already active
- * over the same range is reported as it is (0, @out filled). Refused for
- * an extent xp_extent_exportable() refuses (lent, damaged namespace).
+ * over the same range is reported as it is (0, @out filled), and one
+ * detaching is kept instead. Refused for an extent xp_extent_exportable()
+ * refuses (lent, damaged namespace).
  */
 int xp_extent_activate(struct xp_ns *ns, const char *name,
 		       struct xp_activation *out);
 /* Remove the activation of @name; -ENOENT (with text) when not active,
- * -EBUSY when the device is open (mounted, a running guest). */
+ * -EBUSY when the device is open (mounted, a running guest): dm leaves it
+ * as it is, a loop device detaches at its last close (detaching). */
 int xp_extent_deactivate(struct xp_ns *ns, const char *name);
 
 /* Check: findings are reported one at a time. */

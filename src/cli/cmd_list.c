@@ -5,12 +5,14 @@
 #include "commands.h"
 #include "util.h"
 
-static bool append(json_object *arr, const struct xp_extent *ext,
-		   const struct xp_info *info, bool human)
+static bool append(json_object *arr, struct xp_ns *ns,
+		   const struct xp_extent *ext, const struct xp_info *info,
+		   bool human)
 {
 	json_object *o = cli_extent_json(ext, info, human);
 
-	if (!o || json_object_array_add(arr, o)) {
+	if (!o || !cli_json_add_active(o, ns, ext) ||
+	    json_object_array_add(arr, o)) {
 		json_object_put(o);
 		return false;
 	}
@@ -27,13 +29,13 @@ static json_object *extents_json(struct xp_ns *ns, const struct xp_info *info,
 
 	if (ok && only) {
 		ok = !xp_ns_extent_find(ns, only, &ext) &&
-		     append(arr, &ext, info, human);
+		     append(arr, ns, &ext, info, human);
 	} else if (ok) {
 		uint32_t n = xp_ns_extent_count(ns);
 
 		for (uint32_t i = 0; ok && i < n; i++)
 			ok = !xp_ns_extent_get(ns, i, &ext) &&
-			     append(arr, &ext, info, human);
+			     append(arr, ns, &ext, info, human);
 	}
 	if (!ok) {
 		json_object_put(arr);

@@ -18,6 +18,8 @@ int cmd_check(int argc, char **argv);
 int cmd_map(int argc, char **argv);
 int cmd_wipe(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_activate(int argc, char **argv);
+int cmd_deactivate(int argc, char **argv);
 int cmd_register(int argc, char **argv);
 int cmd_unregister(int argc, char **argv);
 int cmd_regions(int argc, char **argv);

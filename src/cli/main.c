@@ -35,6 +35,9 @@ static const struct command commands[] = {
 	{"map", cmd_map, "draw the layout to scale, or (--domain) map an "
 			 "extent into a guest"},
 	{"wipe", cmd_wipe, "zero an extent's data"},
+	{"activate", cmd_activate, "make a block device over an extent "
+				   "(dm-linear or loop)"},
+	{"deactivate", cmd_deactivate, "remove an extent's block device"},
 	{"export", cmd_export, "print what xl or QEMU need to use an extent"},
 	{"register", cmd_register, "hand the namespace to the hypervisor"},
 	{"unregister", cmd_unregister, "take it back from the hypervisor"},

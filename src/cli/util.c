@@ -814,14 +814,34 @@ int cli_print_json(const char *cmd, json_object *obj)
 	return rc;
 }
 
+bool cli_json_add_active(json_object *o, struct xp_ns *ns,
+			 const struct xp_extent *e)
+{
+	struct xp_activation act;
+
+	if (xp_extent_activation(ns, e, &act))
+		return false;
+	/* null, not absent: "not active" is an answer a tool can test. */
+	if (act.kind == XP_ACT_NONE)
+		return !json_object_object_add(o, "active_device", NULL);
+	return cli_json_add(o, "active_device",
+			    json_object_new_string(act.device));
+}
+
 int cli_print_extent(const char *cmd, struct xp_ns *ns, const char *name)
 {
 	struct xp_info info;
 	struct xp_extent ext;
+	json_object *o;
 
 	if (xp_ns_get_info(ns, &info) || xp_ns_extent_find(ns, name, &ext))
 		return cli_lib_error(cmd);
-	return cli_print_json(cmd, cli_extent_json(&ext, &info, false));
+	o = cli_extent_json(&ext, &info, false);
+	if (o && !cli_json_add_active(o, ns, &ext)) {
+		json_object_put(o);
+		return cli_lib_error(cmd);
+	}
+	return cli_print_json(cmd, o);
 }
 
 int cli_done(const char *cmd, struct xp_ns *ns, int op_rc, const char *show)

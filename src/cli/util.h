@@ -144,6 +144,14 @@ json_object *cli_info_json(const struct xp_info *info, bool human);
 json_object *cli_extent_json(const struct xp_extent *ext,
 			     const struct xp_info *info, bool human);
 
+/*
+ * Add "active_device" to extent object @o: the block device the extent is
+ * activated as (xenpmem activate), or null. False when the kernel could
+ * not be asked (xp_last_error() says why) or on OOM.
+ */
+bool cli_json_add_active(json_object *o, struct xp_ns *ns,
+			 const struct xp_extent *e);
+
 /* Print @obj pretty, once, then drop it; returns an exit code. */
 int cli_print_json(const char *cmd, json_object *obj);
 

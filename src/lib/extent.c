@@ -260,6 +260,7 @@ int xp_extent_destroy(struct xp_ns *ns, const char *name, unsigned flags)
 	xp_err_clear();
 	rc = begin_update(ns, name, &slot, &rec);
 	rc = rc ?: rules_allow(ns, slot, true, flags);
+	rc = rc ?: xp_extent_refuse_active(ns, (uint32_t)slot, "destroying");
 	if (rc)
 		return rc;
 	if (!xp_uuid_is_nil(rec.owner) && !(flags & XP_FORCE)) {
@@ -286,6 +287,10 @@ int xp_extent_resize(struct xp_ns *ns, const char *name, uint64_t size)
 	if (rc)
 		return rc;
 	rc = check_size(ns, name, size, rec.align_shift, rec.label_size);
+	/* A device over the old range would cover bytes the extent no
+	 * longer has, or miss bytes it now has. */
+	if (!rc && size != rec.size)
+		rc = xp_extent_refuse_active(ns, (uint32_t)slot, "resizing");
 	if (rc)
 		return rc;
 	/* In place: the next extent (or the data area's end) is the limit. */
@@ -380,6 +385,11 @@ int xp_extent_set_state(struct xp_ns *ns, const char *name,
 		return xp_err(EBUSY, tgt(ns),
 			      "extent '%s' is assigned to a domain; unassign it before lending it as RAM",
 			      name);
+	if (type == XP_REC_LENT_RAM) {
+		rc = xp_extent_refuse_active(ns, (uint32_t)slot, "lending");
+		if (rc)
+			return rc;
+	}
 	rec.type = type;
 	return slot_commit(ns, (uint32_t)slot, &rec);
 }
@@ -393,6 +403,7 @@ int xp_extent_wipe(struct xp_ns *ns, const char *name, xp_progress_fn progress,
 	xp_err_clear();
 	rc = begin_update(ns, name, &slot, &rec);
 	rc = rc ?: rules_allow(ns, slot, false, 0);
+	rc = rc ?: xp_extent_refuse_active(ns, (uint32_t)slot, "wiping");
 	if (rc)
 		return rc;
 	return ns->media->ops->zero(ns->media, rec.offset, rec.size, progress,

@@ -113,6 +113,13 @@ int xp_ndctl_resolve(const char *name, char *path, size_t len);
 int xp_ndctl_set_enabled(uint64_t phys, uint64_t size, bool enable,
 			 char *name, size_t len);
 
+/*
+ * -EBUSY, with one line naming the device and saying to deactivate it,
+ * when the extent in @slot is active (activate.c); @what is the change
+ * refused ("destroying", "resizing", ...). 0 when it is not.
+ */
+int xp_extent_refuse_active(struct xp_ns *ns, uint32_t slot, const char *what);
+
 /* Generate a random (v4) UUID. */
 void xp_uuid_generate(uint8_t out[16]);
 
