@@ -13,6 +13,10 @@
 #           refused; the host reads the owners back from the image file
 #   refuse  xenpmem init refuses fsdax/sector/devdax namespaces without
 #           touching the image; devdax as a target (/dev/dax0.0) is recorded
+#   qemu    a QEMU guest started with exactly `xenpmem export --format
+#           qemu` on a loop activation writes its extent; the host finds
+#           the bytes there and nowhere else; a second boot reads them
+#           (scenario-qemu.sh)
 #   adopt   the patched Xen (scripts/xen-build.sh: xen/patches) adopts the
 #           namespace: xenpmem register --dry-run / register --hv xen
 #           (libxencall, sysctl 0x7870), regions, list/create through the
@@ -72,7 +76,7 @@ have_xenpmem=0
 if [ -n "${E2E_SCENARIOS:-}" ]; then
     SCENARIOS=$E2E_SCENARIOS
 elif [ $have_xenpmem = 1 ]; then
-    SCENARIOS="infra linux xen xenstore refuse"
+    SCENARIOS="infra linux xen xenstore refuse qemu"
     [ $have_xen = 1 ] && SCENARIOS="$SCENARIOS adopt"
 else
     SCENARIOS="infra"
@@ -138,6 +142,9 @@ img_has() {   # img_has IMG OFFSET LEN STRING
     dd if="$1" bs=4096 skip=$(($2 / 4096)) count=$((($3 + 4095) / 4096)) 2>/dev/null \
         | head -c "$3" | grep -ac -- "$4" >/dev/null
 }
+
+# shellcheck source=scenario-qemu.sh
+. "$HERE/scenario-qemu.sh"
 
 # --- scenario: infra -----------------------------------------------------------
 scenario_infra() {
@@ -573,6 +580,7 @@ for s in $SCENARIOS; do
                 elif [ "$E2E_XEN_TOOLS" != 1 ]; then r=1; e2e_log "xenstore: the initramfs has no Xen toolstack"
                 else scenario_xenstore; r=$?; fi ;;
         refuse) if [ $have_xenpmem = 1 ]; then scenario_refuse; r=$?; else r=77; fi ;;
+        qemu)   if [ $have_xenpmem = 1 ]; then scenario_qemu; r=$?; else r=77; fi ;;
         adopt)  if [ $have_xenpmem = 0 ]; then r=77
                 elif [ $have_xen = 0 ]; then r=77; e2e_log "SKIP: xen-hypervisor-4.17-amd64 not installable"
                 else scenario_adopt; r=$?; fi ;;

@@ -1,0 +1,136 @@
+# shellcheck shell=bash
+# Scenario "qemu", sourced by e2e.sh (uses its XENPMEM, WORK, TMO, vm()):
+# a QEMU guest gets a xenpmem extent the way a KVM host gives it, with
+# exactly the arguments `xenpmem export --format qemu` prints.
+#
+# On the host: a 256 MiB namespace file with extents 'before' (16 MiB),
+# 'guest' (64 MiB with a 128 KiB label area) and 'after' (16 MiB); host
+# patterns in 'before', 'after' and guest's label area. `xenpmem activate
+# guest` makes a loop device over guest's data; the export (QEMU 7.2: no
+# offset=, so the loop device is mem-path, with no label-size) replaces
+# the harness's own NVDIMM. Boot 1: the guest sees /dev/pmem0 of the data
+# size (Linux rounds it down to 2 MiB) and writes patterns at its start,
+# middle and end. The
+# host, after deactivate, finds each at guest's data offset plus the
+# guest's offset, and every other byte of the file as it was. Boot 2,
+# after a new activation and export: the guest reads the patterns back.
+
+QEMU_NS_SIZE=$((256 * 1024 * 1024))
+
+# qemu_xp ARGS...: the host's xenpmem; its stdout, stderr to the log.
+qemu_xp() {
+    "$XENPMEM" "$@" 2>>"$WORK/qemu.host.log"
+}
+
+# qemu_json KEY-PATH: a value from the JSON in $WORK/qemu.json
+qemu_json() {
+    jq -er "$1" "$WORK/qemu.json"
+}
+
+# qemu_words OUT: export guest for QEMU, one word a line in OUT
+qemu_words() {
+    qemu_xp export guest --format qemu "$QNS" >"$WORK/qemu.line" || return 1
+    e2e_log "qemu: xenpmem export --format qemu: $(cat "$WORK/qemu.line")"
+    python3 -c 'import shlex, sys; print("\n".join(shlex.split(open(sys.argv[1]).read())))' \
+        "$WORK/qemu.line" >"$1" || return 1
+    grep -qx -- "-object" "$1" && grep -qx -- "-device" "$1" ||
+        { e2e_log "qemu: the export is not -object ... -device ..."; return 1; }
+}
+
+scenario_qemu_run() {
+    local p=$WORK/qemu.params dev off size label data seed=qemu$$ len=$((256 * 1024))
+    QNS=$WORK/qemu-ns.img
+    rm -f "$QNS" "$WORK/qemu.host.log"
+    truncate -s "$QEMU_NS_SIZE" "$QNS"
+    qemu_xp init --align 2M "$QNS" >/dev/null || return 1
+    qemu_xp create before --size 16M "$QNS" >/dev/null || return 1
+    qemu_xp create guest --size 64M --label-size 128K \
+        --owner 6c1e4b7a-58a3-4c2e-9d3f-0a1b2c3d4e5f "$QNS" >"$WORK/qemu.json" || return 1
+    qemu_xp create after --size 16M "$QNS" >/dev/null || return 1
+    off=$(qemu_json .offset) size=$(qemu_json .size) label=$(qemu_json .label_size) || return 1
+    data=$((size - label))
+    # host bytes around the guest's data, which must stay as they are
+    python3 - "$QNS" "$off" "$data" "$label" <<'PY' || return 1
+import sys
+ns, off, data, label = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+with open(ns, "r+b") as f:
+    for at, n in ((off - (1 << 20), 1 << 20), (off + data, label),
+                  (off + data + label, 1 << 20)):
+        f.seek(at)
+        f.write((b"HOST-BYTES-%d-" % at * (n // 16 + 1))[:n])
+PY
+    cp --sparse=always "$QNS" "$WORK/qemu-ns.before"
+
+    qemu_xp activate guest "$QNS" >"$WORK/qemu.act" || return 1
+    dev=$(jq -er .device "$WORK/qemu.act") || return 1
+    e2e_log "qemu: guest is active as $dev"
+    qemu_words "$WORK/qemu.words" || return 1
+    grep -qx -- "memory-backend-file,id=xp-guest,mem-path=$dev,size=$data,share=on,align=2097152" \
+        "$WORK/qemu.words" || { e2e_log "qemu: unexpected -object: $(cat "$WORK/qemu.line")"; return 1; }
+    # Linux rounds a label-less NVDIMM namespace down to its region's
+    # 2 MiB alignment: 64 MiB - 128 KiB of data is a 62 MiB /dev/pmem0.
+    cat >"$p" <<EOP
+EXPECT_SIZE=$((data / (2 << 20) * (2 << 20)))
+PATTERN_LEN=$len
+SEED=$seed
+EOP
+    rm -f "$WORK/qemu.md5"
+    vm qemu-1 0 "$QNS" qemu-write.sh "$p" -n "$WORK/qemu.words" \
+        -e "md5=$WORK/qemu.md5" || return 1
+    qemu_xp deactivate guest "$QNS" || return 1
+
+    # the patterns are at guest's data offset, and nothing else changed
+    python3 - "$WORK/qemu-ns.before" "$QNS" "$off" "$len" "$WORK/qemu.md5" "$seed" <<'PY' ||
+import hashlib, sys
+before, after, off, n = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+want = [l.split() for l in open(sys.argv[5]) if l.strip()]
+assert len(want) == 3, want
+written = []
+with open(after, "rb") as f:
+    for goff, md5 in want:
+        at = off + int(goff)
+        f.seek(at)
+        got = f.read(n)
+        assert hashlib.md5(got).hexdigest() == md5, "no pattern at file offset %d" % at
+        assert b"E2E-PATTERN-%s-%s" % (sys.argv[6].encode(), goff.encode()) in got, at
+        written.append((at, at + n))
+CHUNK = 1 << 20
+with open(before, "rb") as b, open(after, "rb") as a:
+    pos = 0
+    while True:
+        x, y = b.read(CHUNK), a.read(CHUNK)
+        assert len(x) == len(y), "the file changed size"
+        if not x:
+            break
+        if x != y:
+            for i in range(len(x)):
+                if x[i] != y[i] and not any(s <= pos + i < e for s, e in written):
+                    raise AssertionError("file offset %d changed outside the patterns" % (pos + i))
+        pos += len(x)
+print("patterns at %s, nothing else changed" % [s for s, _ in written])
+PY
+    { e2e_log "qemu: the namespace file is not what the guest wrote"; return 1; }
+    e2e_log "qemu: the host finds the guest's patterns at guest's data offset $off, nothing else changed"
+
+    qemu_xp activate guest "$QNS" >/dev/null || return 1
+    qemu_words "$WORK/qemu.words2" || return 1
+    mkdir -p "$WORK/qemu-files"
+    cp "$WORK/qemu.md5" "$WORK/qemu-files/md5"
+    vm qemu-2 0 "$QNS" qemu-verify.sh "$p" -n "$WORK/qemu.words2" \
+        -f "$WORK/qemu-files/md5" || return 1
+    qemu_xp deactivate guest "$QNS" || return 1
+}
+
+scenario_qemu() {
+    local r
+    if [ "$(id -u)" != 0 ]; then
+        printf '\n*** SKIP qemu: loop devices need root ***\n\n' >&2
+        return 77
+    fi
+    scenario_qemu_run
+    r=$?
+    # never leave a loop device behind, whatever failed
+    "$XENPMEM" deactivate guest "$WORK/qemu-ns.img" >/dev/null 2>&1
+    [ -n "${E2E_KEEP:-}" ] || rm -f "$WORK/qemu-ns.img" "$WORK/qemu-ns.before"
+    return $r
+}
