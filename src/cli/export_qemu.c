@@ -188,7 +188,7 @@ int export_backend_pick(const struct export_ctx *c, bool offset_ok,
 		be->size = c->data_size;
 		if (e->label_size)
 			cli_notice(c->cmd,
-				   "extent '%s': the guest gets no label area: %s covers the data only, and %s",
+				   "extent '%s': the guest gets no label area: %s covers the data only (%s); 'activate --with-label' covers both",
 				   e->name, c->act.device,
 				   offset_ok ? "the namespace cannot be mapped with offset=" :
 					       c->no_offset_why);

@@ -216,7 +216,7 @@ assert (j["active_offset"], j["active_size"]) == (e["offset"], 16 * MiB), j'
 	ok export -F qemu --qemu-version 7.2 vm1 "$NS"
 	[ "$(cat "$OUT")" = "-object memory-backend-file,id=xp-vm1,mem-path=$VDEV,size=$((64 * MiB - 128 * KiB)),share=on,align=$((2 * MiB)) -device nvdimm,id=nv-vm1,memdev=xp-vm1" ] ||
 		fail "qemu 7.2 over the data device"
-	grep -qx "xenpmem export: extent 'vm1': the guest gets no label area: $VDEV covers the data only, and offset= needs QEMU 8.1, this is 7.2" "$ERR" ||
+	grep -qx "xenpmem export: extent 'vm1': the guest gets no label area: $VDEV covers the data only (offset= needs QEMU 8.1, this is 7.2); 'activate --with-label' covers both" "$ERR" ||
 		fail "no notice that the guest gets no label area"
 
 	ok export -F libvirt plain "$NS"
@@ -272,6 +272,36 @@ EOF
 		! virt-xml-validate "$T/bad.xml" domain >/dev/null 2>&1 ||
 			fail "virt-xml-validate accepts anything"
 	fi
+
+	step "activate --with-label: QEMU 7.2 and libvirt get the label area"
+	ok deactivate vm1 "$NS"
+	ok activate --with-label vm1 "$NS"
+	pycheck 'assert (j["offset"], j["size"]) == ('"$OFF"', 64 * MiB), j'
+	VDEV=$(jget '["device"]')
+	[ "$(blockdev --getsize64 "$VDEV")" = $((64 * MiB)) ] || fail "$VDEV is not the whole extent"
+	# the device's last 128 KiB are the extent's label area in the file
+	head -c $((128 * KiB)) /dev/urandom >"$T/label"
+	dd if="$T/label" of="$VDEV" bs=4096 seek=$(((64 * MiB - 128 * KiB) / 4096)) conv=notrunc,fsync status=none ||
+		fail "writing the label area through $VDEV"
+	cmp -i 0:$((OFF + 64 * MiB - 128 * KiB)) -n $((128 * KiB)) "$T/label" "$NS" ||
+		fail "the device's last 128 KiB are not the extent's label area"
+	for v in 7.2 8.1; do
+		ok export -F qemu --qemu-version $v vm1 "$NS"
+		[ "$(cat "$OUT")" = "-object memory-backend-file,id=xp-vm1,mem-path=$VDEV,size=$((64 * MiB)),share=on,align=$((2 * MiB)) -device nvdimm,id=nv-vm1,memdev=xp-vm1,label-size=$((128 * KiB))" ] ||
+			fail "qemu $v over the whole extent"
+		[ ! -s "$ERR" ] || fail "a notice with the label area given"
+	done
+	ok export -F libvirt vm1 "$NS"
+	sed "s|<path>$PDEV</path>|<path>$VDEV</path>|; s|<size unit='KiB'>16384</size>|<size unit='KiB'>65536</size>|; s|    <node>0</node>|&\n    <label>\n      <size unit='KiB'>128</size>\n    </label>|" \
+		"$T/want.xml" >"$T/want-label.xml"
+	diff -u "$T/want-label.xml" "$OUT" >&2 || fail "libvirt element with the label area"
+	if command -v virt-xml-validate >/dev/null; then
+		validate "vm1 (label)"
+	fi
+	# activating the other range is refused, not silently "the same"
+	fails 1 "$NS" activate vm1 "$NS"
+	err_mentions "extent 'vm1' is active as $VDEV over bytes $OFF+$((64 * MiB)), not $OFF+$((64 * MiB - 128 * KiB)) (its data); deactivate it first"
+	ok activate --with-label vm1 "$NS"
 	ok deactivate vm1 "$NS"
 	ok deactivate plain "$NS"
 	LOOPS=()
