@@ -319,15 +319,18 @@ static int run(int argc, char **argv, bool activate)
 	unsigned flags = 0;
 	int rc, nns = 0;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
-			break;
-		if (is_all(argv[i])) {
-			rc = parse_all(cmd.name, argc, argv, activate, &flags,
-				       &nns, &nss);
-			return rc ? rc : all(cmd.name, activate, flags, nns,
-					     nss);
-		}
+	bool help = false, all_form = false;
+
+	/* Help wins over whatever else is on the line, as everywhere. */
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+		help = help || !strcmp(argv[i], "--help") ||
+		       !strcmp(argv[i], "-h");
+		all_form = all_form || is_all(argv[i]);
+	}
+	if (all_form && !help) {
+		rc = parse_all(cmd.name, argc, argv, activate, &flags, &nns,
+			       &nss);
+		return rc ? rc : all(cmd.name, activate, flags, nns, nss);
 	}
 	if (!cli_parse(&cmd, argc, argv, &rc))
 		return rc;

@@ -661,6 +661,9 @@ int xp_extent_activation(struct xp_ns *ns, const struct xp_extent *ext,
 	struct dm_found df;
 
 	act_none(out);
+	/* A media with no file under it (a memory image) has no device. */
+	if (ns->media->fd < 0)
+		return 0;
 	switch (ns->media->kind) {
 	case XP_BACKEND_BLOCK:
 		return dm_activation(ns, ext, out, &df);
@@ -682,6 +685,10 @@ static int refuse_kind(struct xp_ns *ns, const char *name)
 	if (ns->media->kind == XP_BACKEND_HV)
 		return xp_err(EOPNOTSUPP, tgt(ns),
 			      "extent '%s': the namespace is registered with the hypervisor, which maps extents into guests itself; 'xenpmem unregister' gives it back to Dom0",
+			      name);
+	if (ns->media->fd < 0)
+		return xp_err(EOPNOTSUPP, tgt(ns),
+			      "extent '%s': the namespace is not a file or device",
 			      name);
 	return 0;
 }

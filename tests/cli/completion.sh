@@ -53,11 +53,12 @@ has() {
 }
 
 step "commands"
-for c in init info list create destroy resize rename assign unassign lend reclaim check map wipe export register unregister regions unmap --help --version; do
+for c in init info list create destroy resize rename assign unassign lend reclaim check map wipe activate deactivate export register unregister regions unmap --help --version; do
 	has "$c" ""
 done
 expect "create" cr
-expect "destroy" de
+expect "deactivate destroy" de
+expect "destroy" des
 expect "--help --version" --
 
 step "flags"
@@ -125,6 +126,13 @@ expect "" map vm --domain ""
 expect "model: xen" register --hv ""
 expect "xen" register --hv x
 expect "" create "^" "$NS"
+expect "cache db web" activate "^" "$NS"
+expect "cache db web" deactivate "^" "$NS"
+expect "--all --help --with-label" activate --
+expect "--all --help" deactivate --
+# --all takes namespaces only, any number of them; -a is not --align here
+has "$NS" activate --all "$NS" "$T/pm"
+has "$NS" deactivate -a "$T/pm"
 
 step "namespace as files"
 has "$NS" info "$T/pm"

@@ -30,6 +30,15 @@
 #           and unmap while mapped, and iomem= on a management frame are
 #           refused; xl destroy releases A; the host finds the reply at A
 #           and no other change in the data area
+#   activate  xenpmem activate on /dev/pmem0: a dm-linear device
+#           /dev/mapper/xenpmem-NAME (libdevmapper, no udev) over the extent's
+#           data; a pattern written through it is read back through
+#           /dev/pmem0 at the extent's offset, and the host finds it at that
+#           offset of the image file, the label area after it untouched;
+#           ext4 + mount -o dax (recorded);
+#           refusals while active. Boot 2: nothing is active, activate --all
+#           (discovery, as the systemd unit runs it) brings every extent
+#           back with its data, deactivate --all removes them
 # Without BUILD_DIR/src/cli/xenpmem only "infra" runs.
 # Environment: E2E_SCENARIOS="infra linux ...", E2E_KEEP=1 (keep images),
 #   E2E_TIMEOUT (per VM, default 240 s), E2E_KVER (kernel version),
@@ -76,7 +85,7 @@ have_xenpmem=0
 if [ -n "${E2E_SCENARIOS:-}" ]; then
     SCENARIOS=$E2E_SCENARIOS
 elif [ $have_xenpmem = 1 ]; then
-    SCENARIOS="infra linux xen xenstore refuse qemu"
+    SCENARIOS="infra linux xen xenstore refuse activate qemu"
     [ $have_xen = 1 ] && SCENARIOS="$SCENARIOS adopt"
 else
     SCENARIOS="infra"
@@ -210,6 +219,53 @@ EOP
     cat "$WORK/$name.pat" >> "$p"
     vm "$name-2" "$xen" "$img" xp-verify.sh "$p" -f "$WORK/$name.list1.json" \
         -e "list=$WORK/$name.list2" || return 1
+}
+
+# --- scenario: activate (dm-linear over /dev/pmem0, two boots) ----------------
+scenario_activate() {
+    local img p before rc=0
+    img=$(new_image activate)
+    before=$WORK/activate-before.img
+    p=$WORK/activate.params
+    cat > "$p" <<EOP
+SEED=activate$$
+PATTERN_LEN=$((256 * 1024))
+EOP
+    rm -f "$WORK"/activate.{env,list}
+    vm activate-1 0 "$img" xp-activate.sh "$p" -e "act=$WORK/activate.env" || return 1
+    local OFF SIZE LABEL DATA LEN MD5_HEAD MD5_TAIL FILE_MD5 FSDAX DM_DAX MOUNT_DAX
+    # shellcheck disable=SC1090,SC1091
+    . "$WORK/activate.env"
+    e2e_log "activate: dm over raw pmem: queue/dax=$DM_DAX; mount -o dax: $MOUNT_DAX"
+    # host side: the pattern at vm1's data offset and at its data end, the
+    # label area after it still zero
+    if [ "$(img_md5 "$img" "$OFF" "$LEN")" != "$MD5_HEAD" ] ||
+       [ "$(img_md5 "$img" $((OFF + DATA - LEN)) "$LEN")" != "$MD5_TAIL" ] ||
+       ! img_has "$img" "$OFF" "$LEN" "E2E-PATTERN-activate$$"; then
+        e2e_log "activate: the image file does not hold the pattern at vm1's data offset $OFF (and $((OFF + DATA - LEN)))"
+        return 1
+    fi
+    if [ "$(img_md5 "$img" $((OFF + DATA)) "$LABEL")" != "$(head -c "$LABEL" /dev/zero | md5sum | cut -d' ' -f1)" ]; then
+        e2e_log "activate: vm1's label area [$((OFF + DATA)), +$LABEL) in the image is not zero"
+        return 1
+    fi
+    e2e_log "activate: host sees the pattern at image offsets $OFF and $((OFF + DATA - LEN)); vm1's label area is zero"
+    # boot 2: re-activate; the image must not change but for ext4's
+    # mount bookkeeping in the fs extent
+    cp --sparse=always "$img" "$before" || return 1
+    cat "$WORK/activate.env" >> "$p"
+    vm activate-2 0 "$img" xp-activate-verify.sh "$p" || rc=1
+    if [ $rc = 0 ]; then
+        if ! cmp -s <(dd if="$before" bs=4096 skip=$((OFF / 4096)) count=$((SIZE / 4096)) 2>/dev/null) \
+                    <(dd if="$img" bs=4096 skip=$((OFF / 4096)) count=$((SIZE / 4096)) 2>/dev/null); then
+            e2e_log "activate: vm1's bytes changed in boot 2 (only read there)"
+            rc=1
+        else
+            e2e_log "activate: vm1's bytes in the image are unchanged by boot 2"
+        fi
+    fi
+    rm -f "$before"
+    return $rc
 }
 
 # --- scenario: xenstore (owners by domain name / domid on a real Xen host) -----
@@ -581,6 +637,7 @@ for s in $SCENARIOS; do
                 else scenario_xenstore; r=$?; fi ;;
         refuse) if [ $have_xenpmem = 1 ]; then scenario_refuse; r=$?; else r=77; fi ;;
         qemu)   if [ $have_xenpmem = 1 ]; then scenario_qemu; r=$?; else r=77; fi ;;
+        activate) if [ $have_xenpmem = 1 ]; then scenario_activate; r=$?; else r=77; fi ;;
         adopt)  if [ $have_xenpmem = 0 ]; then r=77
                 elif [ $have_xen = 0 ]; then r=77; e2e_log "SKIP: xen-hypervisor-4.17-amd64 not installable"
                 else scenario_adopt; r=$?; fi ;;

@@ -4,8 +4,10 @@
 # Builds a busybox initramfs for the xenpmem e2e VM tests:
 #   - static busybox, /init (guest/init) and /etc/e2e/guest-lib.sh
 #   - the Debian kernel's libnvdimm/nfit/nd_pmem/nd_btt/dax_pmem/device_dax/
-#     dm-mod modules plus dependencies (/etc/e2e/modules, load order)
-#   - ndctl, daxctl (if installed), jq and all their shared libraries
+#     dm-mod, ext4, crc32c_generic modules plus dependencies
+#     (/etc/e2e/modules, load order)
+#   - ndctl, daxctl and mkfs.ext4 (if installed), jq and all their shared
+#     libraries
 #   - EXTRA_FILES: executables or libraries. An executable is put into
 #     /usr/local/bin with its libraries (ldd); a *.so* file into /usr/local/lib.
 #     For the xenpmem binary pass BUILD_DIR/src/cli/xenpmem; libxenpmem is
@@ -60,7 +62,9 @@ resolve() {   # $1: path relative to $MODDIR, e.g. kernel/drivers/nvdimm/libnvdi
     for d in $deps; do resolve "$d"; done
     order+=("$m")
 }
-for name in libnvdimm nfit nd_pmem nd_btt dax_pmem device_dax dm-mod; do
+# ext4 and crc32c (its metadata checksums): a filesystem on an activated
+# extent (the activate scenario's mkfs.ext4 + mount -o dax)
+for name in libnvdimm nfit nd_pmem nd_btt dax_pmem device_dax dm-mod ext4 crc32c_generic; do
     path=$(awk -F: -v n="$name" '{ b = $1; sub(".*/", "", b); sub("\\.ko(\\..*)?$", "", b); if (b == n) { print $1; exit } }' "$MODDIR/modules.dep")
     if [ -z "$path" ]; then
         # built in?
@@ -126,8 +130,9 @@ copy_exe() {   # $1: host path, $2: destination dir inside ROOT
 }
 # the dynamic loader at its canonical path
 copy_file /lib64/ld-linux-x86-64.so.2
-for exe in ndctl daxctl jq; do
+for exe in ndctl daxctl jq mkfs.ext4; do
     p=$(command -v "$exe" || true)
+    [ -z "$p" ] && [ -x "/usr/sbin/$exe" ] && p=/usr/sbin/$exe
     if [ -z "$p" ]; then
         [ "$exe" = ndctl ] && e2e_die "ndctl not installed"
         [ "$exe" = jq ] && e2e_die "jq not installed"

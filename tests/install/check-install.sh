@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install into a scratch DESTDIR and check what a distribution would ship:
 # the CLI, the shared library exporting only the public API, the header,
-# the pkg-config file (usable to build a program), and bash completion.
+# the pkg-config file (usable to build a program), bash completion and the
+# systemd unit.
 #   check-install.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
 build=$1 src=$2
@@ -23,6 +24,15 @@ pc=$(find "$dest" -name libxenpmem.pc | head -1)
 comp=$(find "$dest" -path '*bash-completion/completions/xenpmem' | head -1)
 [ -n "$comp" ] || fail "no bash completion"
 bash -n "$comp" || fail "bash completion does not parse"
+# The boot-time re-activation, where systemd looks under this prefix.
+unit=$(find "$dest" -path '*/systemd/system/xenpmem-activate.service' | head -1)
+[ -n "$unit" ] || fail "no systemd/system/xenpmem-activate.service"
+grep -qx "ExecStart=$prefix/bin/xenpmem activate --all \$XENPMEM_NAMESPACES" "$unit" ||
+	fail "the unit does not run $prefix/bin/xenpmem activate --all"
+grep -qx "ExecStop=$prefix/bin/xenpmem deactivate --all \$XENPMEM_NAMESPACES" "$unit" ||
+	fail "the unit does not deactivate at stop"
+grep -qx 'Type=oneshot' "$unit" && grep -qx 'RemainAfterExit=yes' "$unit" ||
+	fail "the unit is not a oneshot that remains after exit"
 
 # Only the public API is exported: every dynamic symbol is declared in the
 # header, and every function the header declares is exported.
