@@ -10,16 +10,47 @@
 # offset=, so the loop device is mem-path, with no label-size) replaces
 # the harness's own NVDIMM. Boot 1: the guest sees /dev/pmem0 of the data
 # size (Linux rounds it down to 2 MiB) and writes patterns at its start,
-# middle and end. The
-# host, after deactivate, finds each at guest's data offset plus the
-# guest's offset, and every other byte of the file as it was. Boot 2,
-# after a new activation and export: the guest reads the patterns back.
+# middle and end. The host, after deactivate, finds each at guest's data
+# offset plus the guest's offset, and every other byte of the file as it
+# was. Boot 2, after a new activation and export: the guest reads the
+# patterns back. Boot 3, on `activate --with-label` (the export then has
+# label-size): the guest reads the host's bytes in its label area and
+# writes its own; the host finds them at guest's label area, and every
+# other byte as it was.
 
 QEMU_NS_SIZE=$((256 * 1024 * 1024))
 
 # qemu_xp ARGS...: the host's xenpmem; its stdout, stderr to the log.
 qemu_xp() {
     "$XENPMEM" "$@" 2>>"$WORK/qemu.host.log"
+}
+
+# qemu_same BEFORE AFTER START:LEN...: AFTER differs from BEFORE only
+# inside the ranges given
+qemu_same() {
+    python3 - "$@" <<'PY'
+import sys
+before, after = sys.argv[1], sys.argv[2]
+ranges = [(int(s), int(s) + int(n)) for s, n in (r.split(":") for r in sys.argv[3:])]
+CHUNK = 1 << 20
+with open(before, "rb") as b, open(after, "rb") as a:
+    pos = 0
+    while True:
+        x, y = b.read(CHUNK), a.read(CHUNK)
+        assert len(x) == len(y), "the file changed size"
+        if not x:
+            break
+        if x != y:
+            for i in range(len(x)):
+                if x[i] != y[i] and not any(s <= pos + i < e for s, e in ranges):
+                    sys.exit("file offset %d changed outside %s" % (pos + i, ranges))
+        pos += len(x)
+PY
+}
+
+# qemu_md5 FILE OFFSET LEN
+qemu_md5() {
+    dd if="$1" bs=4096 skip=$(($2 / 4096)) count=$(($3 / 4096)) 2>/dev/null | md5sum | cut -d' ' -f1
 }
 
 # qemu_json KEY-PATH: a value from the JSON in $WORK/qemu.json
@@ -80,36 +111,19 @@ EOP
     qemu_xp deactivate guest "$QNS" || return 1
 
     # the patterns are at guest's data offset, and nothing else changed
-    python3 - "$WORK/qemu-ns.before" "$QNS" "$off" "$len" "$WORK/qemu.md5" "$seed" <<'PY' ||
-import hashlib, sys
-before, after, off, n = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-want = [l.split() for l in open(sys.argv[5]) if l.strip()]
-assert len(want) == 3, want
-written = []
-with open(after, "rb") as f:
-    for goff, md5 in want:
-        at = off + int(goff)
-        f.seek(at)
-        got = f.read(n)
-        assert hashlib.md5(got).hexdigest() == md5, "no pattern at file offset %d" % at
-        assert b"E2E-PATTERN-%s-%s" % (sys.argv[6].encode(), goff.encode()) in got, at
-        written.append((at, at + n))
-CHUNK = 1 << 20
-with open(before, "rb") as b, open(after, "rb") as a:
-    pos = 0
-    while True:
-        x, y = b.read(CHUNK), a.read(CHUNK)
-        assert len(x) == len(y), "the file changed size"
-        if not x:
-            break
-        if x != y:
-            for i in range(len(x)):
-                if x[i] != y[i] and not any(s <= pos + i < e for s, e in written):
-                    raise AssertionError("file offset %d changed outside the patterns" % (pos + i))
-        pos += len(x)
-print("patterns at %s, nothing else changed" % [s for s, _ in written])
-PY
-    { e2e_log "qemu: the namespace file is not what the guest wrote"; return 1; }
+    local goff gmd5 ranges=()
+    while read -r goff gmd5; do
+        [ -n "$goff" ] || continue
+        if [ "$(qemu_md5 "$QNS" $((off + goff)) "$len")" != "$gmd5" ] ||
+            ! img_has "$QNS" $((off + goff)) "$len" "E2E-PATTERN-$seed-$goff"; then
+            e2e_log "qemu: no pattern at file offset $((off + goff)) (guest offset $goff)"
+            return 1
+        fi
+        ranges+=("$((off + goff)):$len")
+    done <"$WORK/qemu.md5"
+    [ ${#ranges[@]} = 3 ] || { e2e_log "qemu: the guest wrote ${#ranges[@]} patterns, not 3"; return 1; }
+    qemu_same "$WORK/qemu-ns.before" "$QNS" "${ranges[@]}" ||
+        { e2e_log "qemu: the namespace file changed where the guest did not write"; return 1; }
     e2e_log "qemu: the host finds the guest's patterns at guest's data offset $off, nothing else changed"
 
     qemu_xp activate guest "$QNS" >/dev/null || return 1
@@ -119,6 +133,32 @@ PY
     vm qemu-2 0 "$QNS" qemu-verify.sh "$p" -n "$WORK/qemu.words2" \
         -f "$WORK/qemu-files/md5" || return 1
     qemu_xp deactivate guest "$QNS" || return 1
+
+    # boot 3: the whole extent, so the guest's label area is guest's
+    cp --sparse=always "$QNS" "$WORK/qemu-ns.before"
+    qemu_xp activate --with-label guest "$QNS" >"$WORK/qemu.act" || return 1
+    dev=$(jq -er .device "$WORK/qemu.act") || return 1
+    qemu_words "$WORK/qemu.words3" || return 1
+    grep -qx -- "nvdimm,id=nv-guest,memdev=xp-guest,label-size=$label" "$WORK/qemu.words3" &&
+        grep -qx -- "memory-backend-file,id=xp-guest,mem-path=$dev,size=$size,share=on,align=2097152" \
+            "$WORK/qemu.words3" ||
+        { e2e_log "qemu: unexpected export over the whole extent: $(cat "$WORK/qemu.line")"; return 1; }
+    {
+        echo "LABEL_SIZE=$label"
+        echo "HOST_LABEL_MD5=$(qemu_md5 "$QNS" $((off + data)) "$label")"
+    } >>"$p"
+    rm -f "$WORK/qemu.lmd5"
+    vm qemu-3 0 "$QNS" qemu-label.sh "$p" -n "$WORK/qemu.words3" \
+        -e "lmd5=$WORK/qemu.lmd5" || return 1
+    qemu_xp deactivate guest "$QNS" || return 1
+    if [ "$(qemu_md5 "$QNS" $((off + data)) "$label")" != "$(tr -d ' \n' <"$WORK/qemu.lmd5")" ] ||
+        ! img_has "$QNS" $((off + data)) "$label" "E2E-PATTERN-$seed-label"; then
+        e2e_log "qemu: guest's label area in the file does not hold what the guest wrote"
+        return 1
+    fi
+    qemu_same "$WORK/qemu-ns.before" "$QNS" "$((off + data)):$label" ||
+        { e2e_log "qemu: boot 3 changed the file outside guest's label area"; return 1; }
+    e2e_log "qemu: the guest's label area is guest's label area in the file (offset $((off + data)))"
 }
 
 scenario_qemu() {
