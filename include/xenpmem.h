@@ -421,7 +421,13 @@ struct xp_hv_mapping {
  * Map extent @name (or "@N") of @target into the running domain whose
  * UUID is @domain, at guest frame @gfn. The hypervisor maps it only when
  * the table on media, read at that moment, names @domain as the owner.
+ * @gfn XP_HV_GFN_MFN maps it at its own first data frame (gfn == mfn),
+ * which is where a PV guest finds it: a Linux PV guest reaches a range
+ * the kernel's memmap=SIZE!ADDR marks as pmem through its 1:1 machine
+ * mapping of non-RAM frames.
  */
+#define XP_HV_GFN_MFN UINT64_MAX
+
 int xp_hv_map(struct xp_hv *hv, const char *target, const char *name,
 	      const uint8_t domain[16], uint64_t gfn,
 	      struct xp_hv_mapping *out);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* "xenpmem map NAME --domain DOMAIN --gfn G": the guest-mapping form of
+/* "xenpmem map NAME --domain DOMAIN [--gfn G]": the guest-mapping form of
  * map (cmd_map.c draws the picture and hands this form over). */
 #include "commands.h"
 #include "util.h"
@@ -8,7 +8,7 @@ int cmd_map_guest(int argc, char **argv)
 {
 	const char *target = NULL, *name = NULL, *spec = NULL;
 	uint8_t domain[16] = {0};
-	uint64_t gfn = 0;
+	uint64_t gfn = XP_HV_GFN_MFN;
 	const struct cli_opt opts[] = {
 		{.long_name = "domain", .short_name = 'd', .kind = CLI_OWNER,
 		 .dest = domain, .metavar = "DOMAIN", .required = true,
@@ -16,9 +16,11 @@ int cmd_map_guest(int argc, char **argv)
 			 "on a Xen host also a running domain's name or id. It "
 			 "must be the extent's owner"},
 		{.long_name = "gfn", .short_name = 'g', .kind = CLI_U64,
-		 .dest = &gfn, .metavar = "G", .required = true,
+		 .dest = &gfn, .metavar = "G",
 		 .help = "the guest frame the extent starts at, decimal or 0x "
-			 "hex; 2 MiB aligned (512 frames) for 2 MiB mappings"},
+			 "hex; 2 MiB aligned (512 frames) for 2 MiB mappings. "
+			 "Default: the extent's first data frame (gfn = mfn), "
+			 "where a PV guest's memmap=SIZE!ADDR finds it"},
 		{.long_name = "hv", .kind = CLI_STRING, .dest = &spec,
 		 .metavar = "SPEC", .help = CLI_HV_HELP},
 	};

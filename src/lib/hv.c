@@ -1003,6 +1003,16 @@ static int map_or_unmap(struct xp_hv *hv, const char *target,
 	memcpy(rq->ns_uuid, v.uuid, 16);
 	memcpy(rq->extent_uuid, ext.uuid, 16);
 	rq->domid = domid;
+	if (map && gfn == XP_HV_GFN_MFN) {
+		if (!ext.phys_known) {
+			view_free(&v);
+			return xp_err(EINVAL, target, "extent '%s': the "
+				      "namespace's physical address is "
+				      "unknown, so there is no first frame "
+				      "to map at: give --gfn", ext.name);
+		}
+		gfn = ext.first_mfn;
+	}
 	rq->gfn = map ? gfn : 0;
 	rc = call(hv, &op, NULL, 0, NULL, 0, NULL);
 	if (!rc && op.reply.err) {

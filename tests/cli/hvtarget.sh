@@ -135,6 +135,12 @@ ok unmap vm1 --domain "$D5" "$H"
 ok map vm1 --domain "$D5" --gfn 0x200000 "$H"
 pycheck 'assert j["gfn"] == 0x200000 and j["namespace"] == "'"$H"'", j'
 ok unmap vm1 --domain "$D5" "$H"
+# no --gfn: the extent's own first data frame (a PV guest's gfn == mfn)
+ok list "$H"
+MFN1=$(python3 -c 'import json,sys; print([e["first_mfn"] for e in json.load(open(sys.argv[1])) if e["name"] == "vm1"][0])' "$OUT")
+ok map vm1 --domain "$D5" "$H"
+pycheck 'assert j["gfn"] == '"$MFN1"' == j["first_mfn"] and j["mapped"], j'
+ok unmap vm1 --domain "$D5" "$H"
 ok unregister "$H"
 fails 1 "$GONE" list "$H"
 err_mentions "no namespace with this UUID is registered"
@@ -214,6 +220,7 @@ hook "$BE5" add
 [ "$(xs "$BE5/hotplug-status")" = connected ] || fail "hotplug-status after add"
 [ "$(xs "$BE5/xenpmem-domain")" = "$D5" ] || fail "the domain kept for remove"
 xs "$BE5/xenpmem-mapping" >"$OUT"
+[ "$(wc -l <"$OUT")" = 1 ] || fail "the mapping kept in xenstore is not one line"
 pycheck 'assert j["name"] == "vm1" and j["domid"] == 5 and j["gfn"] == 0x100000, j'
 [ "$(xs "$BE5/physical-device-path")" = "$T/loop7" ] || fail "the disk"
 grep -q -- "-f --show -r $T/run/d5-51952.json" "$T/losetup.log" || fail "losetup -r"
@@ -254,6 +261,14 @@ hvok p2m 5
 pycheck 'assert j == [], j'
 grep -q -- "-d $T/loop7" "$T/losetup.log" || fail "the loop device stays"
 [ ! -e "$T/run/d5-51952.json" ] || fail "the mapping file stays"
+# No gfn=: the extent's first data frame, as for `map` without --gfn.
+xsw "$BE5/params" "extent=vm1,ns=$H,hv=model:$SOCK"
+hook "$BE5" add
+[ "$RC" -eq 0 ] || fail "block-xenpmem add without gfn= exited $RC: $(xs "$BE5/hotplug-error")"
+xs "$BE5/xenpmem-mapping" >"$OUT"
+pycheck 'assert j["gfn"] == j["first_mfn"] == '"$MFN1"', j'
+hook "$BE5" remove
+[ "$RC" -eq 0 ] || fail "remove exited $RC: $(cat "$ERR")"
 hvok domain-destroy 5
 hook "$BE5" remove
 [ "$RC" -eq 0 ] || fail "remove after the domain died exited $RC"

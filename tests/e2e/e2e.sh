@@ -28,8 +28,11 @@
 #           58); the domU reads A's pattern through /dev/pmem0 (memmap=!)
 #           and writes a reply; a non-owner domU, a second map, unregister
 #           and unmap while mapped, and iomem= on a management frame are
-#           refused; xl destroy releases A; the host finds the reply at A
-#           and no other change in the data area
+#           refused (the non-owner in xl's words, through the xl hook
+#           scripts/xl/block-xenpmem, which maps A for the owner); xl destroy
+#           releases A; the host finds the reply at A and no other change in
+#           the data area. Boot 3 reboots the whole VM: metadata, pattern
+#           and reply intact, and Xen adopts the namespace again
 #   activate  xenpmem activate on /dev/pmem0: a dm-linear device
 #           /dev/mapper/xenpmem-NAME (libdevmapper, no udev) over the extent's
 #           data; a pattern written through it is read back through
@@ -107,7 +110,7 @@ case " $SCENARIOS " in *" xenstore "*|*" adopt "*) [ $have_xl = 1 ] && E2E_XEN_T
 key=$( {
     echo "$KVER xen-tools=$E2E_XEN_TOOLS"
     [ "$E2E_XEN_TOOLS" = 1 ] && sha256sum /usr/lib/xen-4.*/bin/xl /usr/bin/xenstore
-    cat "$HERE/mkinitramfs.sh" "$HERE/lib.sh" "$HERE/guest/init" "$HERE/guest/guest-lib.sh"
+    cat "$HERE/mkinitramfs.sh" "$HERE/lib.sh" "$HERE/guest/init" "$HERE/guest/guest-lib.sh" "$HERE/../../scripts/xl/block-xenpmem"
     for f in /usr/bin/ndctl /usr/bin/jq /bin/busybox "${extras[@]}" "$BUILD_DIR"/src/lib/libxenpmem.so*; do
         [ -e "$f" ] && sha256sum "$(readlink -f "$f")"
     done
@@ -473,7 +476,7 @@ EOP
       vm adopt-2 1 "$img" xp-adopt-map.sh "$p" -f "$kernel" -f "$ginitrd" -t $((TMO * 2)) \
           -e "map=$WORK/adopt-map.env" -e "g1con=$WORK/adopt-map.g1con" ) || return 1
     # shellcheck disable=SC2034  # set by adopt-map.env, not all used here
-    local NSUUID DATA_OFF DATA_SIZE OFF_A SIZE_A MFN_A MGMT_MFN MGMT_OFF HEAD4K D1 D1B D2 AUUID
+    local NSUUID DATA_OFF DATA_SIZE OFF_A SIZE_A MFN_A MGMT_MFN MGMT_OFF HEAD4K D1 D1B D2 D2N AUUID
     # shellcheck disable=SC1090,SC1091
     . "$WORK/adopt-map.env"
     grep '^GUEST' "$WORK/adopt-map.g1con" | sed 's/^/    domU| /' >&2
@@ -532,6 +535,7 @@ EOP
     local l
     for l in "(XEN) xenpmem: registered ns $NSUUID" \
              "(XEN) xenpmem: map of extent $AUUID into d$D2 refused: the domain is not the extent's owner" \
+             "(XEN) xenpmem: map of extent $AUUID into d$D2N refused: the domain is not the extent's owner" \
              "(XEN) xenpmem: extent $AUUID (slot 0) mapped into d$D1: mfn [$(printf '%#x' "$MFN_A"), $(printf '%#x' $((MFN_A + SIZE_A / 4096))))" \
              "(XEN) xenpmem: unmap of extent $AUUID from d$D1 refused: extents are still mapped into domains" \
              "(XEN) xenpmem: d$D1 destroyed: 1 extent released" \
@@ -543,6 +547,30 @@ EOP
             e2e_log "adopt: the serial log of adopt-2 has no line '$l'"
             rc=1
         fi
+    done
+    # boot 3: the whole VM again (the same patched Xen, Linux as PV Dom0)
+    # on the image adopt-2 left: metadata, pattern and reply are intact,
+    # and Xen adopts the namespace once more
+    p=$WORK/adopt-reboot.params
+    cat > "$p" <<EOP
+OWNER=$owner
+NSUUID=$NSUUID
+HEAD4K=$HEAD4K
+REPLY=$reply
+EOP
+    rm -f "$WORK/adopt-reboot.list"
+    ( export E2E_XEN_GZ=$xgz
+      vm adopt-3 1 "$img" xp-adopt-reboot.sh "$p" -e "list=$WORK/adopt-reboot.list" ) || return 1
+    if ! jq -e --slurpfile b "$WORK/adopt-map.after.json" '
+            map({name, uuid, offset, size, owner}) == ($b[0] | map({name, uuid, offset, size, owner}))' \
+            "$WORK/adopt-reboot.list" > /dev/null; then
+        e2e_log "adopt: after the reboot Dom0 lists other extents: $(tr -d '\n ' < "$WORK/adopt-reboot.list")"
+        rc=1
+    else
+        e2e_log "adopt: after destroying the domUs and rebooting the VM, Dom0 finds the metadata clean, the extents as the host listed them, A's pattern and the reply intact"
+    fi
+    for l in "(XEN) xenpmem: registered ns $NSUUID" "(XEN) xenpmem: unregistered ns $NSUUID"; do
+        grep -qF -- "$l" "$WORK/adopt-3.log" || { e2e_log "adopt: the serial log of adopt-3 has no line '$l'"; rc=1; }
     done
     return $rc
 }

@@ -20,8 +20,9 @@
 #     guest-lib.sh's xen_hypercalls loads it
 #   - with E2E_XEN_TOOLS=1: the Xen toolstack for a busybox Dom0 (xl,
 #     xenstored, xenconsoled, xen-init-dom0, xenstore-*, their libraries and
-#     libgcc_s), the xen-evtchn/gntdev/gntalloc/privcmd/xenfs modules
-#     (/etc/e2e/xen-modules, load order) and /etc/xen; guest-lib.sh's
+#     libgcc_s), the xen-evtchn/gntdev/gntalloc/privcmd/xenfs/blkback and
+#     loop modules (/etc/e2e/xen-modules, load order), /etc/xen with the
+#     xl hook scripts/xl/block-xenpmem, and bash for it; guest-lib.sh's
 #     xen_toolstack starts it (see shared background: xen-guest-harness)
 # Environment: E2E_KVER overrides the kernel version (default: newest
 # /boot/vmlinuz-* that has /lib/modules/<ver>; never the host's uname -r).
@@ -189,10 +190,16 @@ if [ "${E2E_XEN_TOOLS:-0}" = 1 ]; then
     mkdir -p "$ROOT/etc/xen"
     cp -a /etc/xen/xl.conf "$ROOT/etc/xen/" 2>/dev/null || : > "$ROOT/etc/xen/xl.conf"
     [ -d /etc/xen/scripts ] && cp -a /etc/xen/scripts "$ROOT/etc/xen/"
+    # the xl hook (scripts/xl/block-xenpmem, a disk's script=) where libxl
+    # looks for it, and what it runs on: bash (busybox has losetup,
+    # logger, stat and mktemp); blkback and loop for its disk
+    mkdir -p "$ROOT/etc/xen/scripts"
+    install -m 0755 "$HERE/../../scripts/xl/block-xenpmem" "$ROOT/etc/xen/scripts/block-xenpmem"
+    copy_exe /bin/bash /bin
     mkdir -p "$ROOT"/var/{lib/xen,log/xen/console,lib/xenstored} "$ROOT/run/xen" "$ROOT/run/xenstored"
     ln -s ../run "$ROOT/var/run"
     : > "$ROOT/etc/e2e/xen-modules"
-    for name in xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs; do
+    for name in xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs xen-blkback loop; do
         path=$(awk -F: -v n="$name" '{ b = $1; sub(".*/", "", b); sub("\\.ko(\\..*)?$", "", b); if (b == n) { print $1; exit } }' "$MODDIR/modules.dep")
         if [ -z "$path" ]; then
             grep -q "/$name.ko" "$MODDIR/modules.builtin" 2>/dev/null && continue

@@ -78,8 +78,13 @@ on_crash = "destroy"
 ${3:-}
 EOC
 }
-mkcfg xp-g1 "$OWNER"
-mkcfg xp-g2 "$U2"
+# the xl hook (scripts/xl/block-xenpmem, a disk's script=): libxl runs it
+# with add before it unpauses the domain, and with remove at its end
+HOOKDISK="disk = [ 'vdev=xvdp, access=ro, script=block-xenpmem, target=extent=A,ns=hv:$NSUUID,hv=xen' ]"
+mkcfg xp-g1 "$OWNER" "$HOOKDISK"
+mkcfg xp-g1n "$OWNER"
+mkcfg xp-g2 "$U2" "$HOOKDISK"
+mkcfg xp-g2n "$U2"
 mkcfg xp-g3 "$U3" "iomem = [ \"$(printf %x "$MGMT_MFN"),1\" ]"
 create_paused() {   # create_paused NAME -> DOMID
     if ! run timeout 180 xl create -p "/tmp/$1.cfg"; then
@@ -91,14 +96,26 @@ create_paused() {   # create_paused NAME -> DOMID
 }
 MAP="xenpmem map A --gfn $MFN_A --hv xen hv:$NSUUID --domain"
 
-# a domain that does not own A: refused in one line, exit 1
-create_paused xp-g2
-D2=$DOMID
+# a domain that does not own A: xl create fails, in xl's words, with the
+# hook's one line (libxl prints the hotplug-error node), and leaves no
+# domain behind
+if run timeout 180 xl create -p /tmp/xp-g2.cfg; then
+    fail "xp-g2 (uuid $U2, not A's owner) was created"
+fi
+grep -q "script: xenpmem map: .*not the extent's owner" /tmp/run.out ||
+    fail "xl create of a non-owner did not say why: $(cat /tmp/run.out)"
+say "RECORD: xl create of a non-owner: $(grep "script: xenpmem map" /tmp/run.out)"
+D2=$(sed -n 's/.*Domain \([0-9][0-9]*\):.*/\1/p' /tmp/run.out | head -n 1)
+[ -n "$D2" ] || fail "xl's error names no domain id: $(cat /tmp/run.out)"
+gone xp-g2
+# and the same refusal from the CLI directly, in one line
+create_paused xp-g2n
+D2n=$DOMID
 expect_fail timeout 60 $MAP "$U2"
 one_line 1 "not the extent's owner"
-say "RECORD: map into d$D2 (uuid $U2): $(cat /tmp/run.out)"
-must timeout 60 xl destroy xp-g2
-gone xp-g2
+say "RECORD: map into d$D2n (uuid $U2): $(cat /tmp/run.out)"
+must timeout 60 xl destroy xp-g2n
+gone xp-g2n
 
 # a management frame: the map request names extents, not frames (nothing
 # to craft); xl's iomem= names frames, and Xen refuses one of Dom0's
@@ -110,11 +127,17 @@ grep -qiF "iomem" /tmp/run.out || fail "xp-g3 refused, but not for its iomem: $(
 say "RECORD: iomem= on management mfn $(printf '%#x' "$MGMT_MFN"): $(grep -i iomem /tmp/run.out | head -n 1)"
 timeout 30 xl destroy xp-g3 > /dev/null 2>&1 || true
 
-# the owner: map A at gfn = A's first data mfn
+# the owner: xl create runs the hook, which maps A at gfn = A's first
+# data mfn (no gfn= given) and keeps the mapping under the disk's backend
 create_paused xp-g1
 D1=$DOMID
-must timeout 60 $MAP "$OWNER"
-cp /tmp/run.out /tmp/map.json
+BE=$(timeout 10 xenstore-list "backend/vbd/$D1" | head -n 1)
+[ -n "$BE" ] || fail "d$D1 has no vbd backend"
+timeout 10 xenstore-read "backend/vbd/$D1/$BE/xenpmem-mapping" > /tmp/map.json ||
+    fail "the hook kept no mapping under backend/vbd/$D1/$BE"
+[ "$(timeout 10 xenstore-read "backend/vbd/$D1/$BE/hotplug-status")" = connected ] ||
+    fail "the hook's disk is not connected"
+say "RECORD: the hook mapped A into d$D1: $(tr -d '\n ' < /tmp/map.json)"
 jq -e --arg u "$OWNER" --argjson d "$D1" --argjson m "$MFN_A" --argjson n $((SIZE_A / 4096)) \
     --arg ns "hv:$NSUUID" '
     .name == "A" and .mapped == true and .domain == $u and .domid == $d
@@ -148,17 +171,20 @@ gone xp-g1
 expect_fail timeout 60 xenpmem unmap A --domain "$OWNER" --hv xen "hv:$NSUUID"
 one_line - "no running domain has this UUID"
 
-# A is free again: a new domain of the owner maps it, unmap takes it out
-create_paused xp-g1
+# A is free again: a new domain of the owner (no hook) maps it with
+# `xenpmem map` and no --gfn (A's first data mfn), unmap takes it out
+create_paused xp-g1n
 D1b=$DOMID
-must timeout 60 $MAP "$OWNER"
+must timeout 60 xenpmem map A --hv xen "hv:$NSUUID" --domain "$OWNER"
+jq -e --argjson m "$MFN_A" '.gfn == $m and .first_mfn == $m' /tmp/run.out > /dev/null ||
+    fail "map without --gfn: $(cat /tmp/run.out)"
 must timeout 60 xenpmem unmap A --domain "$OWNER" --hv xen "hv:$NSUUID"
 jq -e --argjson d "$D1b" --argjson m "$MFN_A" '.name == "A" and .mapped == false and .domid == $d
     and .first_mfn == $m' /tmp/run.out > /dev/null || fail "unmap: unexpected JSON: $(cat /tmp/run.out)"
 expect_fail timeout 60 xenpmem unmap A --domain "$OWNER" --hv xen "hv:$NSUUID"
 one_line - "not mapped"
-must timeout 60 xl destroy xp-g1
-gone xp-g1
+must timeout 60 xl destroy xp-g1n
+gone xp-g1n
 
 # --- unregister: Dom0 reads the reply itself ---------------------------------
 must xenpmem unregister "hv:$NSUUID"
@@ -187,6 +213,7 @@ HEAD4K=$HEAD4K
 D1=$D1
 D1B=$D1b
 D2=$D2
+D2N=$D2n
 AUUID=$(jq -r .uuid /tmp/map.json)
 EOP
 emit map /tmp/map.env
