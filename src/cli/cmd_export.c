@@ -140,8 +140,9 @@ static int print_xl_iomem(const struct export_ctx *c)
 	       (unsigned long long)nr, (unsigned long long)mfn);
 	printf("# PV guests: the host memory map, so the range stays a hole in the guest\n");
 	printf("e820_host = 1\n");
-	printf("# the guest kernel's pmem there: add to its command line (extra=)\n");
-	printf("extra = \"%s\"\n", memmap);
+	printf("# the guest kernel's pmem there: add to its command line (extra=); a PV\n");
+	printf("# kernel needs pci=conf1 to reach the PCI init that lists e820 pmem for nd_e820\n");
+	printf("extra = \"%s pci=conf1\"\n", memmap);
 	printf("# Uncached: Xen 4.17 forces a PV guest's cacheable mappings of iomem frames to UC\n");
 	printf("# (WC stays) unless it boots with mmio-relax=all (plain mmio-relax covers Dom0 only);\n");
 	printf("# an HVM guest's EPT type for frames outside Xen's frame table is UC whatever it asks.\n");
@@ -171,7 +172,7 @@ static int print_xl(const struct export_ctx *c)
 	printf("uuid = \"%s\"\n", owner);
 	printf("disk = [ 'vdev=xvdp, access=ro, script=block-xenpmem, target=extent=%s,ns=hv:%s' ]\n",
 	       e->name, ns_uuid);
-	printf("extra = \"%s\"\n", memmap);
+	printf("extra = \"%s pci=conf1\"\n", memmap);
 	return CLI_EXIT_OK;
 }
 

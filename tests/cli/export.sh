@@ -156,8 +156,9 @@ print("# xenpmem extent 'vm1' of namespace %s: %d data frames at machine frame 0
 print('iomem = [ "%x,%x@%x" ]' % (mfn, nr, mfn))
 print("# PV guests: the host memory map, so the range stays a hole in the guest")
 print("e820_host = 1")
-print("# the guest kernel's pmem there: add to its command line (extra=)")
-print('extra = "memmap=%s!0x%x"' % (size, mfn << 12))
+print("# the guest kernel's pmem there: add to its command line (extra=); a PV")
+print("# kernel needs pci=conf1 to reach the PCI init that lists e820 pmem for nd_e820")
+print('extra = "memmap=%s!0x%x pci=conf1"' % (size, mfn << 12))
 PY
 ok export -F xl-iomem vm1 "$P"
 grep -v '^# Uncached\|^# (WC\|^# an HVM' "$OUT" | diff -u "$T/want" - >&2 || fail "xl-iomem lines"
@@ -168,14 +169,14 @@ ext_json plain "$P"
 PMFN=$("$PY" -c 'import json; print("%x" % json.load(open("'"$T/ext.json"'"))["first_mfn"])')
 ok export -F xl-iomem plain "$P"
 grep -qx "iomem = \[ \"$PMFN,1000@$PMFN\" \]" "$OUT" || fail "xl-iomem of plain"
-grep -qx "extra = \"memmap=16M!0x${PMFN}000\"" "$OUT" || fail "memmap= of plain"
+grep -qx "extra = \"memmap=16M!0x${PMFN}000 pci=conf1\"" "$OUT" || fail "memmap= of plain"
 
 ext_json vm1 "$P"
 ADDR=$("$PY" -c 'import json; print("0x%x" % json.load(open("'"$T/ext.json"'"))["phys_start"])')
 ok export -F xl vm1 "$P"
 printf '%s\n' "uuid = \"$U1\"" \
 	"disk = [ 'vdev=xvdp, access=ro, script=block-xenpmem, target=extent=vm1,ns=hv:$PUUID' ]" \
-	"extra = \"memmap=65408K!$ADDR\"" | diff -u - "$OUT" >&2 || fail "xl lines"
+	"extra = \"memmap=65408K!$ADDR pci=conf1\"" | diff -u - "$OUT" >&2 || fail "xl lines"
 fails 1 "$P" export -F xl plain "$P"
 err_mentions "extent 'plain' is not assigned: the hypervisor maps an extent only into its owner"
 ok export vm1 "$P"

@@ -50,7 +50,7 @@ MFN=$("$PY" -c 'import json,sys; print("%x" % json.load(open(sys.argv[1]))["firs
 ok export --format xl-iomem vm1 "$NS"
 grep -qx "iomem = \[ \"$MFN,4000@$MFN\" \]" "$OUT" ||
 	fail "xl-iomem line, want iomem = [ \"$MFN,4000@$MFN\" ]"
-grep -qx "extra = \"memmap=64M!0x${MFN}000\"" "$OUT" || fail "memmap= line"
+grep -qx "extra = \"memmap=64M!0x${MFN}000 pci=conf1\"" "$OUT" || fail "memmap= line"
 
 step "badblocks"
 ok list -n vm2 "$NS"
