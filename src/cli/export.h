@@ -20,7 +20,7 @@ struct export_ctx {
 	const struct xp_extent *ext;
 	const struct xp_info *info;
 	struct xp_activation act;	/* kind XP_ACT_NONE when not active */
-	uint64_t data_size;		/* the extent without its label area */
+	uint64_t data_size;		/* the extent less its label area */
 	/* QEMU's version, major * 100 + minor; 0 when unknown. */
 	unsigned qemu_version;
 	/* Why the format cannot use offset= here, for errors. */

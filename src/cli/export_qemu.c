@@ -190,7 +190,7 @@ int export_backend_pick(const struct export_ctx *c, bool offset_ok,
 			cli_notice(c->cmd,
 				   "extent '%s': the guest gets no label area: %s covers the data only (%s); 'activate --with-label' covers both",
 				   e->name, c->act.device,
-				   offset_ok ? "the namespace cannot be mapped with offset=" :
+				   offset_ok ? "no offset= into this namespace" :
 					       c->no_offset_why);
 	} else if (active) {
 		return cli_fail(c->cmd,
