@@ -12,6 +12,7 @@ cleanup() {
 	for d in "${LOOPS[@]}"; do
 		"$XP" deactivate "${d%% *}" "${d#* }" >/dev/null 2>&1
 	done
+	[ ${#LOOPS[@]} -eq 0 ] || "$XP" deactivate --all "$NS" >/dev/null 2>&1
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -305,6 +306,19 @@ EOF
 	ok activate --with-label vm1 "$NS"
 	ok deactivate vm1 "$NS"
 	ok deactivate plain "$NS"
+
+	step "activate --all --with-label: every extent whole"
+	ok activate --all --with-label "$NS"
+	LOOPS+=("--all $NS")
+	ok list "$NS"
+	cp "$OUT" "$T/list.json"
+	for name in vm1 plain small; do
+		ok export "$name" "$NS"
+		pycheck 'e = [x for x in json.load(open("'"$T/list.json"'")) if x["name"] == "'"$name"'"][0]
+assert j["active_device"] == e["active_device"] and j["active_device"], (j, e)
+assert (j["active_offset"], j["active_size"]) == (e["offset"], e["size"]), j'
+	done
+	ok deactivate --all "$NS"
 	LOOPS=()
 fi
 
