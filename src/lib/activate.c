@@ -332,7 +332,13 @@ static int dm_activate(struct xp_ns *ns, const struct xp_extent *ext,
 	dm_name_of(ext, name);
 	dm_begin();
 	rc = dm_lookup(NULL, name, &f);
-	if (!rc && f.exists) {
+	if (rc) {
+		dm_end();
+		return xp_err(-rc, tgt(ns),
+			      "extent '%s': cannot look up dm device %s: %s",
+			      ext->name, name, dm_why());
+	}
+	if (f.exists) {
 		dm_end();
 		return xp_err(EEXIST, tgt(ns),
 			      "extent '%s': /dev/mapper/%s exists and belongs to %s; deactivate or rename that one first",
@@ -374,8 +380,12 @@ static int dm_deactivate(struct xp_ns *ns, const struct xp_extent *ext,
 			      "extent '%s': /dev/mapper/%s is in use (open %d times: a mount, a guest or a holder); stop that first",
 			      ext->name, f->name, f->open_count);
 	dm_begin();
+	/*
+	 * By name, just looked up by UUID: libdevmapper removes the
+	 * /dev/mapper node only for a device it was given the name of.
+	 */
 	dmt = dm_task_create(DM_DEVICE_REMOVE);
-	if (dmt && dm_task_set_uuid(dmt, f->uuid))
+	if (dmt && dm_task_set_name(dmt, f->name))
 		ok = dm_run_with_nodes(dmt);
 	if (dmt)
 		dm_task_destroy(dmt);

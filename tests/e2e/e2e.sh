@@ -39,7 +39,9 @@
 #           /dev/pmem0 at the extent's offset, and the host finds it at that
 #           offset of the image file, the label area after it untouched;
 #           ext4 + mount -o dax (recorded);
-#           refusals while active. Boot 2: nothing is active, activate --all
+#           refusals while active; over legacy pmem (memmap=, struct pages)
+#           the dm device is DAX-capable and ext4 mounts -o dax. Boot 2:
+#           nothing is active, activate --all
 #           (discovery, as the systemd unit runs it) brings every extent
 #           back with its data, deactivate --all removes them
 # Without BUILD_DIR/src/cli/xenpmem only "infra" runs.
@@ -230,16 +232,23 @@ scenario_activate() {
     img=$(new_image activate)
     before=$WORK/activate-before.img
     p=$WORK/activate.params
+    # memmap=64M!384M: 64 MiB of the guest's RAM as legacy pmem, which
+    # Linux gives struct pages and so DAX (a raw NFIT namespace has none):
+    # where dm-linear over pmem is DAX-capable
     cat > "$p" <<EOP
 SEED=activate$$
 PATTERN_LEN=$((256 * 1024))
+DAX_PMEM_SIZE=$((64 * 1024 * 1024))
 EOP
     rm -f "$WORK"/activate.{env,list}
-    vm activate-1 0 "$img" xp-activate.sh "$p" -e "act=$WORK/activate.env" || return 1
-    local OFF SIZE LABEL DATA LEN MD5_HEAD MD5_TAIL FILE_MD5 FSDAX DM_DAX MOUNT_DAX
+    vm activate-1 0 "$img" xp-activate.sh "$p" -e "act=$WORK/activate.env" \
+        -a 'memmap=64M!384M' || return 1
+    # shellcheck disable=SC2034  # set by activate.env, the rest for boot 2
+    local OFF SIZE LABEL DATA LEN MD5_HEAD MD5_TAIL FILE_MD5 FSDAX DM_DAX MOUNT_DAX LEGACY_DAX
     # shellcheck disable=SC1090,SC1091
     . "$WORK/activate.env"
     e2e_log "activate: dm over raw pmem: queue/dax=$DM_DAX; mount -o dax: $MOUNT_DAX"
+    e2e_log "activate: dm over legacy (memmap=) pmem: $LEGACY_DAX"
     # host side: the pattern at vm1's data offset and at its data end, the
     # label area after it still zero
     if [ "$(img_md5 "$img" "$OFF" "$LEN")" != "$MD5_HEAD" ] ||

@@ -4,7 +4,7 @@
 # Builds a busybox initramfs for the xenpmem e2e VM tests:
 #   - static busybox, /init (guest/init) and /etc/e2e/guest-lib.sh
 #   - the Debian kernel's libnvdimm/nfit/nd_pmem/nd_btt/dax_pmem/device_dax/
-#     dm-mod, ext4, crc32c_generic modules plus dependencies
+#     dm-mod, ext4, crc32c_generic, nd_e820 modules plus dependencies
 #     (/etc/e2e/modules, load order)
 #   - ndctl, daxctl and mkfs.ext4 (if installed), jq and all their shared
 #     libraries
@@ -64,8 +64,10 @@ resolve() {   # $1: path relative to $MODDIR, e.g. kernel/drivers/nvdimm/libnvdi
     order+=("$m")
 }
 # ext4 and crc32c (its metadata checksums): a filesystem on an activated
-# extent (the activate scenario's mkfs.ext4 + mount -o dax)
-for name in libnvdimm nfit nd_pmem nd_btt dax_pmem device_dax dm-mod ext4 crc32c_generic; do
+# extent (the activate scenario's mkfs.ext4 + mount -o dax); nd_e820: the
+# legacy pmem a memmap=SIZE!ADDR argument makes, which unlike a raw NFIT
+# namespace is DAX-capable (that scenario's DAX step)
+for name in libnvdimm nfit nd_pmem nd_btt dax_pmem device_dax dm-mod ext4 crc32c_generic nd_e820; do
     path=$(awk -F: -v n="$name" '{ b = $1; sub(".*/", "", b); sub("\\.ko(\\..*)?$", "", b); if (b == n) { print $1; exit } }' "$MODDIR/modules.dep")
     if [ -z "$path" ]; then
         # built in?
