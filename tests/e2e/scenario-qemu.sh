@@ -16,7 +16,8 @@
 # patterns back. Boot 3, on `activate --with-label` (the export then has
 # label-size): the guest reads the host's bytes in its label area and
 # writes its own; the host finds them at guest's label area, and every
-# other byte as it was.
+# other byte as it was. Boot 4, in the harness's VM on its /dev/pmem0: the
+# exports over dm-linear activations (qemu-export-dm.sh).
 
 QEMU_NS_SIZE=$((256 * 1024 * 1024))
 
@@ -159,6 +160,11 @@ EOP
     qemu_same "$WORK/qemu-ns.before" "$QNS" "$((off + data)):$label" ||
         { e2e_log "qemu: boot 3 changed the file outside guest's label area"; return 1; }
     e2e_log "qemu: the guest's label area is guest's label area in the file (offset $((off + data)))"
+
+    # boot 4: the exports over dm in the Linux VM, on the harness's pmem
+    local img
+    img=$(new_image qemu-dm)
+    vm qemu-4 0 "$img" qemu-export-dm.sh "$p" || return 1
 }
 
 scenario_qemu() {
