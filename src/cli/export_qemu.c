@@ -161,6 +161,11 @@ int export_backend_pick(const struct export_ctx *c, bool offset_ok,
 				"extent '%s': its label area of %llu KiB is smaller than QEMU's minimum nvdimm label-size of 128 KiB (MIN_NAMESPACE_LABEL_SIZE)",
 				e->name,
 				(unsigned long long)(e->label_size >> 10));
+	/* A loop device deactivated while in use goes at its last close. */
+	if (active && c->act.detaching)
+		return cli_fail(c->cmd,
+				"extent '%s': %s is detaching (deactivated while in use): run 'xenpmem activate %s %s' to keep it",
+				e->name, c->act.device, e->name, in->target);
 	/*
 	 * QEMU keeps the guest's label area in the last label-size bytes of
 	 * the backend and gives the guest the rest: the whole extent, [data |

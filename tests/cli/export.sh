@@ -275,6 +275,18 @@ EOF
 			fail "virt-xml-validate accepts anything"
 	fi
 
+	step "a loop device detaching (deactivated while open) is not handed out"
+	exec 7<"$PDEV"
+	fails 1 "$NS" deactivate plain "$NS"
+	for fmt in qemu libvirt; do
+		fails 1 "$NS" export -F $fmt --qemu-version 7.2 plain "$NS"
+		err_mentions "extent 'plain': $PDEV is detaching (deactivated while in use): run 'xenpmem activate plain $NS' to keep it"
+	done
+	ok activate plain "$NS"
+	ok export -F qemu --qemu-version 7.2 plain "$NS"
+	[ "$(cat "$OUT")" = "$WANTP" ] || fail "qemu over the kept device"
+	exec 7<&-
+
 	step "activate --with-label: QEMU 7.2 and libvirt get the label area"
 	ok deactivate vm1 "$NS"
 	ok activate --with-label vm1 "$NS"
