@@ -198,7 +198,7 @@ int cmd_export(int argc, char **argv)
 	const char *qemu_version = NULL;
 	const struct cli_opt opts[] = {
 		{.long_name = "format", .short_name = 'F', .kind = CLI_CHOICE,
-		 .dest = &format, .metavar = "json|qemu|libvirt|xl-iomem|xl",
+		 .dest = &format, .metavar = "FORMAT",
 		 .choices = formats,
 		 .help = "json (default): offsets, frames, label area, owner "
 			 "and activation; qemu: -object/-device arguments "
@@ -224,10 +224,12 @@ int cmd_export(int argc, char **argv)
 		.summary = "Print what a hypervisor needs to hand an extent to "
 			   "a guest.",
 		.description = "qemu and libvirt use the extent's activation "
-			       "(xenpmem activate), or with QEMU 8.1 or later "
-			       "offset= into a file or device DAX namespace; "
-			       "the backend is the whole extent, so the "
-			       "guest's label area is the extent's.",
+			       "('xenpmem activate', with --with-label for the "
+			       "guest to get the extent's label area), or with "
+			       "QEMU 8.1 or later offset= into a file or "
+			       "device-DAX namespace (the whole extent). A raw "
+			       "/dev/pmemN is never a mem-path. See "
+			       "docs/guests.md.",
 		.args = args, .nargs = CLI_ARRAY_SIZE(args),
 		.opts = opts, .nopts = CLI_ARRAY_SIZE(opts),
 	};
