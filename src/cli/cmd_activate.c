@@ -97,12 +97,28 @@ struct all_run {
 /* Every data extent of @target; a failure is one line and the rest go on. */
 static void all_of(struct all_run *r, const char *target)
 {
+	struct xp_info info;
 	struct xp_ns *ns;
 	const char *damage;
 	uint32_t n;
 
-	if (cli_open(r->cmd, target, XP_OPEN_WRITE, &ns, NULL)) {
+	if (cli_open(r->cmd, target, XP_OPEN_WRITE, &ns, &info)) {
 		r->failed++;
+		return;
+	}
+	/* One line for the namespace, not one per extent. */
+	if (info.backend == XP_BACKEND_DEVDAX ||
+	    info.backend == XP_BACKEND_HV) {
+		if (r->activate) {
+			cli_fail(r->cmd, "%s: %s", target,
+				 info.backend == XP_BACKEND_HV ?
+				 "registered with the hypervisor, which maps "
+				 "extents itself: nothing to activate" :
+				 "device DAX is a character device, and "
+				 "dm-linear and loop need a block device");
+			r->failed++;
+		}
+		xp_ns_close(ns);
 		return;
 	}
 	damage = xp_ns_damage(ns);

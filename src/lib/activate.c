@@ -203,6 +203,7 @@ struct dm_found {
 	unsigned under_maj, under_min;	/* the device under its target */
 	uint64_t start, len;		/* sectors on it */
 	bool linear;			/* exactly one linear target */
+	bool foreign;			/* over another device than ours */
 };
 
 /* Look a dm device up by @uuid or @name. 0 with exists false when none. */
@@ -214,13 +215,14 @@ static int dm_lookup(const char *uuid, const char *name, struct dm_found *f)
 	char *type = NULL, *params = NULL;
 	const char *s;
 	void *next;
+	int ok;
 
 	memset(f, 0, sizeof(*f));
 	dmt = dm_task_create(DM_DEVICE_INFO);
 	if (!dmt)
 		return -ENOMEM;
-	if ((uuid ? !dm_task_set_uuid(dmt, uuid) : !dm_task_set_name(dmt, name)) ||
-	    !dm_task_run(dmt) || !dm_task_get_info(dmt, &info)) {
+	ok = uuid ? dm_task_set_uuid(dmt, uuid) : dm_task_set_name(dmt, name);
+	if (!ok || !dm_task_run(dmt) || !dm_task_get_info(dmt, &info)) {
 		dm_task_destroy(dmt);
 		return -EIO;
 	}
@@ -292,6 +294,7 @@ static int dm_activation(struct xp_ns *ns, const struct xp_extent *ext,
 			 struct xp_activation *out, struct dm_found *f)
 {
 	char uuid[DM_UUID_LEN];
+	dev_t rdev;
 	int rc;
 
 	memset(f, 0, sizeof(*f));
@@ -305,7 +308,19 @@ static int dm_activation(struct xp_ns *ns, const struct xp_extent *ext,
 		return xp_err(-rc, tgt(ns),
 			      "extent '%s': cannot look up dm device %s: %s",
 			      ext->name, uuid, dm_why());
-	if (f->exists)
+	if (!f->exists)
+		return 0;
+	/*
+	 * The UUIDs come from the media, so a byte copy of this namespace
+	 * elsewhere carries them too: the device is this namespace's only
+	 * when its table sits on this namespace's block device.
+	 */
+	rc = block_rdev(ns, &rdev);
+	if (rc)
+		return rc;
+	f->foreign = !f->linear || f->under_maj != major(rdev) ||
+		     f->under_min != minor(rdev);
+	if (!f->foreign)
 		dm_fill(f, out);
 	return 0;
 }
@@ -344,6 +359,14 @@ static int dm_activate(struct xp_ns *ns, const struct xp_extent *ext,
 			      "extent '%s': /dev/mapper/%s exists and belongs to %s; deactivate or rename that one first",
 			      ext->name, name,
 			      f.uuid[0] ? f.uuid : "another device (no dm UUID)");
+	}
+	rc = dm_lookup(uuid, NULL, &f);
+	if (!rc && f.exists) {
+		dm_end();
+		return xp_err(EEXIST, tgt(ns),
+			      "extent '%s': dm UUID %s is taken by /dev/mapper/%s over device %u:%u, not this namespace (a copy of it?); deactivate that one first",
+			      ext->name, uuid, f.name, f.under_maj,
+			      f.under_min);
 	}
 	snprintf(params, sizeof(params), "%u:%u %" PRIu64, major(rdev),
 		 minor(rdev), off / SECTOR);
@@ -449,7 +472,8 @@ static int loop_lookup(const struct stat *st, const char *tag,
 		if (!ioctl(fd, LOOP_GET_STATUS64, &li) &&
 		    li.lo_device == (uint64_t)st->st_dev &&
 		    li.lo_inode == (uint64_t)st->st_ino &&
-		    !strncmp((const char *)li.lo_file_name, tag, LO_NAME_SIZE)) {
+		    !strncmp((const char *)li.lo_file_name, tag,
+			     LO_NAME_SIZE)) {
 			found = 1;
 			f->nr = nr;
 			snprintf(f->dev, sizeof(f->dev), "/dev/loop%u", nr);

@@ -105,11 +105,14 @@ with open(ns, "rb") as a, open(before, "rb") as b:
         if not x and not y:
             break
         assert len(x) == len(y), "sizes differ"
-        for i in range(len(x)):
-            p = pos + i
-            want = pat[p - off] if off <= p < off + len(pat) else y[i]
-            if x[i] != want:
-                sys.exit("byte %d is %d, expected %d" % (p, x[i], want))
+        # what the chunk must hold: the old bytes, the pattern over them
+        want = bytearray(y)
+        lo, hi = max(off, pos), min(off + len(pat), pos + len(y))
+        if lo < hi:
+            want[lo - pos:hi - pos] = pat[lo - off:hi - off]
+        if x != want:
+            i = next(i for i in range(len(x)) if x[i] != want[i])
+            sys.exit("byte %d is %d, expected %d" % (pos + i, x[i], want[i]))
         pos += len(x)
 PY
 # and read back through the device
@@ -221,6 +224,19 @@ for e in json.load(open(sys.argv[2])):
 PY
 ok activate --all "$NS"
 [ "$(bound_loops "$NS")" = 3 ] || fail "activate --all twice made more devices"
+
+step "found by the backing inode, not the path"
+# another name of the same inode: the same activations
+ln "$NS" "$T/hardlink.img" || fail "ln"
+ok list "$T/hardlink.img"
+pycheck 'assert sorted(e["name"] for e in j if e["active_device"]) == ["renamed", "spare", "vm2"], j'
+# a byte copy holds the same extent UUIDs, but it is another file
+cp --sparse=always "$NS" "$T/copy.img"
+ok list "$T/copy.img"
+pycheck 'assert all(e["active_device"] is None for e in j), j'
+fails 1 "$T/copy.img" deactivate vm2 "$T/copy.img"
+err_mentions "is not active"
+rm -f "$T/copy.img" "$T/hardlink.img"
 
 step "deactivate --all NS"
 ok deactivate --all "$NS"
