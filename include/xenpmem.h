@@ -247,7 +247,8 @@ struct xp_activation {
 	char device[128];	/* absolute path of the block device */
 	bool dax;		/* the device supports DAX (dm over pmem) */
 	uint64_t offset, size;	/* namespace bytes the device covers: the
-				 * extent's data (label area excluded) */
+				 * extent's data (label area excluded), or
+				 * with XP_ACTIVATE_WITH_LABEL all of it */
 	bool detaching;		/* deactivated while in use: the kernel
 				 * removes it at its last close (loop) */
 };
@@ -263,6 +264,16 @@ int xp_extent_activation(struct xp_ns *ns, const struct xp_extent *ext,
  */
 int xp_extent_activate(struct xp_ns *ns, const char *name,
 		       struct xp_activation *out);
+/*
+ * The device covers the whole extent, its label area last: what QEMU's
+ * nvdimm wants as its backend with label-size (QEMU keeps the guest's
+ * label area in the backend's last label-size bytes), for QEMU before
+ * 8.1 and libvirt, which cannot give offset= into the namespace.
+ */
+#define XP_ACTIVATE_WITH_LABEL (1u << 0)
+/* xp_extent_activate() with XP_ACTIVATE_* @flags. */
+int xp_extent_activate_flags(struct xp_ns *ns, const char *name,
+			     unsigned flags, struct xp_activation *out);
 /* Remove the activation of @name; -ENOENT (with text) when not active,
  * -EBUSY when the device is open (mounted, a running guest): dm leaves it
  * as it is, a loop device detaches at its last close (detaching). */

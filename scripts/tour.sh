@@ -37,7 +37,13 @@ xp create scratch --size 2G --label-size 128K "$ns"
 xp create small --size 64M --align 2M "$ns"
 xp list --human "$ns"
 xp map --width 72 "$ns"
+# QEMU 7.2 (Debian 12) takes a block device over the extent as mem-path:
+# a loop device here, dm-linear on /dev/pmemN. It lasts until deactivate.
+trap '"$XENPMEM" deactivate db "$ns" >/dev/null 2>&1 || true' EXIT
+xp activate db "$ns"
 xp export db --format qemu "$ns"
+xp deactivate db "$ns" 2>&1
+trap - EXIT
 xp check "$ns"
 printf '\nThe namespace is %s (%s on disk of %s).\n' "$ns" \
 	"$(du -h "$ns" | cut -f1)" "$(du -h --apparent-size "$ns" | cut -f1)"

@@ -50,7 +50,7 @@ static json_object *activation_json(const struct xp_extent *e,
 
 /* One extent: activate (or deactivate) it and report. */
 static int one(const char *cmd, const char *name, const char *target,
-	       bool activate)
+	       bool activate, unsigned flags)
 {
 	struct xp_activation before, a;
 	struct xp_extent e;
@@ -64,7 +64,7 @@ static int one(const char *cmd, const char *name, const char *target,
 	rc = xp_ns_extent_find(ns, name, &e);
 	if (!rc && activate) {
 		rc = xp_extent_activation(ns, &e, &before);
-		rc = rc ?: xp_extent_activate(ns, name, &a);
+		rc = rc ?: xp_extent_activate_flags(ns, name, flags, &a);
 	} else if (!rc) {
 		rc = xp_extent_deactivate(ns, name);
 	}
@@ -89,6 +89,7 @@ static int one(const char *cmd, const char *name, const char *target,
 struct all_run {
 	const char *cmd;
 	bool activate;
+	unsigned flags;		/* XP_ACTIVATE_* */
 	json_object *arr;	/* activate: every activation */
 	unsigned done, failed;
 };
@@ -148,7 +149,7 @@ static void all_of(struct all_run *r, const char *target)
 		if (!rc && !r->activate && a.kind == XP_ACT_NONE)
 			continue;
 		if (!rc && r->activate)
-			rc = xp_extent_activate(ns, sel, &a);
+			rc = xp_extent_activate_flags(ns, sel, r->flags, &a);
 		else if (!rc)
 			rc = xp_extent_deactivate(ns, sel);
 		if (rc) {
@@ -196,9 +197,10 @@ static int collect(const struct xp_pmem_ns *p, void *arg)
 	return 0;
 }
 
-static int all(const char *cmd, bool activate, int nns, char **nss)
+static int all(const char *cmd, bool activate, unsigned flags, int nns,
+	       char **nss)
 {
-	struct all_run r = {.cmd = cmd, .activate = activate};
+	struct all_run r = {.cmd = cmd, .activate = activate, .flags = flags};
 	struct found f = {.cmd = cmd};
 	int rc = CLI_EXIT_OK;
 
@@ -234,10 +236,11 @@ static bool is_all(const char *a)
 
 /*
  * The --all form takes any number of namespaces, which the option table
- * cannot say; it takes no other option, so it is parsed here.
+ * cannot say; its only other option is activate's --with-label, so it is
+ * parsed here.
  */
-static int parse_all(const char *cmd, int argc, char **argv, int *nns,
-		     char ***nss)
+static int parse_all(const char *cmd, int argc, char **argv, bool activate,
+		     unsigned *flags, int *nns, char ***nss)
 {
 	int n = 0;
 
@@ -246,6 +249,10 @@ static int parse_all(const char *cmd, int argc, char **argv, int *nns,
 
 		if (is_all(a))
 			continue;
+		if (activate && !strcmp(a, "--with-label")) {
+			*flags |= XP_ACTIVATE_WITH_LABEL;
+			continue;
+		}
 		if (a[0] == '-' && strcmp(a, "-") && strcmp(a, "--"))
 			return cli_usage_error(cmd, "unknown option '%.64s' "
 					       "with --all", a);
@@ -264,7 +271,7 @@ static int parse_all(const char *cmd, int argc, char **argv, int *nns,
 static int run(int argc, char **argv, bool activate)
 {
 	const char *target = NULL, *name = NULL;
-	bool all_flag = false;
+	bool all_flag = false, with_label = false;
 	const struct cli_opt opts[] = {
 		{.long_name = "all", .short_name = 'a', .kind = CLI_FLAG,
 		 .dest = &all_flag,
@@ -281,6 +288,13 @@ static int run(int argc, char **argv, bool activate)
 			"given instead (usage: deactivate --all "
 			"[NAMESPACE...]); with none, of every pmem namespace "
 			"discovery finds"},
+		{.long_name = "with-label", .kind = CLI_FLAG,
+		 .dest = &with_label,
+		 .help = "cover the whole extent, its label area last, "
+			 "instead of its data alone: the backend QEMU before "
+			 "8.1 and libvirt need to give the guest the "
+			 "extent's label area (export --format qemu|libvirt "
+			 "then adds label-size)"},
 	};
 	const struct cli_arg args[] = {
 		{.metavar = "NAME", .dest = &name, .is_name = true,
@@ -313,9 +327,12 @@ static int run(int argc, char **argv, bool activate)
 			"reboot: xenpmem-activate.service runs 'activate "
 			"--all' at boot." : NULL,
 		.args = args, .nargs = CLI_ARRAY_SIZE(args),
-		.opts = opts, .nopts = CLI_ARRAY_SIZE(opts),
+		/* --with-label, last, is activate's alone */
+		.opts = opts,
+		.nopts = CLI_ARRAY_SIZE(opts) - (activate ? 0 : 1),
 	};
 	char **nss = NULL;
+	unsigned flags = 0;
 	int rc, nns = 0;
 
 	bool help = false, all_form = false;
@@ -327,12 +344,14 @@ static int run(int argc, char **argv, bool activate)
 		all_form = all_form || is_all(argv[i]);
 	}
 	if (all_form && !help) {
-		rc = parse_all(cmd.name, argc, argv, &nns, &nss);
-		return rc ? rc : all(cmd.name, activate, nns, nss);
+		rc = parse_all(cmd.name, argc, argv, activate, &flags, &nns,
+			       &nss);
+		return rc ? rc : all(cmd.name, activate, flags, nns, nss);
 	}
 	if (!cli_parse(&cmd, argc, argv, &rc))
 		return rc;
-	return one(cmd.name, name, target, activate);
+	return one(cmd.name, name, target, activate,
+		   with_label ? XP_ACTIVATE_WITH_LABEL : 0);
 }
 
 int cmd_activate(int argc, char **argv)

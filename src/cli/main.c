@@ -38,7 +38,7 @@ static const struct command commands[] = {
 	{"activate", cmd_activate, "make a block device over an extent "
 				   "(dm-linear or loop)"},
 	{"deactivate", cmd_deactivate, "remove an extent's block device"},
-	{"export", cmd_export, "print what xl or QEMU need to use an extent"},
+	{"export", cmd_export, "print what QEMU, libvirt or xl need to give an extent to a guest"},
 	{"register", cmd_register, "hand the namespace to the hypervisor"},
 	{"unregister", cmd_unregister, "take it back from the hypervisor"},
 	{"regions", cmd_regions, "the physical regions the hypervisor adopted"},

@@ -63,6 +63,19 @@ static void data_range(const struct xp_extent *ext, uint64_t *off,
 	*size = ext->size - ext->label_size;
 }
 
+/*
+ * What an activation covers: the data, or with XP_ACTIVATE_WITH_LABEL the
+ * whole extent, [data | label area], which is the layout of a QEMU
+ * nvdimm backend with label-size (the label area in its last bytes).
+ */
+static void activation_range(const struct xp_extent *ext, unsigned flags,
+			     uint64_t *off, uint64_t *size)
+{
+	data_range(ext, off, size);
+	if (flags & XP_ACTIVATE_WITH_LABEL)
+		*size = ext->size;
+}
+
 static void act_none(struct xp_activation *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -313,7 +326,7 @@ static int dm_activation(struct xp_ns *ns, const struct xp_extent *ext,
 }
 
 static int dm_activate(struct xp_ns *ns, const struct xp_extent *ext,
-		       struct xp_activation *out)
+		       unsigned flags, struct xp_activation *out)
 {
 	char uuid[DM_UUID_LEN], name[DM_NAME_LEN], params[64];
 	uint64_t off, size;
@@ -329,7 +342,7 @@ static int dm_activate(struct xp_ns *ns, const struct xp_extent *ext,
 	rc = block_rdev(ns, &rdev);
 	if (rc)
 		return rc;
-	data_range(ext, &off, &size);
+	activation_range(ext, flags, &off, &size);
 	dm_uuid_of(ns, ext, uuid);
 	dm_name_of(ext, name);
 	dm_begin();
@@ -563,7 +576,7 @@ static int loop_bind(int loopfd, int backing, const struct loop_info64 *li)
 }
 
 static int loop_activate(struct xp_ns *ns, const struct xp_extent *ext,
-			 struct xp_activation *out)
+			 unsigned flags, struct xp_activation *out)
 {
 	struct loop_info64 li;
 	struct loop_found f;
@@ -571,7 +584,7 @@ static int loop_activate(struct xp_ns *ns, const struct xp_extent *ext,
 	char dev[32];
 	int ctl, backing, loopfd = -1, rc = -EBUSY;
 
-	data_range(ext, &off, &size);
+	activation_range(ext, flags, &off, &size);
 	memset(&li, 0, sizeof(li));
 	li.lo_offset = off;
 	li.lo_sizelimit = size;
@@ -619,7 +632,7 @@ static int loop_activate(struct xp_ns *ns, const struct xp_extent *ext,
 		ioctl(loopfd, LOOP_CLR_FD, 0);
 		close(loopfd);
 		return xp_err(EIO, tgt(ns),
-			      "extent '%s': %s covers %" PRIu64 " bytes, not the extent's %" PRIu64 " data bytes",
+			      "extent '%s': %s covers %" PRIu64 " bytes, not the %" PRIu64 " asked for",
 			      ext->name, dev, got, size);
 	}
 	close(loopfd);
@@ -718,6 +731,12 @@ static int refuse_kind(struct xp_ns *ns, const char *name)
 int xp_extent_activate(struct xp_ns *ns, const char *name,
 		       struct xp_activation *out)
 {
+	return xp_extent_activate_flags(ns, name, 0, out);
+}
+
+int xp_extent_activate_flags(struct xp_ns *ns, const char *name,
+			     unsigned flags, struct xp_activation *out)
+{
 	struct xp_extent ext;
 	uint64_t off, size;
 	int rc;
@@ -732,20 +751,23 @@ int xp_extent_activate(struct xp_ns *ns, const char *name,
 	rc = rc ?: xp_extent_activation(ns, &ext, out);
 	if (rc)
 		return rc;
-	data_range(&ext, &off, &size);
+	activation_range(&ext, flags, &off, &size);
 	if (out->kind != XP_ACT_NONE) {
 		/* Idempotent, but only for the same range: anything else is
-		 * a device over bytes the extent no longer has. */
+		 * a device over other bytes (the data alone, or with the
+		 * label area), or over bytes the extent no longer has. */
 		if (out->offset == off && out->size == size)
 			return out->detaching ? loop_keep(ns, &ext, out) : 0;
 		return xp_err(EEXIST, tgt(ns),
-			      "extent '%s' is active as %s over bytes %" PRIu64 "+%" PRIu64 ", not its data %" PRIu64 "+%" PRIu64 "; deactivate it first",
+			      "extent '%s' is active as %s over bytes %" PRIu64 "+%" PRIu64 ", not %" PRIu64 "+%" PRIu64 " (%s); deactivate it first",
 			      ext.name, out->device, out->offset, out->size,
-			      off, size);
+			      off, size,
+			      flags & XP_ACTIVATE_WITH_LABEL ?
+			      "data and label area" : "its data");
 	}
 	if (ns->media->kind == XP_BACKEND_BLOCK)
-		return dm_activate(ns, &ext, out);
-	return loop_activate(ns, &ext, out);
+		return dm_activate(ns, &ext, flags, out);
+	return loop_activate(ns, &ext, flags, out);
 }
 
 int xp_extent_deactivate(struct xp_ns *ns, const char *name)

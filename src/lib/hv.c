@@ -382,7 +382,7 @@ static int xen_unsupported(const char *target, const char *extent)
 	return xp_err(EOPNOTSUPP, target,
 		      "this Xen has no xenpmem support (the xen/patches series "
 		      "is not applied); hand the extent to the guest with "
-		      "'xenpmem export %s --format xl' (an iomem= line) "
+		      "'xenpmem export %s --format xl-iomem' (an iomem= line) "
 		      "instead", extent ? extent : "NAME");
 }
 

@@ -71,6 +71,7 @@ expect "--force --help --repair --use-superblock --verbose" check --
 has "-u" check -
 expect "--repair" check --rep
 expect "--format" export web --f
+expect "--format --help --qemu-version" export web --
 expect "--dry-run --help --hv" register --
 expect "--domain --gfn --help --hv --width" map --
 expect "--domain --help --hv" unmap web --
@@ -89,7 +90,8 @@ expect "backup primary" check --repair --use-superblock ""
 expect "backup primary" check --repair -u ""
 expect "primary" check --repair --use-superblock p
 expect "backup" check --use-superblock = b
-expect "json qemu xl" export --format ""
+expect "json libvirt qemu xl xl-iomem" export --format ""
+expect "xl xl-iomem" export -F x
 expect "qemu" export -F q
 expect "" create x --size ""
 expect "" assign web --owner ""
@@ -126,7 +128,8 @@ expect "xen" register --hv x
 expect "" create "^" "$NS"
 expect "cache db web" activate "^" "$NS"
 expect "cache db web" deactivate "^" "$NS"
-expect "--all --help" activate --
+expect "--all --help --with-label" activate --
+expect "--all --help" deactivate --
 # --all takes namespaces only, any number of them; -a is not --align here
 has "$NS" activate --all "$NS" "$T/pm"
 has "$NS" deactivate -a "$T/pm"

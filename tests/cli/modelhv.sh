@@ -436,9 +436,9 @@ case ${LD_PRELOAD:-} in
 	export XENPMEM_FAKE_XEN=enosys
 	fails 1 "$NS" map vm1 --domain "$D5" --gfn 0 "$NS"
 	err_mentions "this Xen has no xenpmem support (the xen/patches series is not applied)"
-	err_mentions "'xenpmem export vm1 --format xl'"
+	err_mentions "'xenpmem export vm1 --format xl-iomem'"
 	fails 1 "$NS" register "$NS"
-	err_mentions "'xenpmem export NAME --format xl'"
+	err_mentions "'xenpmem export NAME --format xl-iomem'"
 	fails 1 "$NS" regions --hv xen
 	err_mentions "this Xen has no xenpmem support"
 	# another Xen's sysctl interface

@@ -47,9 +47,10 @@ assert j["phys_start"] == '$BASE' + j["offset"]
 assert j["first_mfn"] == j["phys_start"] >> 12 and j["nr_frames"] == 16384
 '
 MFN=$("$PY" -c 'import json,sys; print("%x" % json.load(open(sys.argv[1]))["first_mfn"])' "$OUT")
-ok export --format xl vm1 "$NS"
-[ "$(cat "$OUT")" = "iomem = [ \"$MFN,4000\" ]" ] ||
-	fail "xl line, want iomem = [ \"$MFN,4000\" ]"
+ok export --format xl-iomem vm1 "$NS"
+grep -qx "iomem = \[ \"$MFN,4000@$MFN\" \]" "$OUT" ||
+	fail "xl-iomem line, want iomem = [ \"$MFN,4000@$MFN\" ]"
+grep -qx "extra = \"memmap=64M!0x${MFN}000 pci=conf1\"" "$OUT" || fail "memmap= line"
 
 step "badblocks"
 ok list -n vm2 "$NS"
@@ -80,6 +81,7 @@ fails 1 "$NS" create moved --size 2M "$NS"
 err_mentions "physical"
 fails 1 "$NS" export vm1 "$NS"
 err_mentions "moved"
+fails 1 "$NS" export --format xl-iomem vm1 "$NS"
 fails 1 "$NS" export --format xl vm1 "$NS"
 moved_check "$NS" "$(printf '%#x' $MOVED)"
 # A known address that differs is a move even when alignment still holds.
@@ -98,6 +100,7 @@ unset XENPMEM_FILE_PHYS_BASE
 U=$T/unknown.img
 mkinit unknown.img 1G
 ok create u1 --size 16M "$U"
+cp "$OUT" "$T/u1.json"
 ok create u2 --size 8M --owner "$U2" "$U"
 ok check "$U"
 for base in $((4 * GiB + MiB)) $((4 * GiB + 4 * KiB)) $((200 * MiB)); do
@@ -129,8 +132,9 @@ for base in $((4 * GiB)) $((2 * MiB)) $((1024 * GiB)); do
 	pycheck 'assert [e["first_mfn"] for e in j] == [('$base' + e["offset"]) >> 12 for e in j]'
 	ok info "$U"
 	pycheck 'assert j["moved"] is False and j["phys_start"] == '$base
-	ok export --format xl u1 "$U"
-	grep -q '^iomem = \[ "[0-9a-f]*,1000" \]$' "$OUT" || fail "xl line: $(cat "$OUT")"
+	ok export --format xl-iomem u1 "$U"
+	mfn=$(printf '%x' $(( (base + $("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["offset"])' "$T/u1.json")) >> 12 )))
+	grep -qx "iomem = \[ \"$mfn,1000@$mfn\" \]" "$OUT" || fail "xl-iomem line: $(cat "$OUT")"
 	ok check "$U"
 done
 export XENPMEM_FILE_PHYS_BASE=$((4 * GiB))

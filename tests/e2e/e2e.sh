@@ -13,6 +13,13 @@
 #           refused; the host reads the owners back from the image file
 #   refuse  xenpmem init refuses fsdax/sector/devdax namespaces without
 #           touching the image; devdax as a target (/dev/dax0.0) is recorded
+#   qemu    a QEMU guest started with exactly `xenpmem export --format
+#           qemu` on a loop activation writes its extent; the host finds
+#           the bytes there and nowhere else; a second boot reads them
+#           (scenario-qemu.sh)
+#   iomem   stock Xen 4.17: a PV domU configured with `xenpmem export
+#           --format xl-iomem` reads Dom0's pattern in its extent and
+#           writes a reply that Dom0 and the host find (scenario-iomem.sh)
 #   adopt   the patched Xen (scripts/xen-build.sh: xen/patches) adopts the
 #           namespace: xenpmem register --dry-run / register --hv xen
 #           (libxencall, sysctl 0x7870), regions, list/create through the
@@ -86,7 +93,7 @@ have_xenpmem=0
 if [ -n "${E2E_SCENARIOS:-}" ]; then
     SCENARIOS=$E2E_SCENARIOS
 elif [ $have_xenpmem = 1 ]; then
-    SCENARIOS="infra linux xen xenstore refuse activate"
+    SCENARIOS="infra linux xen xenstore refuse activate qemu iomem"
     [ $have_xen = 1 ] && SCENARIOS="$SCENARIOS adopt"
 else
     SCENARIOS="infra"
@@ -104,7 +111,7 @@ if [ $have_xenpmem = 1 ]; then
 fi
 # The Xen toolstack goes in when a scenario needs it and it is installed.
 export E2E_XEN_TOOLS=0
-case " $SCENARIOS " in *" xenstore "*|*" adopt "*) [ $have_xl = 1 ] && E2E_XEN_TOOLS=1 ;; esac
+case " $SCENARIOS " in *" xenstore "*|*" adopt "*|*" iomem "*) [ $have_xl = 1 ] && E2E_XEN_TOOLS=1 ;; esac
 key=$( {
     echo "$KVER xen-tools=$E2E_XEN_TOOLS"
     [ "$E2E_XEN_TOOLS" = 1 ] && sha256sum /usr/lib/xen-4.*/bin/xl /usr/bin/xenstore
@@ -152,6 +159,11 @@ img_has() {   # img_has IMG OFFSET LEN STRING
     dd if="$1" bs=4096 skip=$(($2 / 4096)) count=$((($3 + 4095) / 4096)) 2>/dev/null \
         | head -c "$3" | grep -ac -- "$4" >/dev/null
 }
+
+# shellcheck source=scenario-qemu.sh
+. "$HERE/scenario-qemu.sh"
+# shellcheck source=scenario-iomem.sh
+. "$HERE/scenario-iomem.sh"
 
 # --- scenario: infra -----------------------------------------------------------
 scenario_infra() {
@@ -666,6 +678,12 @@ for s in $SCENARIOS; do
                 elif [ "$E2E_XEN_TOOLS" != 1 ]; then r=1; e2e_log "xenstore: the initramfs has no Xen toolstack"
                 else scenario_xenstore; r=$?; fi ;;
         refuse) if [ $have_xenpmem = 1 ]; then scenario_refuse; r=$?; else r=77; fi ;;
+        qemu)   if [ $have_xenpmem = 1 ]; then scenario_qemu; r=$?; else r=77; fi ;;
+        iomem)  if [ $have_xenpmem = 0 ]; then r=77
+                elif [ $have_xl = 0 ]; then r=77
+                    printf '\n*** SKIP iomem: xen-hypervisor-4.17-amd64, xen-utils-4.17 or xenstore-utils not installable ***\n\n' >&2
+                elif [ "$E2E_XEN_TOOLS" != 1 ]; then r=1; e2e_log "iomem: the initramfs has no Xen toolstack"
+                else scenario_iomem; r=$?; fi ;;
         activate) if [ $have_xenpmem = 1 ]; then scenario_activate; r=$?; else r=77; fi ;;
         adopt)  if [ $have_xenpmem = 0 ]; then r=77
                 elif [ $have_xen = 0 ]; then r=77; e2e_log "SKIP: xen-hypervisor-4.17-amd64 not installable"

@@ -21,6 +21,9 @@
 #   -q              quiet: do not echo guest E2E-* lines to stderr
 #   -I              interactive: serial console on stdio, a shell instead of
 #                   the script (exit the shell to power off); no verdict
+#   -n FILE         the NVDIMM's QEMU arguments, one word a line (what
+#                   `xenpmem export --format qemu` prints), instead of the
+#                   harness's own over IMG (IMG then only names the logs)
 # Environment: E2E_KVER (kernel version), E2E_QEMU_EXTRA (extra QEMU args),
 #   E2E_XEN_MEM (QEMU memory with -x, default 1536M), E2E_DOM0_MEM (Xen's
 #   dom0_mem, default 768M): a Dom0 that starts PV domUs wants more for Xen.
@@ -32,8 +35,9 @@ E2E_DIR=$HERE
 . "$HERE/lib.sh"
 
 xen=0 initrd='' img='' script='' log='' tmo=300 kargs='' quiet=0 params='' inter=0
+nvdimm_words=''
 files=() extracts=()
-while getopts "xf:p:e:l:t:a:i:d:s:qI" o; do
+while getopts "xf:p:e:l:t:a:i:d:s:qIn:" o; do
     case "$o" in
         x) xen=1 ;;
         f) files+=("$OPTARG") ;;
@@ -47,6 +51,7 @@ while getopts "xf:p:e:l:t:a:i:d:s:qI" o; do
         s) script=$OPTARG ;;
         q) quiet=1 ;;
         I) inter=1 ;;
+        n) nvdimm_words=$OPTARG ;;
         *) sed -n '2,/^set -e/p' "$0" | sed 's/^# \{0,1\}//;/^set -e/d' >&2; exit 2 ;;
     esac
 done
@@ -81,10 +86,11 @@ kcmd="panic=-1 loglevel=4 nokaslr $kargs"
 [ $inter = 1 ] && kcmd="$kcmd e2e.shell=1"
 serial=(-serial "file:$log")
 [ $inter = 1 ] && serial=(-serial mon:stdio)
-common=(-accel tcg -nodefaults -display none -no-reboot -monitor none
-        "${serial[@]}" -net none
-        -object "memory-backend-file,id=m1,share=on,mem-path=$img,size=$size"
+nvdimm=(-object "memory-backend-file,id=m1,share=on,mem-path=$img,size=$size"
         -device nvdimm,id=nv1,memdev=m1,label-size=128K)
+[ -z "$nvdimm_words" ] || mapfile -t nvdimm < "$nvdimm_words"
+common=(-accel tcg -nodefaults -display none -no-reboot -monitor none
+        "${serial[@]}" -net none "${nvdimm[@]}")
 if [ $xen = 1 ]; then
     XEN=$(e2e_xen_image "$work") || e2e_die "no Xen: ${E2E_XEN_GZ:-/boot/xen-*-amd64.gz}"
     mod1="$VMLINUZ console=hvc0 earlyprintk=xen $kcmd"

@@ -189,7 +189,7 @@ static void t_open_specs(void)
 		CHECK_STR(xp_last_error(), "xen: this Xen has no xenpmem "
 			  "support (the xen/patches series is not applied); "
 			  "hand the extent to the guest with 'xenpmem export "
-			  "NAME --format xl' (an iomem= line) instead");
+			  "NAME --format xl-iomem' (an iomem= line) instead");
 		CHECK_RC(xp_hv_meta_read(hv, uuid_n(3), 0, buf, sizeof(buf)),
 			 -EOPNOTSUPP);
 		CHECK_CONTAINS(xp_last_error(), "--format xl");
@@ -525,11 +525,11 @@ static void t_xen_backend(void)
 	CHECK_RC(xp_hv_open("xen", &xen), 0);
 	if (xen) {
 		CHECK_RC(xp_hv_register(xen, ns_path, 0, &r), -EOPNOTSUPP);
-		CHECK_CONTAINS(xp_last_error(), "'xenpmem export NAME --format xl'");
+		CHECK_CONTAINS(xp_last_error(), "'xenpmem export NAME --format xl-iomem'");
 		/* map says so before it looks for the domain */
 		CHECK_RC(xp_hv_map(xen, ns_path, "a", uuid_n(1), 0, &m),
 			 -EOPNOTSUPP);
-		CHECK_CONTAINS(xp_last_error(), "'xenpmem export a --format xl'");
+		CHECK_CONTAINS(xp_last_error(), "'xenpmem export a --format xl-iomem'");
 		xp_hv_close(xen);
 		xen = NULL;
 	}

@@ -82,7 +82,7 @@ if [ "$EXPECT_HV" = xen ]; then
         # shellcheck disable=SC2086
         expect_fail xenpmem $cmd --hv xen
         [ "$_rc" = 1 ] && [ "$(grep -c . /tmp/run.out)" = 1 ] &&
-            grep -q "this Xen has no xenpmem support (the xen/patches series is not applied); hand the extent to the guest with 'xenpmem export .* --format xl'" /tmp/run.out ||
+            grep -q "this Xen has no xenpmem support (the xen/patches series is not applied); hand the extent to the guest with 'xenpmem export .* --format xl-iomem'" /tmp/run.out ||
             fail "xenpmem $cmd on stock Xen: rc=$_rc: $(cat /tmp/run.out)"
         say "RECORD: stock Xen: xenpmem $cmd: $(cat /tmp/run.out)"
     done
