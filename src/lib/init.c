@@ -306,6 +306,39 @@ static int opts_to_params(struct xp_media *m, const struct xp_init_opts *o,
 	return 0;
 }
 
+/*
+ * Allocate the blocks of a file's metadata before anything is written, so
+ * that a full filesystem refuses init while the file is still as it was,
+ * and later updates of the table never meet ENOSPC half-way. A filesystem
+ * without fallocate support is left to pwrite's own errors.
+ */
+static int reserve_metadata(struct xp_media *m, const struct xp_layout *lay)
+{
+	const struct {
+		uint64_t off, len;
+	} range[] = {
+		{0, lay->mgmt_offset},
+		{lay->backup_offset, XP_SB_BLOCK},
+	};
+
+	if (m->kind != XP_BACKEND_FILE || m->fd < 0)
+		return 0;
+	for (size_t i = 0; i < sizeof(range) / sizeof(range[0]); i++) {
+		int err = posix_fallocate(m->fd, (off_t)range[i].off,
+					  (off_t)range[i].len);
+
+		if (err == EOPNOTSUPP || err == EINVAL)
+			return 0;
+		if (err)
+			return xp_err(err, m->target,
+				      "cannot reserve %llu bytes for the metadata: %s",
+				      (unsigned long long)(lay->mgmt_offset +
+							   XP_SB_BLOCK),
+				      strerror(err));
+	}
+	return 0;
+}
+
 int xp_ns_init_media(struct xp_media *m, struct xp_init_opts *opts)
 {
 	struct xp_layout_params lp;
@@ -339,6 +372,7 @@ int xp_ns_init_media(struct xp_media *m, struct xp_init_opts *opts)
 	if (rc)
 		return rc;
 	rc = xp_badblocks_check_meta(m, &lay);
+	rc = rc ?: reserve_metadata(m, &lay);
 	if (rc)
 		return rc;
 
