@@ -198,13 +198,19 @@ static void check_zero_area(struct checker *c)
 	static const uint8_t zeroes[XP_SB_BLOCK];
 	char fix[160];
 
+	/* Unreadable is not zero: Linux's probe would fail on it too, and
+	 * storing zeroes over a bad block is what clears it on pmem. */
 	if (m->ops->read(m, XP_ZERO_OFFSET, buf, sizeof(buf)))
+		report(c, XP_ERROR, "zero area",
+		       fix_cmd(c, fix, sizeof(fix), "check --repair"),
+		       "bytes 4 KiB..8 KiB cannot be read (%s)",
+		       xp_last_error());
+	else if (!memcmp(buf, zeroes, sizeof(buf)))
 		return;
-	if (!memcmp(buf, zeroes, sizeof(buf)))
-		return;
-	report(c, XP_ERROR, "zero area",
-	       fix_cmd(c, fix, sizeof(fix), "check --repair"),
-	       "bytes 4 KiB..8 KiB are not zero (Linux may take the namespace for fsdax/devdax/sector)");
+	else
+		report(c, XP_ERROR, "zero area",
+		       fix_cmd(c, fix, sizeof(fix), "check --repair"),
+		       "bytes 4 KiB..8 KiB are not zero (Linux may take the namespace for fsdax/devdax/sector)");
 	if (!repairing(c) || !may_write(c))
 		return;
 	if (xp_media_persist(m, XP_ZERO_OFFSET, zeroes, sizeof(zeroes))) {
@@ -430,7 +436,7 @@ static void check_slots(struct checker *c)
 	if (ns->nmixed && repairing(c) && may_write(c)) {
 		uint32_t n = ns->nmixed;
 
-		if (xp_ns_even_tags(ns, -1) || ns->media->ops->drain(ns->media))
+		if (xp_ns_even_tags(ns, -1) || xp_media_drain(ns->media))
 			report(c, XP_ERROR, "table", NULL, "repair failed: %s",
 			       xp_last_error());
 		else

@@ -406,6 +406,6 @@ int xp_extent_wipe(struct xp_ns *ns, const char *name, xp_progress_fn progress,
 	rc = rc ?: xp_extent_refuse_active(ns, (uint32_t)slot, "wiping");
 	if (rc)
 		return rc;
-	return ns->media->ops->zero(ns->media, rec.offset, rec.size, progress,
+	return xp_media_zero(ns->media, rec.offset, rec.size, progress,
 				    arg);
 }

@@ -165,8 +165,8 @@ int xp_ns_even_tags(struct xp_ns *ns, int64_t skip)
 			return rc;
 		for (uint32_t w = 0; w < XP_REC_WORDS; w++)
 			copy[w * 8 + 7] = xp_rec_tag(s->rec.seq);
-		rc = m->ops->write(m, off, copy, sizeof(copy));
-		rc = rc ?: m->ops->flush(m, off, sizeof(copy));
+		rc = xp_media_write(m, off, copy, sizeof(copy));
+		rc = rc ?: xp_media_flush(m, off, sizeof(copy));
 		if (rc)
 			return rc;
 		memset(s->tag_mask[s->active], 0, sizeof(s->tag_mask[0]));
