@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Media faults under the library (issue 12): a fence that fails, known
- * bad blocks under init, an unreadable zero area under check.
+ * bad blocks under init, create and resize, an unreadable zero area,
+ * superblock copy or table page.
  *
  * After a failed fdatasync or flush the new bytes stay current in the page
  * cache for every other process, though the media may never get them; the
@@ -151,16 +152,16 @@ static void t_fence_fails_rename(void)
 	env_done(&e);
 }
 
-/* A bad-blocks list holding one "sector count" line. */
-static void set_badblocks(char *path, unsigned long long sector,
-			  unsigned long long count)
+/* A bad-blocks list of "sector count" lines, @n pairs from @v. */
+static void set_badblocks(char *path, const unsigned long long *v, int n)
 {
 	int fd = mkstemp(path);
 	FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
 
 	if (!f)
 		exit(2);
-	fprintf(f, "%llu %llu\n", sector, count);
+	for (int i = 0; i < n; i++)
+		fprintf(f, "%llu %llu\n", v[2 * i], v[2 * i + 1]);
 	fclose(f);
 	CHECK_RC(xp_ns_set_badblocks_file(path), 0);
 }
@@ -172,12 +173,13 @@ static void set_badblocks(char *path, unsigned long long sector,
  */
 static void t_init_badblocks_before_probes(void)
 {
+	static const unsigned long long bb[] = {16, 8}; /* 8 KiB..12 KiB */
 	struct xp_init_opts o = {.mgmt = XP_MGMT_NONE, .align = 2 * MiB};
 	char path[] = "/tmp/xenpmem-bb.XXXXXX";
 	uint8_t *img = img_new(NS_SIZE);
 	struct xp_media *m = tm_new(img, NS_SIZE, 0, 0);
 
-	set_badblocks(path, 16, 8);		/* bytes 8 KiB..12 KiB */
+	set_badblocks(path, bb, 1);
 	tm_fail_reads(m, 8 * KiB, 4 * KiB, EIO);
 	CHECK_RC(xp_ns_init_media(m, &o), -EIO);
 	CHECK_CONTAINS(xp_last_error(),
@@ -219,6 +221,173 @@ static void t_check_unreadable_zero_area(void)
 	env_done(&e);
 }
 
+/* Open for reading: extent "a" (2 MiB) is there. */
+static void expect_a_readable(struct xp_media *m)
+{
+	struct xp_extent x = {0};
+	struct xp_ns *ns = NULL;
+
+	CHECK_RC(xp_ns_open_media(m, 0, &ns), 0);
+	if (!ns)
+		return;
+	CHECK_RC(xp_ns_extent_find(ns, "a", &x), 0);
+	CHECK_EQ_U64(x.size, 2 * MiB);
+	xp_ns_close(ns);
+}
+
+/* One superblock copy unreadable: the other serves; check names it and
+ * --repair rewrites it. */
+static void sb_copy_unreadable(int copy)
+{
+	static const char *const obj[2] = {"superblock.primary",
+					   "superblock.backup"};
+	uint64_t off = copy ? NS_SIZE - XP_SB_BLOCK : 0;
+	struct xp_ns *ns = NULL;
+	struct findings fs;
+	struct env e;
+	char want[128];
+	int i;
+
+	if (env_new(&e))
+		return;
+	CHECK_RC(mk(e.ns, "a", 2 * MiB), 0);
+	xp_ns_close(e.ns);
+	e.ns = NULL;
+	tm_fail_reads(e.m, off, 512, EIO);
+	expect_a_readable(e.m);
+	snprintf(want, sizeof(want),
+		 "(memory): superblock %s copy is invalid (unreadable (read at %#" PRIx64 ": Input/output error)); run 'xenpmem check --repair'",
+		 copy ? "backup" : "primary", off);
+	CHECK_RC(xp_ns_open_media(e.m, XP_OPEN_WRITE, &ns), -EUCLEAN);
+	CHECK_STR(xp_last_error(), want);
+	CHECK_RC(run_check(e.m, 0, &fs), 1);
+	i = findings_find(&fs, XP_ERROR, obj[copy]);
+	CHECK_MSG(i >= 0, "no finding on the unreadable copy");
+	if (i >= 0) {
+		snprintf(want, sizeof(want),
+			 "unreadable (read at %#" PRIx64 ": Input/output error)",
+			 off);
+		CHECK_STR(fs.f[i].text, want);
+		CHECK_STR(fs.f[i].fix, "xenpmem check --repair (memory)");
+	}
+	tm_reset(e.m);
+	run_check(e.m, XP_CHECK_REPAIR, &fs);
+	CHECK(findings_find(&fs, XP_FIXED, obj[copy]) >= 0);
+	CHECK(tm_writes(e.m) >= 1 && tm_write_at(e.m, 0)->off == off);
+	/* The store cleared the bad block. */
+	tm_fail_reads(e.m, 0, 0, 0);
+	CHECK_RC(run_check(e.m, 0, &fs), 0);
+	CHECK_RC(xp_ns_open_media(e.m, XP_OPEN_WRITE, &ns), 0);
+	if (ns)
+		xp_ns_close(ns);
+	expect_a_readable(e.m);
+	env_done(&e);
+}
+
+static void t_sb_primary_unreadable(void)
+{
+	sb_copy_unreadable(0);
+}
+
+static void t_sb_backup_unreadable(void)
+{
+	sb_copy_unreadable(1);
+}
+
+/* A table page unreadable: its slots are corrupt and named; extent "a"
+ * on another page stays listed; --repair --force frees those slots. */
+static void t_table_page_unreadable(void)
+{
+	uint64_t page = XP_TABLE_OFFSET + XP_PAGE_SIZE;	/* slots 16..31 */
+	uint32_t first = XP_PAGE_SIZE / XP_SLOT_SIZE, n = first;
+	struct xp_ns *ns = NULL;
+	struct findings fs;
+	struct env e;
+	char want[128];
+	int i;
+
+	if (env_new(&e))
+		return;
+	CHECK_RC(mk(e.ns, "a", 2 * MiB), 0);
+	xp_ns_close(e.ns);
+	e.ns = NULL;
+	tm_fail_reads(e.m, page + 512, 512, EIO);
+	expect_a_readable(e.m);
+	CHECK_RC(xp_ns_open_media(e.m, XP_OPEN_WRITE, &ns), -EUCLEAN);
+	CHECK_STR(xp_last_error(),
+		  "(memory): 16 extent table slots are corrupt; run 'xenpmem check'");
+	CHECK_RC(run_check(e.m, 0, &fs), (int)n);
+	snprintf(want, sizeof(want),
+		 "its table page cannot be read (read at %#" PRIx64 ": Input/output error); --repair --force frees the slot",
+		 page);
+	for (uint32_t s = first; s < first + n; s++) {
+		char obj[32];
+
+		snprintf(obj, sizeof(obj), "slot %u", s);
+		i = findings_find(&fs, XP_ERROR, obj);
+		CHECK_MSG(i >= 0, "no finding on %s", obj);
+		if (i >= 0)
+			CHECK_STR(fs.f[i].text, want);
+	}
+	CHECK(findings_find(&fs, XP_ERROR, "slot 15") < 0);
+	CHECK(findings_find(&fs, XP_ERROR, "slot 32") < 0);
+	CHECK_EQ_U64(findings_errors_without_fix(&fs, NULL), 0);
+	CHECK_RC(run_check(e.m, XP_CHECK_REPAIR | XP_CHECK_FORCE, &fs), 0);
+	CHECK_EQ_U64(findings_count(&fs, XP_FIXED), n);
+	tm_fail_reads(e.m, 0, 0, 0);
+	CHECK_RC(run_check(e.m, 0, &fs), 0);
+	expect_a_readable(e.m);
+	env_done(&e);
+}
+
+/*
+ * Bad blocks 4 KiB into the data area and 4 KiB past its first 6 MiB:
+ * "a" (4 MiB) goes past the first, may not grow over the second, and "b"
+ * goes past that.
+ */
+static void t_extents_avoid_badblocks(void)
+{
+	char path[] = "/tmp/xenpmem-bb.XXXXXX";
+	struct xp_extent x = {0};
+	struct xp_media *m2;
+	struct xp_ns *ns2 = NULL;
+	unsigned long long bb[4];
+	struct env e;
+	uint64_t d;
+
+	if (env_new(&e))
+		return;
+	d = e.info.data_offset;
+	bb[0] = (d + 4 * KiB) / 512;
+	bb[2] = (d + 6 * MiB + 4 * KiB) / 512;
+	bb[1] = bb[3] = 8;
+	set_badblocks(path, bb, 2);
+	/* A handle reads the list when it opens. */
+	m2 = tm_new(e.img, NS_SIZE, 0, 0);
+	CHECK_RC(xp_ns_open_media(m2, XP_OPEN_WRITE, &ns2), 0);
+	if (!ns2)
+		goto out;
+	CHECK_RC(mk(ns2, "a", 4 * MiB), 0);
+	CHECK_RC(xp_ns_extent_find(ns2, "a", &x), 0);
+	CHECK_EQ_U64(x.offset, d + 2 * MiB);
+	CHECK_EQ_U64(x.badblocks, 0);
+	snap(&e);
+	CHECK_RC(xp_extent_resize(ns2, "a", 6 * MiB), -EIO);
+	CHECK_STR(xp_last_error(),
+		  "(memory): extent 'a' cannot grow to 6 MiB: the range it would take holds known bad blocks ('xenpmem check' lists them)");
+	expect_unchanged(&e);
+	CHECK_RC(mk(ns2, "b", 2 * MiB), 0);
+	CHECK_RC(xp_ns_extent_find(ns2, "b", &x), 0);
+	CHECK_EQ_U64(x.offset, d + 8 * MiB);
+	CHECK_EQ_U64(x.badblocks, 0);
+	xp_ns_close(ns2);
+out:
+	xp_media_close(m2);
+	xp_ns_set_badblocks_file(NULL);
+	unlink(path);
+	env_done(&e);
+}
+
 int main(int argc, char **argv)
 {
 	lib_test_init(argc, argv);
@@ -227,5 +396,9 @@ int main(int argc, char **argv)
 	RUN(t_fence_fails_rename);
 	RUN(t_init_badblocks_before_probes);
 	RUN(t_check_unreadable_zero_area);
+	RUN(t_sb_primary_unreadable);
+	RUN(t_sb_backup_unreadable);
+	RUN(t_table_page_unreadable);
+	RUN(t_extents_avoid_badblocks);
 	return xt_finish();
 }
