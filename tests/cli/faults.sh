@@ -1,13 +1,59 @@
 #!/bin/bash
-# Files on a filesystem that fills up or cannot punch holes (issue 12,
-# item 3). A mapping of a plain file turns these into signals (SIGBUS on a
-# store into a hole of a full filesystem, abort() from libpmem2 when msync
-# fails); every case here must instead end in one line naming the
-# namespace and the cause, with the bytes unchanged. $2 is the preload
-# library that makes fallocate(PUNCH_HOLE) fail with EOPNOTSUPP.
+# Files on a disk that fails, a filesystem that fills up or one that
+# cannot punch holes (issue 12, items 2, 3 and 4). A mapping of a plain
+# file turns these into signals (SIGBUS on a store into a hole of a full
+# filesystem, abort() from libpmem2 when msync fails); every case here
+# must instead end in one line naming the namespace and the cause, with
+# the bytes unchanged. $2 is the preload library that makes
+# fallocate(PUNCH_HOLE) fail with EOPNOTSUPP, $3 the one that fails
+# preads of a range and fdatasync with EIO (eiofs.c).
 . "$(dirname "$0")/lib.sh" "$@"
 
-NOPUNCH=${2:?usage: $0 XENPMEM NOPUNCH.so}
+NOPUNCH=${2:?usage: $0 XENPMEM NOPUNCH.so EIOFS.so}
+EIOFS=${3:?usage: $0 XENPMEM NOPUNCH.so EIOFS.so}
+# xenpmem over the failing disk: only xenpmem, not the checks around it
+# (set XP=$EIO for one call; XENPMEM_FAULT_* say what fails).
+EIO=$T/xenpmem-eio
+printf '#!/bin/sh\nLD_PRELOAD=%s exec %s "$@"\n' "$EIOFS" "$XP" >"$EIO"
+chmod +x "$EIO"
+
+step "a failed fdatasync"
+mkinit eio
+ok create a --size 2M "$T/eio"
+# The new record must not stay in the page cache as current: the file
+# reads as it was, and the next open sees only "a".
+XENPMEM_FAULT_FDATASYNC=1 XP=$EIO fails 1 "$T/eio" create b --size 2M "$T/eio"
+[ "$(cat "$ERR")" = "xenpmem create: $T/eio: fdatasync: Input/output error" ] ||
+	fail "create's error under a failed fdatasync"
+ok list "$T/eio"
+pycheck 'assert [e["name"] for e in j] == ["a"]'
+ok create b --size 2M "$T/eio"
+
+step "an unreadable superblock copy"
+SIZE=$(stat -c %s "$T/eio")
+for copy in backup primary; do
+	[ $copy = backup ] && off=$((SIZE - 4096)) || off=0
+	XENPMEM_FAULT_READ=$off,512 XP=$EIO ok list "$T/eio"
+	pycheck 'assert [e["name"] for e in j] == ["a", "b"]'
+	XENPMEM_FAULT_READ=$off,512 XP=$EIO xp check "$T/eio"
+	[ "$RC" -eq 1 ] || fail "check of an unreadable $copy copy exited $RC"
+	grep -qx "error: superblock.$copy: unreadable (read at $(printf '%#x' $off): Input/output error)" "$OUT" ||
+		fail "check does not name the unreadable $copy copy"
+	grep -qx "  fix: xenpmem check --repair $T/eio" "$OUT" || fail "no fix"
+	XENPMEM_FAULT_READ=$off,512 XP=$EIO fails 1 "$T/eio" create c --size 2M "$T/eio"
+	err_mentions "superblock $copy copy is invalid (unreadable"
+done
+ok check "$T/eio"
+
+step "an unreadable table page"
+XENPMEM_FAULT_READ=$((8192 + 4096)),512 XP=$EIO xp list "$T/eio"
+[ "$RC" -eq 1 ] || fail "list over an unreadable table page exited $RC"
+pycheck 'assert [e["name"] for e in j] == ["a", "b"]'
+XENPMEM_FAULT_READ=$((8192 + 4096)),512 XP=$EIO xp check "$T/eio"
+[ "$RC" -eq 1 ] || fail "check over an unreadable table page exited $RC"
+[ "$(grep -c '^error: slot [0-9]*: its table page cannot be read (read at 0x3000: Input/output error)' "$OUT")" -eq 16 ] ||
+	fail "check does not name the 16 slots of the page"
+ok check "$T/eio"
 
 # fill DIR: take every free block of the filesystem at DIR.
 fill() {
