@@ -106,7 +106,12 @@ static bool check_superblocks(struct checker *c)
 
 	for (int i = 0; i < 2; i++) {
 		bad[i] = counted[i] = !ok[i];
-		if (bad[i] && (ok[0] || ok[1]))
+		if (bad[i] && ns->sb_read_error[i][0])
+			report(c, XP_ERROR, obj[i],
+			       ok[!i] ? fix_cmd(c, fix, sizeof(fix),
+						"check --repair") : NULL,
+			       "unreadable (%s)", ns->sb_read_error[i]);
+		else if (bad[i] && (ok[0] || ok[1]))
 			report(c, XP_ERROR, obj[i],
 			       fix_cmd(c, fix, sizeof(fix), "check --repair"),
 			       "%s%s%s", xp_fmt_strstatus(st[i]),
@@ -198,13 +203,19 @@ static void check_zero_area(struct checker *c)
 	static const uint8_t zeroes[XP_SB_BLOCK];
 	char fix[160];
 
+	/* Unreadable is not zero: Linux's probe would fail on it too, and
+	 * storing zeroes over a bad block is what clears it on pmem. */
 	if (m->ops->read(m, XP_ZERO_OFFSET, buf, sizeof(buf)))
+		report(c, XP_ERROR, "zero area",
+		       fix_cmd(c, fix, sizeof(fix), "check --repair"),
+		       "bytes 4 KiB..8 KiB cannot be read (%s)",
+		       xp_last_error());
+	else if (!memcmp(buf, zeroes, sizeof(buf)))
 		return;
-	if (!memcmp(buf, zeroes, sizeof(buf)))
-		return;
-	report(c, XP_ERROR, "zero area",
-	       fix_cmd(c, fix, sizeof(fix), "check --repair"),
-	       "bytes 4 KiB..8 KiB are not zero (Linux may take the namespace for fsdax/devdax/sector)");
+	else
+		report(c, XP_ERROR, "zero area",
+		       fix_cmd(c, fix, sizeof(fix), "check --repair"),
+		       "bytes 4 KiB..8 KiB are not zero (Linux may take the namespace for fsdax/devdax/sector)");
 	if (!repairing(c) || !may_write(c))
 		return;
 	if (xp_media_persist(m, XP_ZERO_OFFSET, zeroes, sizeof(zeroes))) {
@@ -245,9 +256,25 @@ static int rewrite_slot(struct checker *c, uint32_t i, int copy,
 	uint64_t seq = 0;
 	int rc;
 
+	/*
+	 * A slot that cannot be read is rewritten whole, the copy left
+	 * alone as zeroes (a blank copy): storing over a bad block is what
+	 * clears it, and nothing readable is lost.
+	 */
 	rc = m->ops->read(m, xp_slot_offset(i), raw, sizeof(raw));
-	if (rc)
-		return rc;
+	if (rc) {
+		if (!c->ns->unreadable[i])
+			return rc;
+		memset(raw, 0, sizeof(raw));
+		rec->seq = 1;
+		xp_rec_encode(&c->ns->sb, i, rec, raw + copy * XP_REC_SIZE);
+		rc = xp_media_persist(m, xp_slot_offset(i), raw, sizeof(raw));
+		if (rc)
+			return rc;
+		c->ns->unreadable[i] = false;
+		xp_slot_decode(&c->ns->sb, i, raw, s);
+		return 0;
+	}
 	target_st = xp_rec_decode(&c->ns->sb, i, target, &r, &f);
 	seq = r.seq;
 	kept_st = xp_rec_decode(&c->ns->sb, i, kept, &r, &f);
@@ -288,7 +315,11 @@ static void report_corrupt(struct checker *c, uint32_t i, const char *obj)
 	char fix[160];
 
 	fix_cmd(c, fix, sizeof(fix), "check --repair --force");
-	if (s->copy_status[0] == XP_OK && s->copy_status[1] == XP_OK) {
+	if (c->ns->unreadable[i]) {
+		report(c, XP_ERROR, obj, fix,
+		       "its table page cannot be read (%s); --repair --force frees the slot",
+		       c->ns->table_read_error);
+	} else if (s->copy_status[0] == XP_OK && s->copy_status[1] == XP_OK) {
 		report(c, XP_ERROR, obj, fix,
 		       "both copies are valid with the same seq, which no update writes; --repair --force frees the slot");
 	} else if (s->fallback >= 0) {
@@ -430,7 +461,7 @@ static void check_slots(struct checker *c)
 	if (ns->nmixed && repairing(c) && may_write(c)) {
 		uint32_t n = ns->nmixed;
 
-		if (xp_ns_even_tags(ns, -1) || ns->media->ops->drain(ns->media))
+		if (xp_ns_even_tags(ns, -1) || xp_media_drain(ns->media))
 			report(c, XP_ERROR, "table", NULL, "repair failed: %s",
 			       xp_last_error());
 		else

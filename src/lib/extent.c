@@ -154,22 +154,46 @@ static int check_name(struct xp_ns *ns, const char *name)
 	return 0;
 }
 
-/* First fit, lowest address first: where a new extent would go. */
-static bool place(const struct xp_ns *ns, uint64_t size, uint32_t shift,
-		  uint64_t *off)
+/* The end of the last known bad range inside [off, off + len), or 0. */
+static uint64_t bad_end(const struct xp_ns *ns, uint64_t off, uint64_t len)
 {
-	uint64_t a = 1ull << shift;
+	uint64_t end = 0;
+
+	for (uint32_t i = 0; i < ns->nbad; i++) {
+		uint64_t s = ns->bad[2 * i], e = s + ns->bad[2 * i + 1];
+
+		if (e > s && s < off + len && e > off && e > end)
+			end = e;
+	}
+	return end;
+}
+
+/*
+ * First fit, lowest address first: where a new extent would go. With
+ * @avoid_bad, a guest is never handed a known bad block: a candidate over
+ * one moves past it.
+ */
+static bool place(const struct xp_ns *ns, uint64_t size, uint32_t shift,
+		  bool avoid_bad, uint64_t *off)
+{
+	uint64_t a = 1ull << shift, base = ns->sb.phys_base;
 
 	for (uint32_t i = 0; i < ns->ngaps; i++) {
 		const struct xp_gap *g = &ns->gaps[i];
-		uint64_t p = ns->sb.phys_base + g->offset;
-		uint64_t start = ((p + a - 1) & ~(a - 1)) - ns->sb.phys_base;
+		uint64_t end = g->offset + g->size, from = g->offset;
 
-		if (start >= g->offset + g->size)
-			continue;
-		if (g->offset + g->size - start >= size) {
-			*off = start;
-			return true;
+		for (;;) {
+			uint64_t start = ((base + from + a - 1) & ~(a - 1)) - base;
+			uint64_t bad;
+
+			if (start >= end || end - start < size)
+				break;
+			bad = avoid_bad ? bad_end(ns, start, size) : 0;
+			if (!bad) {
+				*off = start;
+				return true;
+			}
+			from = bad;
 		}
 	}
 	return false;
@@ -229,10 +253,14 @@ int xp_extent_create(struct xp_ns *ns, const struct xp_create_opts *o,
 		return xp_err(ENOSPC, tgt(ns),
 			      "all %u extent table slots are in use (init chose --max-extents)",
 			      ns->sb.slot_count);
-	if (!place(ns, o->size, shift, &off)) {
+	if (!place(ns, o->size, shift, true, &off)) {
 		char a[32];
 
 		human(o->size, a, sizeof(a));
+		if (place(ns, o->size, shift, false, &off))
+			return xp_err(ENOSPC, tgt(ns),
+				      "no free range of %s for extent '%s' clear of known bad blocks ('xenpmem check' lists them)",
+				      a, o->name);
 		return xp_err(ENOSPC, tgt(ns),
 			      "no free range of %s for extent '%s' (largest free range: %llu bytes)",
 			      a, o->name, (unsigned long long)largest_gap(ns));
@@ -314,6 +342,15 @@ int xp_extent_resize(struct xp_ns *ns, const char *name, uint64_t size)
 	}
 	if (size == rec.size)
 		return 0;
+	if (size > rec.size &&
+	    bad_end(ns, rec.offset + rec.size, size - rec.size)) {
+		char a[32];
+
+		human(size, a, sizeof(a));
+		return xp_err(EIO, tgt(ns),
+			      "extent '%s' cannot grow to %s: the range it would take holds known bad blocks ('xenpmem check' lists them)",
+			      name, a);
+	}
 	rec.size = size;
 	return slot_commit(ns, (uint32_t)slot, &rec);
 }
@@ -406,6 +443,6 @@ int xp_extent_wipe(struct xp_ns *ns, const char *name, xp_progress_fn progress,
 	rc = rc ?: xp_extent_refuse_active(ns, (uint32_t)slot, "wiping");
 	if (rc)
 		return rc;
-	return ns->media->ops->zero(ns->media, rec.offset, rec.size, progress,
+	return xp_media_zero(ns->media, rec.offset, rec.size, progress,
 				    arg);
 }

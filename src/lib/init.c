@@ -237,8 +237,8 @@ static int zero_range(struct xp_media *m, uint64_t off, uint64_t len)
 		size_t n = len - done < sizeof(zeroes) ? (size_t)(len - done) :
 							  sizeof(zeroes);
 
-		rc = m->ops->write(m, off + done, zeroes, n);
-		rc = rc ?: m->ops->flush(m, off + done, n);
+		rc = xp_media_write(m, off + done, zeroes, n);
+		rc = rc ?: xp_media_flush(m, off + done, n);
 	}
 	return rc;
 }
@@ -265,8 +265,8 @@ static int write_table(struct xp_media *m, const struct xp_sb *sb,
 
 		for (uint32_t i = 0; i < n; i++)
 			xp_slot_init(sb, first + i, buf + (size_t)i * XP_SLOT_SIZE);
-		rc = m->ops->write(m, off, buf, (size_t)n * XP_SLOT_SIZE);
-		rc = rc ?: m->ops->flush(m, off, (size_t)n * XP_SLOT_SIZE);
+		rc = xp_media_write(m, off, buf, (size_t)n * XP_SLOT_SIZE);
+		rc = rc ?: xp_media_flush(m, off, (size_t)n * XP_SLOT_SIZE);
 	}
 	free(buf);
 	return rc ?: zero_range(m, end, lay->mgmt_offset - end);
@@ -306,6 +306,39 @@ static int opts_to_params(struct xp_media *m, const struct xp_init_opts *o,
 	return 0;
 }
 
+/*
+ * Allocate the blocks of a file's metadata before anything is written, so
+ * that a full filesystem refuses init while the file is still as it was,
+ * and later updates of the table never meet ENOSPC half-way. A filesystem
+ * without fallocate support is left to pwrite's own errors.
+ */
+static int reserve_metadata(struct xp_media *m, const struct xp_layout *lay)
+{
+	const struct {
+		uint64_t off, len;
+	} range[] = {
+		{0, lay->mgmt_offset},
+		{lay->backup_offset, XP_SB_BLOCK},
+	};
+
+	if (m->kind != XP_BACKEND_FILE || m->fd < 0)
+		return 0;
+	for (size_t i = 0; i < sizeof(range) / sizeof(range[0]); i++) {
+		int err = posix_fallocate(m->fd, (off_t)range[i].off,
+					  (off_t)range[i].len);
+
+		if (err == EOPNOTSUPP || err == EINVAL)
+			return 0;
+		if (err)
+			return xp_err(err, m->target,
+				      "cannot reserve %llu bytes for the metadata: %s",
+				      (unsigned long long)(lay->mgmt_offset +
+							   XP_SB_BLOCK),
+				      strerror(err));
+	}
+	return 0;
+}
+
 int xp_ns_init_media(struct xp_media *m, struct xp_init_opts *opts)
 {
 	struct xp_layout_params lp;
@@ -331,14 +364,18 @@ int xp_ns_init_media(struct xp_media *m, struct xp_init_opts *opts)
 		return xp_err(ENOSPC, m->target,
 			      "too small for the layout (%llu bytes; no room for the %s)",
 			      (unsigned long long)m->size, why);
-	/* Most specific first: what blkid names beats "unrecognised data". */
-	rc = probe_in_use(m);
+	/*
+	 * Known bad blocks first: the probes read every byte init would
+	 * write, and a read of poison fails (or, through a plain load,
+	 * kills the process). Then the most specific finding first: what
+	 * blkid names beats "unrecognised data".
+	 */
+	rc = xp_badblocks_check_meta(m, &lay);
+	rc = rc ?: probe_in_use(m);
 	rc = rc ?: probe_mode(m);
 	rc = rc ?: probe_blkid(m, opts, &known);
 	rc = rc ?: probe_bytes(m, opts, &lay, known, &ours, &old_gen);
-	if (rc)
-		return rc;
-	rc = xp_badblocks_check_meta(m, &lay);
+	rc = rc ?: reserve_metadata(m, &lay);
 	if (rc)
 		return rc;
 
@@ -370,11 +407,11 @@ int xp_ns_init_media(struct xp_media *m, struct xp_init_opts *opts)
 	if (ours) {
 		rc = zero_range(m, 0, XP_SB_BLOCK);
 		rc = rc ?: zero_range(m, lay.backup_offset, XP_SB_BLOCK);
-		rc = rc ?: m->ops->drain(m);
+		rc = rc ?: xp_media_drain(m);
 	}
 	rc = rc ?: zero_range(m, XP_ZERO_OFFSET, XP_TABLE_OFFSET - XP_ZERO_OFFSET);
 	rc = rc ?: write_table(m, &sb, &lay);
-	rc = rc ?: m->ops->drain(m);
+	rc = rc ?: xp_media_drain(m);
 	if (!rc) {
 		xp_sb_encode(&sb, true, blk);
 		rc = xp_media_persist(m, lay.backup_offset, blk, XP_SB_BLOCK);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -100,6 +101,29 @@ static bool is_dax_chardev(const struct stat *st)
 	return !strcmp(strrchr(dest, '/') ? strrchr(dest, '/') + 1 : dest, "dax");
 }
 
+/*
+ * A file whose pages map synchronously (MAP_SYNC: a DAX filesystem) is
+ * pmem and goes through libpmem2; any other file's mapping is page cache,
+ * where only pwrite and fdatasync report errors instead of signalling.
+ */
+static bool file_maps_sync(const char *path, int writable)
+{
+	int fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	void *p = MAP_FAILED;
+	struct stat st;
+
+	if (fd < 0)
+		return false;
+	if (!fstat(fd, &st) && st.st_size >= 4096)
+		p = mmap(NULL, 4096, PROT_READ | (writable ? PROT_WRITE : 0),
+			 MAP_SHARED_VALIDATE | MAP_SYNC, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		return false;
+	munmap(p, 4096);
+	return true;
+}
+
 int xp_media_open(const char *target, int writable, struct xp_media **mp)
 {
 	char path[256];
@@ -146,7 +170,9 @@ int xp_media_open(const char *target, int writable, struct xp_media **mp)
 			return xp_err(EACCES, target, "file is read-only");
 		tmpl.kind = XP_BACKEND_FILE;
 		probe_sysfs(&tmpl, &st);
-		return xp_media_open_pmem2(&tmpl, mp);
+		if (file_maps_sync(path, writable))
+			return xp_media_open_pmem2(&tmpl, mp);
+		return xp_media_open_block(&tmpl, mp);
 	}
 	if (S_ISBLK(st.st_mode)) {
 		tmpl.kind = XP_BACKEND_BLOCK;

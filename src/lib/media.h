@@ -49,6 +49,11 @@ struct xp_media {
 	uint64_t phys_base;	/* physical address of byte 0 */
 	char sysfs_dev[128];	/* e.g. /sys/dev/block/259:0/device, or "" */
 	void *priv;		/* backend's own state (memory image, ...) */
+	/* Stores since the last good fence and the bytes they replaced
+	 * (media_undo.c); broken once a store or fence failed. */
+	struct xp_media_undo *undo;
+	size_t nundo, capundo;
+	bool broken;
 };
 
 /*
@@ -61,22 +66,26 @@ int xp_media_open(const char *target, int writable, struct xp_media **mp);
 int xp_media_open_pmem2(const struct xp_media *tmpl, struct xp_media **out);
 int xp_media_open_block(const struct xp_media *tmpl, struct xp_media **out);
 
+/*
+ * Changes go through these, not the ops: a failed store or fence puts the
+ * bytes stored since the last good fence back and marks the media broken,
+ * after which every change fails (media_undo.c).
+ */
+int xp_media_write(struct xp_media *m, uint64_t off, const void *buf,
+		   size_t len);
+int xp_media_flush(struct xp_media *m, uint64_t off, size_t len);
+int xp_media_drain(struct xp_media *m);
+int xp_media_zero(struct xp_media *m, uint64_t off, uint64_t len,
+		  xp_progress_fn progress, void *arg);
+void xp_media_close(struct xp_media *m);
+
 static inline int xp_media_persist(struct xp_media *m, uint64_t off,
 				   const void *buf, size_t len)
 {
-	int rc = m->ops->write(m, off, buf, len);
+	int rc = xp_media_write(m, off, buf, len);
 
-	if (!rc)
-		rc = m->ops->flush(m, off, len);
-	if (!rc)
-		rc = m->ops->drain(m);
-	return rc;
-}
-
-static inline void xp_media_close(struct xp_media *m)
-{
-	if (m)
-		m->ops->close(m);
+	rc = rc ?: xp_media_flush(m, off, len);
+	return rc ?: xp_media_drain(m);
 }
 
 /*

@@ -1,9 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Block devices (/dev/pmemN in raw mode), which libpmem2 does not map:
- * pwrite into the page cache, fdatasync as the fence. The pmem driver
- * copies a whole page per write-back, rewriting unchanged bytes with their
- * old values, so a torn write-back can only tear bytes we changed.
+ * Block devices (/dev/pmemN in raw mode), which libpmem2 does not map, and
+ * regular files on a filesystem without MAP_SYNC: pwrite into the page
+ * cache, fdatasync as the fence. The pmem driver copies a whole page per
+ * write-back, rewriting unchanged bytes with their old values, so a torn
+ * write-back can only tear bytes we changed.
+ *
+ * Files take this path rather than a mapping because a mapping turns
+ * errors into signals: a store into a sparse hole on a full filesystem
+ * raises SIGBUS, and libpmem2 aborts when msync fails. pwrite and
+ * fdatasync return ENOSPC and EIO instead, which become one line.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "xp_internal.h"
@@ -81,11 +88,24 @@ static int b_zero(struct xp_media *m, uint64_t off, uint64_t len,
 	static const uint8_t zeroes[1 << 16];
 	uint64_t done = 0;
 
+	/*
+	 * On a regular file punching a hole is the cheap, exact zeroing: a
+	 * sparse namespace file stays sparse. Where the filesystem cannot
+	 * punch, zeroes are written, never past the end of the file.
+	 */
+	if (m->kind == XP_BACKEND_FILE &&
+	    !fallocate(m->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		       (off_t)off, (off_t)len)) {
+		if (progress)
+			progress(len, len, arg);
+		return b_drain(m);
+	}
 	while (done < len) {
 		uint64_t n = len - done > ZERO_CHUNK ? ZERO_CHUNK : len - done;
 		uint64_t range[2] = {off + done, n};
 
-		if (ioctl(m->fd, BLKZEROOUT, range) < 0) {
+		if (m->kind == XP_BACKEND_FILE ||
+		    ioctl(m->fd, BLKZEROOUT, range) < 0) {
 			for (uint64_t i = 0; i < n; i += sizeof(zeroes)) {
 				size_t k = n - i < sizeof(zeroes) ?
 						   (size_t)(n - i) : sizeof(zeroes);
@@ -127,7 +147,17 @@ int xp_media_open_block(const struct xp_media *tmpl, struct xp_media **out)
 	fd = open(tmpl->path, (tmpl->writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
 	if (fd < 0)
 		return xp_err(errno, tmpl->target, "%s", strerror(errno));
-	if (ioctl(fd, BLKGETSIZE64, &size) < 0) {
+	if (tmpl->kind == XP_BACKEND_FILE) {
+		struct stat st;
+
+		if (fstat(fd, &st) < 0) {
+			int rc = xp_err(errno, tmpl->target, "%s", strerror(errno));
+
+			close(fd);
+			return rc;
+		}
+		size = (uint64_t)st.st_size;
+	} else if (ioctl(fd, BLKGETSIZE64, &size) < 0) {
 		int rc = xp_err(errno, tmpl->target, "cannot read device size: %s",
 				strerror(errno));
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Regular files and device DAX through libpmem2. libpmem2 chooses the
- * persistence path: cache-line flushes where the mapping is synchronous
- * (device DAX, MAP_SYNC on a DAX filesystem), msync otherwise.
+ * Device DAX and files on a DAX filesystem (MAP_SYNC) through libpmem2,
+ * which flushes cache lines there. Other files go through pwrite and
+ * fdatasync (media_block.c): libpmem2 would fall back to msync, and abort
+ * when it fails.
  *
  * A namespace can be terabytes, so nothing maps it whole: metadata is
  * reached through a few aligned windows mapped on demand and kept until
@@ -112,15 +113,27 @@ static int window_get(struct pmem2_media *p, uint64_t off, uint64_t len,
 	return 0;
 }
 
+/*
+ * A plain load of poisoned pmem raises SIGBUS, so reads are not loads from
+ * the windows: libpmem2's machine-check-safe read turns a bad block into
+ * an error the caller reports in one line.
+ */
 static int p_read(struct xp_media *m, uint64_t off, void *buf, size_t len)
 {
-	struct window *w;
-	uint8_t *src;
-	int rc = window_get(to_p(m), off, len, &src, &w);
+	int rc;
 
-	if (!rc)
-		memcpy(buf, src, len);
-	return rc;
+	if (off > m->size || len > m->size - off)
+		return xp_err(EINVAL, m->target,
+			      "access past the end of the namespace");
+	rc = pmem2_source_pread_mcsafe(to_p(m)->src, buf, len, (size_t)off);
+	if (rc == PMEM2_E_IO_FAIL)
+		return xp_err(EIO, m->target,
+			      "read at %#llx: a bad block (poisoned memory)",
+			      (unsigned long long)off);
+	if (rc)
+		return xp_err(EIO, m->target, "read at %#llx: %s",
+			      (unsigned long long)off, pmem2_errormsg());
+	return 0;
 }
 
 static int p_write(struct xp_media *m, uint64_t off, const void *buf,
@@ -175,17 +188,19 @@ static int p_zero(struct xp_media *m, uint64_t off, uint64_t len,
 	}
 	while (done < len) {
 		uint64_t start = (off + done) & ~(p->gran - 1);
-		uint64_t n = len - done;
+		uint64_t n = len - done, end;
 		struct pmem2_map *map;
 		uint8_t *addr;
 		int rc;
 
 		if (n > WIPE_CHUNK)
 			n = WIPE_CHUNK;
-		rc = map_range(p, start,
-			       ((off + done + n - start) + p->gran - 1) &
-				       ~(p->gran - 1),
-			       &map);
+		/* Rounded to the granularity, but never mapped past the end:
+		 * libpmem2 refuses a mapping larger than the file. */
+		end = (off + done + n + p->gran - 1) & ~(p->gran - 1);
+		if (end > m->size)
+			end = m->size;
+		rc = map_range(p, start, end - start, &map);
 		if (rc)
 			return rc;
 		addr = pmem2_map_get_address(map);

@@ -59,6 +59,46 @@ int xp_ns_rebuild(struct xp_ns *ns)
 	return 0;
 }
 
+/* The last error's text without the "TARGET: " every media error has. */
+static void save_read_error(const struct xp_ns *ns, char *buf, size_t len)
+{
+	const char *e = xp_last_error(), *t = ns->media->target;
+	size_t n = strlen(t);
+
+	if (!strncmp(e, t, n) && !strncmp(e + n, ": ", 2))
+		e += n + 2;
+	snprintf(buf, len, "%s", e);
+}
+
+static int read_sb_copy(struct xp_ns *ns, int copy, uint8_t *blk)
+{
+	struct xp_media *m = ns->media;
+	int rc = m->ops->read(m, copy ? m->size - XP_SB_BLOCK : 0, blk,
+			      XP_SB_BLOCK);
+
+	ns->sb_read_error[copy][0] = 0;
+	if (rc) {
+		save_read_error(ns, ns->sb_read_error[copy],
+				sizeof(ns->sb_read_error[copy]));
+		memset(blk, 0, XP_SB_BLOCK);
+	}
+	return rc;
+}
+
+const char *xp_ns_sb_status(const struct xp_ns *ns, int copy, char *buf,
+			    size_t len)
+{
+	const char *field = copy ? ns->backup_field : ns->primary_field;
+
+	if (ns->sb_read_error[copy][0])
+		snprintf(buf, len, "unreadable (%s)", ns->sb_read_error[copy]);
+	else
+		snprintf(buf, len, "%s%s%s",
+			 xp_fmt_strstatus(copy ? ns->backup_st : ns->primary_st),
+			 field ? " in " : "", field ? field : "");
+	return buf;
+}
+
 int xp_ns_load_sb(struct xp_ns *ns)
 {
 	struct xp_media *m = ns->media;
@@ -74,14 +114,25 @@ int xp_ns_load_sb(struct xp_ns *ns)
 		ns->primary_field = ns->backup_field = "ns_size";
 		return 0;
 	}
-	rc = m->ops->read(m, 0, prim, XP_SB_BLOCK);
-	rc = rc ?: m->ops->read(m, m->size - XP_SB_BLOCK, back, XP_SB_BLOCK);
-	if (rc)
+	/*
+	 * A copy that cannot be read is a bad copy, as a damaged one is:
+	 * the other one serves, and check --repair rewrites it. Only when
+	 * neither reads is the namespace unreadable.
+	 */
+	rc = read_sb_copy(ns, 0, prim);
+	if (read_sb_copy(ns, 1, back) && rc)
 		return rc;
 	ns->primary_st = xp_sb_decode(prim, XP_SB_BLOCK, m->size, false, &p,
 				      &ns->primary_field);
 	ns->backup_st = xp_sb_decode(back, XP_SB_BLOCK, m->size, true, &k,
 				     &ns->backup_field);
+	for (int i = 0; i < 2; i++) {
+		if (!ns->sb_read_error[i][0])
+			continue;
+		/* Not blank (which says "never written"): damaged. */
+		*(i ? &ns->backup_st : &ns->primary_st) = XP_E_CHECKSUM;
+		*(i ? &ns->backup_field : &ns->primary_field) = NULL;
+	}
 	ns->primary_ok = ns->primary_st == XP_OK;
 	ns->backup_ok = ns->backup_st == XP_OK;
 	ns->sbs[0] = p;
@@ -116,6 +167,7 @@ static bool sb_has_signature(enum xp_fmt_status st)
 int xp_ns_sb_error(struct xp_ns *ns)
 {
 	const char *t = ns->media->target;
+	char st[2][200];
 
 	if (ns->primary_ok || ns->backup_ok)
 		return 0;
@@ -123,13 +175,9 @@ int xp_ns_sb_error(struct xp_ns *ns)
 		return xp_err(ENODATA, t,
 			      "not a xenpmem namespace (no superblock at the start or end); run 'xenpmem init'");
 	return xp_err(EUCLEAN, t,
-		      "no valid superblock (primary: %s%s%s; backup: %s%s%s); run 'xenpmem check' for details",
-		      xp_fmt_strstatus(ns->primary_st),
-		      ns->primary_field ? " in " : "",
-		      ns->primary_field ? ns->primary_field : "",
-		      xp_fmt_strstatus(ns->backup_st),
-		      ns->backup_field ? " in " : "",
-		      ns->backup_field ? ns->backup_field : "");
+		      "no valid superblock (primary: %s; backup: %s); run 'xenpmem check' for details",
+		      xp_ns_sb_status(ns, 0, st[0], sizeof(st[0])),
+		      xp_ns_sb_status(ns, 1, st[1], sizeof(st[1])));
 }
 
 static uint32_t decode_table(struct xp_ns *ns, const uint8_t *raw,
@@ -141,6 +189,14 @@ static uint32_t decode_table(struct xp_ns *ns, const uint8_t *raw,
 	for (uint32_t i = 0; i < sb->slot_count; i++) {
 		xp_slot_decode(sb, i, raw + (size_t)i * XP_SLOT_SIZE,
 			       &ns->slots[i]);
+		/* Unknown is not free: nothing may be placed over what an
+		 * unreadable record may describe. */
+		if (ns->unreadable[i]) {
+			ns->slots[i].state = XP_SLOT_CORRUPT;
+			ns->slots[i].active = -1;
+			ns->slots[i].fallback = -1;
+			ns->slots[i].mixed_tags = false;
+		}
 		bad += ns->slots[i].state == XP_SLOT_CORRUPT;
 		ns->nmixed += ns->slots[i].mixed_tags;
 	}
@@ -165,8 +221,8 @@ int xp_ns_even_tags(struct xp_ns *ns, int64_t skip)
 			return rc;
 		for (uint32_t w = 0; w < XP_REC_WORDS; w++)
 			copy[w * 8 + 7] = xp_rec_tag(s->rec.seq);
-		rc = m->ops->write(m, off, copy, sizeof(copy));
-		rc = rc ?: m->ops->flush(m, off, sizeof(copy));
+		rc = xp_media_write(m, off, copy, sizeof(copy));
+		rc = rc ?: xp_media_flush(m, off, sizeof(copy));
 		if (rc)
 			return rc;
 		memset(s->tag_mask[s->active], 0, sizeof(s->tag_mask[0]));
@@ -247,6 +303,8 @@ void xp_ns_free_tables(struct xp_ns *ns)
 	free(ns->gaps);
 	free(ns->violation);
 	free(ns->bad);
+	free(ns->unreadable);
+	ns->unreadable = NULL;
 	ns->slots = NULL;
 	ns->order = NULL;
 	ns->gaps = NULL;
@@ -259,7 +317,6 @@ int xp_ns_load_table(struct xp_ns *ns)
 	struct xp_media *m = ns->media;
 	uint32_t n = ns->sb.slot_count, max = n;
 	uint8_t *raw;
-	int rc;
 
 	/* Two disagreeing copies may not agree on the table's size. */
 	if (ns->sb_unresolved && ns->sbs[!ns->sb_from_backup].slot_count > max)
@@ -268,15 +325,35 @@ int xp_ns_load_table(struct xp_ns *ns)
 	ns->order = calloc(max, sizeof(*ns->order));
 	ns->violation = calloc(max, sizeof(*ns->violation));
 	ns->gaps = calloc((size_t)max + 1, sizeof(*ns->gaps));
+	ns->unreadable = calloc(max, sizeof(*ns->unreadable));
 	raw = malloc((size_t)max * XP_SLOT_SIZE);
-	if (!ns->slots || !ns->order || !ns->gaps || !ns->violation || !raw) {
+	if (!ns->slots || !ns->order || !ns->gaps || !ns->violation ||
+	    !ns->unreadable || !raw) {
 		free(raw);
 		return xp_err(ENOMEM, m->target, "out of memory");
 	}
-	rc = m->ops->read(m, XP_TABLE_OFFSET, raw, (size_t)max * XP_SLOT_SIZE);
-	if (rc) {
-		free(raw);
-		return rc;
+	/*
+	 * Page by page: a page that cannot be read (a bad block) costs the
+	 * slots on it, which read as corrupt and check names, not the
+	 * namespace.
+	 */
+	ns->table_read_error[0] = 0;
+	for (uint64_t done = 0; done < (uint64_t)max * XP_SLOT_SIZE;
+	     done += XP_PAGE_SIZE) {
+		uint64_t len = (uint64_t)max * XP_SLOT_SIZE - done;
+
+		if (len > XP_PAGE_SIZE)
+			len = XP_PAGE_SIZE;
+		if (!m->ops->read(m, XP_TABLE_OFFSET + done, raw + done,
+				  (size_t)len))
+			continue;
+		if (!ns->table_read_error[0])
+			save_read_error(ns, ns->table_read_error,
+					sizeof(ns->table_read_error));
+		memset(raw + done, 0, (size_t)len);
+		for (uint64_t i = done / XP_SLOT_SIZE;
+		     i < (done + len) / XP_SLOT_SIZE; i++)
+			ns->unreadable[i] = true;
 	}
 	ns->ncorrupt = decode_table(ns, raw, &ns->sb);
 	/*
@@ -313,17 +390,13 @@ int xp_ns_load_table(struct xp_ns *ns)
 static int writable_check(struct xp_ns *ns)
 {
 	const char *t = ns->media->target, *why;
+	char st[200];
 
 	if (!ns->primary_ok || !ns->backup_ok)
 		return xp_err(EUCLEAN, t,
-			      "superblock %s copy is invalid (%s%s%s); run 'xenpmem check --repair'",
+			      "superblock %s copy is invalid (%s); run 'xenpmem check --repair'",
 			      ns->primary_ok ? "backup" : "primary",
-			      xp_fmt_strstatus(ns->primary_ok ? ns->backup_st :
-								ns->primary_st),
-			      (ns->primary_ok ? ns->backup_field :
-						ns->primary_field) ? " in " : "",
-			      (ns->primary_ok ? ns->backup_field :
-						ns->primary_field) ?: "");
+			      xp_ns_sb_status(ns, ns->primary_ok, st, sizeof(st)));
 	if (ns->sb_mismatch)
 		return xp_err(EUCLEAN, t,
 			      "superblock copies differ; run 'xenpmem check'");

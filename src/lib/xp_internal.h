@@ -46,6 +46,11 @@ struct xp_ns {
 	char damage[320];	/* xp_ns_damage()'s text */
 	uint64_t *bad;		/* bad 512-byte sectors: start,count pairs */
 	uint32_t nbad;
+	/* Read errors: a superblock copy's ("" when it read), and the first
+	 * table page's; per slot, whether its table page could be read. */
+	char sb_read_error[2][160];
+	char table_read_error[160];
+	bool *unreadable;
 };
 
 /* Set the thread's last error: "TARGET: message". Returns -@err. */
@@ -64,6 +69,9 @@ int xp_media_lock(struct xp_media *m, bool exclusive);
 int xp_ns_load_sb(struct xp_ns *ns);
 int xp_ns_sb_error(struct xp_ns *ns);
 int xp_ns_load_table(struct xp_ns *ns);
+/* "STATUS[ in FIELD]" or "unreadable (ERROR)" for superblock copy @copy. */
+const char *xp_ns_sb_status(const struct xp_ns *ns, int copy, char *buf,
+			    size_t len);
 /* The used slot named @name (or "@N"): -ENOENT, -EUCLEAN if ambiguous
  * (no error text set). */
 int xp_ns_find_slot(struct xp_ns *ns, const char *name);

@@ -93,6 +93,12 @@ struct tmedia {
 	struct tm_write log[64];
 	unsigned nwrites;	/* total, may exceed the log */
 	unsigned nflush, ndrain;
+	/* Faults (tm_fail_*): the drain with this ndrain fails with EIO, as
+	 * a failed fdatasync does; reads touching [bad_off, bad_off +
+	 * bad_len) fail with bad_err, as a read of poison does. */
+	unsigned fail_drain;
+	uint64_t bad_off, bad_len;
+	int bad_err;
 };
 
 static const struct xp_media_ops *tm_mem_ops(void)
@@ -123,7 +129,13 @@ static void tm_log(struct tmedia *t, uint64_t off, uint64_t len, int zero)
 
 static int tm_read(struct xp_media *m, uint64_t off, void *buf, size_t len)
 {
-	return tm_of(m)->inner->read(m, off, buf, len);
+	struct tmedia *t = tm_of(m);
+
+	if (t->bad_len && off < t->bad_off + t->bad_len &&
+	    t->bad_off < off + len)
+		return xp_err(t->bad_err, m->target, "read at %#" PRIx64 ": %s",
+			      off, strerror(t->bad_err));
+	return t->inner->read(m, off, buf, len);
 }
 
 static int tm_write_op(struct xp_media *m, uint64_t off, const void *buf,
@@ -141,8 +153,11 @@ static int tm_flush(struct xp_media *m, uint64_t off, size_t len)
 
 static int tm_drain(struct xp_media *m)
 {
-	tm_of(m)->ndrain++;
-	return tm_of(m)->inner->drain(m);
+	struct tmedia *t = tm_of(m);
+
+	if (++t->ndrain == t->fail_drain)
+		return xp_err(EIO, m->target, "fdatasync: %s", strerror(EIO));
+	return t->inner->drain(m);
 }
 
 static int tm_zero(struct xp_media *m, uint64_t off, uint64_t len,
@@ -187,6 +202,27 @@ static struct xp_media *tm_new(uint8_t *img, uint64_t size, int phys_known,
 	t->m.phys_known = phys_known;
 	t->m.phys_base = phys_base;
 	return &t->m;
+}
+
+/* The @n-th fence from now fails with EIO (0: none does). */
+__attribute__((unused))
+static void tm_fail_drain(struct xp_media *m, unsigned n)
+{
+	struct tmedia *t = tm_of(m);
+
+	t->fail_drain = n ? t->ndrain + n : 0;
+}
+
+/* Reads touching [@off, @off + @len) fail with @err (0 len: none). */
+__attribute__((unused))
+static void tm_fail_reads(struct xp_media *m, uint64_t off, uint64_t len,
+			  int err)
+{
+	struct tmedia *t = tm_of(m);
+
+	t->bad_off = off;
+	t->bad_len = len;
+	t->bad_err = err;
 }
 
 /* Bytes [@from, @to) of @img are all zero; the first that is not fails. */
