@@ -8,6 +8,13 @@
  * are opaque. A handle opened for writing holds an exclusive lock on the
  * namespace until xp_ns_close(), so every read-modify-write it does is
  * serialised against other processes.
+ *
+ * Threads: the library keeps no mutable state outside its handles, and
+ * xp_last_error() is per thread. Calls on different handles (or on none)
+ * may run in parallel threads; one handle is used by one thread at a
+ * time (the caller serialises calls that share it). Activation goes
+ * through libdevmapper, whose log hook is process-wide: activate and
+ * deactivate from one thread at a time.
  */
 #ifndef XENPMEM_H
 #define XENPMEM_H
@@ -333,9 +340,6 @@ struct xp_pmem_ns {
 /* Calls @fn for each namespace; a non-zero return stops and is returned. */
 typedef int (*xp_discover_fn)(const struct xp_pmem_ns *ns, void *arg);
 int xp_discover(xp_discover_fn fn, void *arg);
-
-/* Test hook: a badblocks list ("sector count" lines) instead of sysfs. */
-int xp_ns_set_badblocks_file(const char *path);
 
 /*
  * Handing a namespace to the hypervisor (docs/hypervisor-abi.md).
