@@ -8,6 +8,23 @@
  * are opaque. A handle opened for writing holds an exclusive lock on the
  * namespace until xp_ns_close(), so every read-modify-write it does is
  * serialised against other processes.
+ *
+ * Threads: the library keeps no mutable state outside its handles, and
+ * xp_last_error() is per thread. Calls on different handles (or on none)
+ * may run in parallel threads; one handle is used by one thread at a
+ * time (the caller serialises calls that share it). Activation goes
+ * through libdevmapper, whose log hook is process-wide: activate and
+ * deactivate from one thread at a time.
+ *
+ * Locks: a handle opened for reading holds a shared flock(2) on the
+ * namespace, one opened for writing an exclusive one, both until close.
+ * A conflicting lock held by another process is waited for, for at most
+ * XP_LOCK_WAIT_DEFAULT seconds or what XP_WAIT_SECONDS() in the flags
+ * says; then the call fails with -EBUSY, "NAMESPACE: busy, held by another
+ * process". XP_NOWAIT fails at once. A conflicting lock held by this
+ * process (another handle of the same namespace still open) is never
+ * waited for, since waiting could only end when this process closes it:
+ * -EDEADLK, "NAMESPACE: busy, held by this process".
  */
 #ifndef XENPMEM_H
 #define XENPMEM_H
@@ -81,12 +98,27 @@ struct xp_init_opts {
 	bool force;		/* overwrite existing xenpmem metadata */
 	/* Filled in by xp_ns_init(): what --force overrode, "" if nothing. */
 	char overridden[256];
+	unsigned flags;		/* XP_NOWAIT, XP_WAIT_SECONDS() */
 };
 
 /* Write a fresh, empty layout on @target. Refuses data unless forced. */
 int xp_ns_init(const char *target, struct xp_init_opts *opts);
 
 #define XP_OPEN_WRITE (1u << 0)	/* exclusive lock; allow mutations */
+/*
+ * For xp_extent_wipe() only: the media is writable but the lock is
+ * shared, since zeroing an extent changes no metadata. Readers are not
+ * kept waiting for the whole run of a long wipe; writers are, so the
+ * table cannot change (the extent be destroyed or reused) under it.
+ */
+#define XP_OPEN_WIPE (1u << 1)
+
+/* Lock waiting (see the top), in the flags of xp_ns_open(), xp_check()
+ * and xp_init_opts.flags. */
+#define XP_LOCK_WAIT_DEFAULT 10u	/* seconds */
+#define XP_NOWAIT (1u << 15)		/* fail at once when locked */
+#define XP_WAIT_SECONDS(s) (((unsigned)(s) & 0xffffu) << 16)	/* 1..65535;
+					 * 0 = the default */
 
 int xp_ns_open(const char *target, unsigned flags, struct xp_ns **nsp);
 void xp_ns_close(struct xp_ns *ns);
@@ -315,6 +347,8 @@ enum xp_meta {
 	XP_META_OK,		/* a valid xenpmem namespace */
 	XP_META_CORRUPT,	/* ours, but needs check */
 	XP_META_UNKNOWN,	/* could not be read */
+	XP_META_BUSY,		/* locked by a writer (or by a handle of
+				 * the caller's): discovery does not wait */
 };
 
 struct xp_pmem_ns {
@@ -333,9 +367,6 @@ struct xp_pmem_ns {
 /* Calls @fn for each namespace; a non-zero return stops and is returned. */
 typedef int (*xp_discover_fn)(const struct xp_pmem_ns *ns, void *arg);
 int xp_discover(xp_discover_fn fn, void *arg);
-
-/* Test hook: a badblocks list ("sector count" lines) instead of sysfs. */
-int xp_ns_set_badblocks_file(const char *path);
 
 /*
  * Handing a namespace to the hypervisor (docs/hypervisor-abi.md).

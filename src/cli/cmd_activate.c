@@ -180,7 +180,9 @@ static int collect(const struct xp_pmem_ns *p, void *arg)
 	struct found *f = arg;
 	void *grown;
 
-	if (p->xenpmem != XP_META_OK || !p->node[0])
+	/* A busy one is tried too: its turn waits as any open does. */
+	if ((p->xenpmem != XP_META_OK && p->xenpmem != XP_META_BUSY) ||
+	    !p->node[0])
 		return 0;
 	if (p->is_char) {
 		/* At boot a device-DAX namespace is no failure: there is

@@ -89,7 +89,8 @@ int cmd_check(int argc, char **argv)
 	if (force)
 		flags |= XP_CHECK_FORCE;
 
-	rc = xp_check(target, flags, print_finding, &verbose);
+	rc = xp_check(target, flags | cli_lock_flags(), print_finding,
+		      &verbose);
 	if (rc < 0)
 		return cli_lib_error(cmd.name);
 	cli_put_escaped(stdout, target);

@@ -64,6 +64,7 @@ int cmd_init(int argc, char **argv)
 	rc = cli_refuse_registered(cmd.name, target, "init");
 	if (rc)
 		return rc;
+	o.flags = cli_lock_flags();
 	if (xp_ns_init(target, &o))
 		return cli_lib_error(cmd.name);
 	if (o.overridden[0])

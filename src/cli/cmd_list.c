@@ -49,6 +49,7 @@ static const char *const meta_names[] = {
 	[XP_META_OK] = "ok",
 	[XP_META_CORRUPT] = "corrupt",
 	[XP_META_UNKNOWN] = "unknown",
+	[XP_META_BUSY] = "busy",
 };
 
 struct discovery {

@@ -72,7 +72,8 @@ int cmd_wipe(int argc, char **argv)
 		return rc;
 	p.name = name;
 	tty = isatty(STDERR_FILENO);
-	rc = cli_open(cmd.name, target, XP_OPEN_WRITE, &ns, NULL);
+	/* A shared lock: readers are not kept waiting for the whole run. */
+	rc = cli_open(cmd.name, target, XP_OPEN_WIPE, &ns, NULL);
 	if (rc)
 		return rc;
 	wrc = xp_extent_wipe(ns, name, tty ? draw_progress : NULL, &p);

@@ -15,6 +15,18 @@
 #define CLI_MAX_OPTS 16
 /* getopt_long values for long-only options start above any char. */
 #define CLI_LONG_BASE 0x100
+/* The lock options every command that opens a namespace takes. */
+#define CLI_OPT_WAIT 0x80
+#define CLI_OPT_NO_WAIT 0x81
+#define CLI_WAIT_MAX 65535u
+
+/* What --wait and --no-wait asked of this run's namespace locks. */
+static unsigned lock_flags;
+
+unsigned cli_lock_flags(void)
+{
+	return lock_flags;
+}
 
 /*
  * Arguments are echoed in error messages; past this they are cut, so one
@@ -259,8 +271,7 @@ static void print_item(const char *left, const char *text, const char *tail)
 
 static void print_help(const struct cli_cmd *cmd)
 {
-	printf("usage: xenpmem %s%s", cmd->name,
-	       cmd->nopts ? " [OPTIONS]" : "");
+	printf("usage: xenpmem %s [OPTIONS]", cmd->name);
 	for (size_t i = 0; i < cmd->nargs; i++)
 		printf(cmd->args[i].optional ? " [%s]" : " %s",
 		       cmd->args[i].metavar);
@@ -291,6 +302,12 @@ static void print_help(const struct cli_cmd *cmd)
 				 o->long_name, o->metavar);
 		print_item(left, o->help, o->required ? " (required)" : "");
 	}
+	print_item("    --wait=SECONDS",
+		   "wait this long for a namespace another process has "
+		   "locked, then fail with 'busy' (default: 10)", "");
+	print_item("    --no-wait",
+		   "fail at once when another process has the namespace "
+		   "locked", "");
 	print_item("-h, --help", "show this help and exit", "");
 }
 
@@ -384,6 +401,23 @@ static int set_value(const struct cli_cmd *cmd, const struct cli_opt *o,
 	return cli_usage_error(cmd->name, "internal: bad option kind");
 }
 
+/* --wait SECONDS (@arg), or --no-wait (@arg NULL); --wait 0 is --no-wait. */
+static bool set_wait(const struct cli_cmd *cmd, const char *arg)
+{
+	char buf[CLI_SHOW_MAX + 8];
+	uint32_t v = 0;
+
+	if (arg && parse_u32(arg, 0, CLI_WAIT_MAX, &v)) {
+		cli_usage_error(cmd->name,
+				"invalid value '%s' for --wait (seconds, from "
+				"0 to %u)",
+				shown(arg, buf, sizeof(buf)), CLI_WAIT_MAX);
+		return false;
+	}
+	lock_flags = v ? XP_WAIT_SECONDS(v) : XP_NOWAIT;
+	return true;
+}
+
 static int option_error(const struct cli_cmd *cmd, int c, char **argv)
 {
 	const char *bad = argv[optind - 1];
@@ -407,7 +441,7 @@ static int option_error(const struct cli_cmd *cmd, int c, char **argv)
 bool cli_parse(const struct cli_cmd *cmd, int argc, char **argv,
 	       int *exit_code)
 {
-	struct option longopts[CLI_MAX_OPTS + 2];
+	struct option longopts[CLI_MAX_OPTS + 4];
 	char optstring[3 * CLI_MAX_OPTS + 8];
 	bool seen[CLI_MAX_OPTS] = {false};
 	size_t n = 0;
@@ -441,7 +475,12 @@ bool cli_parse(const struct cli_cmd *cmd, int argc, char **argv,
 	}
 	optstring[n] = '\0';
 	longopts[cmd->nopts] = (struct option){"help", no_argument, NULL, 'h'};
-	longopts[cmd->nopts + 1] = (struct option){NULL, 0, NULL, 0};
+	longopts[cmd->nopts + 1] =
+		(struct option){"wait", required_argument, NULL, CLI_OPT_WAIT};
+	longopts[cmd->nopts + 2] =
+		(struct option){"no-wait", no_argument, NULL, CLI_OPT_NO_WAIT};
+	longopts[cmd->nopts + 3] = (struct option){NULL, 0, NULL, 0};
+	lock_flags = 0;
 
 	/* 0, not 1: glibc then forgets state from any earlier parse. */
 	optind = 0;
@@ -457,6 +496,11 @@ bool cli_parse(const struct cli_cmd *cmd, int argc, char **argv,
 		if (c == '?' || c == ':') {
 			option_error(cmd, c, argv);
 			return false;
+		}
+		if (c == CLI_OPT_WAIT || c == CLI_OPT_NO_WAIT) {
+			if (!set_wait(cmd, c == CLI_OPT_WAIT ? optarg : NULL))
+				return false;
+			continue;
 		}
 		o = find_opt(cmd, c);
 		if (!o) {
@@ -543,7 +587,7 @@ int cli_open(const char *cmd, const char *target, unsigned flags,
 {
 	struct xp_ns *ns = NULL;
 
-	if (xp_ns_open(target, flags, &ns))
+	if (xp_ns_open(target, flags | lock_flags, &ns))
 		return cli_lib_error(cmd);
 	if (info && xp_ns_get_info(ns, info)) {
 		int rc = cli_lib_error(cmd);

@@ -118,7 +118,15 @@ void cli_notice(const char *cmd, const char *fmt, ...)
 int cli_refuse_registered(const char *cmd, const char *target,
 			  const char *what);
 
-/* Open @target, reporting failure; returns 0 or CLI_EXIT_FAIL. */
+/*
+ * XP_NOWAIT or XP_WAIT_SECONDS() as the command line's --no-wait and
+ * --wait (every command takes them), 0 for the library's default; for
+ * calls that open a namespace without cli_open().
+ */
+unsigned cli_lock_flags(void);
+
+/* Open @target (waiting for its lock as cli_lock_flags() says),
+ * reporting failure; returns 0 or CLI_EXIT_FAIL. */
 int cli_open(const char *cmd, const char *target, unsigned flags,
 	     struct xp_ns **nsp, struct xp_info *info);
 

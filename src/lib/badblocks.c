@@ -3,7 +3,8 @@
  * Known-bad media ranges, as the kernel lists them: one "sector count"
  * pair of 512-byte sectors per line, relative to the namespace start
  * (/sys/block/pmemN/badblocks); for device DAX, libpmem2 translates the
- * region's list. Tests inject a list through a file.
+ * region's list. Tests inject a list through the file that
+ * $XENPMEM_BADBLOCKS_FILE names (read at each open: no state is kept).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,23 +13,11 @@
 
 #include "xp_internal.h"
 
-static char injected[256];
-
-int xp_ns_set_badblocks_file(const char *path)
-{
-	if (path && strlen(path) >= sizeof(injected))
-		return -ENAMETOOLONG;
-	snprintf(injected, sizeof(injected), "%s", path ? path : "");
-	return 0;
-}
-
 static const char *list_path(const struct xp_media *m, char *buf, size_t len)
 {
 	const char *env = getenv("XENPMEM_BADBLOCKS_FILE");
 	char *slash;
 
-	if (injected[0])
-		return injected;
 	if (env && *env)
 		return env;
 	if (m->kind != XP_BACKEND_BLOCK || !m->sysfs_dev[0])

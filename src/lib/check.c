@@ -574,7 +574,7 @@ int xp_check(const char *target, unsigned flags, xp_finding_fn fn, void *arg)
 	rc = xp_media_open(target, repair, &m);
 	if (rc)
 		return rc;
-	rc = xp_media_lock(m, repair);
+	rc = xp_media_lock(m, repair, flags);
 	rc = rc ?: xp_check_media(m, flags, fn, arg);
 	xp_media_close(m);
 	return rc;

@@ -53,7 +53,7 @@ static const char *mode_name(struct ndctl_namespace *ndns)
 	}
 }
 
-static void probe_ours(struct xp_pmem_ns *p)
+void xp_discover_probe(struct xp_pmem_ns *p)
 {
 	struct xp_ns *ns;
 	int rc;
@@ -61,11 +61,17 @@ static void probe_ours(struct xp_pmem_ns *p)
 	p->xenpmem = XP_META_NONE;
 	if (!p->node[0])
 		return;
-	rc = xp_ns_open(p->node, 0, &ns);
+	/*
+	 * Never wait: a listing must not hang behind another process's
+	 * long update, nor on a write handle of the caller's own.
+	 */
+	rc = xp_ns_open(p->node, XP_NOWAIT, &ns);
 	if (rc == 0) {
 		p->xenpmem = XP_META_OK;
 		p->extents = xp_ns_extent_count(ns);
 		xp_ns_close(ns);
+	} else if (rc == -EBUSY || rc == -EDEADLK) {
+		p->xenpmem = XP_META_BUSY;
 	} else if (rc == -EUCLEAN) {
 		p->xenpmem = XP_META_CORRUPT;
 	} else if (rc != -ENODATA) {
@@ -133,7 +139,7 @@ int xp_discover(xp_discover_fn fn, void *arg)
 				p.resource_known = res != ULLONG_MAX;
 				p.resource = p.resource_known ? res : 0;
 				ns_node(ndns, p.node, sizeof(p.node), &p.is_char);
-				probe_ours(&p);
+				xp_discover_probe(&p);
 				rc = fn(&p, arg);
 				if (rc)
 					goto out;

@@ -438,7 +438,19 @@ int xp_extent_wipe(struct xp_ns *ns, const char *name, xp_progress_fn progress,
 	int slot, rc;
 
 	xp_err_clear();
-	rc = begin_update(ns, name, &slot, &rec);
+	/*
+	 * Zeroing changes no metadata, so an XP_OPEN_WIPE handle's shared
+	 * lock is enough: it keeps every writer (destroy, create, activate)
+	 * out for the whole run, and lets readers in.
+	 */
+	if (ns->flags & XP_OPEN_WIPE) {
+		slot = xp_ns_find_slot(ns, name);
+		rc = slot < 0 ? xp_ns_find_error(ns, name, slot) : 0;
+		if (!rc)
+			rec = ns->slots[slot].rec;
+	} else {
+		rc = begin_update(ns, name, &slot, &rec);
+	}
 	rc = rc ?: rules_allow(ns, slot, false, 0);
 	rc = rc ?: xp_extent_refuse_active(ns, (uint32_t)slot, "wiping");
 	if (rc)

@@ -433,7 +433,7 @@ int xp_ns_init(const char *target, struct xp_init_opts *opts)
 	rc = xp_media_open(target, 1, &m);
 	if (rc)
 		return rc;
-	rc = xp_media_lock(m, true);
+	rc = xp_media_lock(m, true, opts->flags);
 	rc = rc ?: xp_ns_init_media(m, opts);
 	xp_media_close(m);
 	return rc;

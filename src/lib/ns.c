@@ -8,7 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "xp_internal.h"
 
@@ -441,7 +444,7 @@ int xp_ns_open_media(struct xp_media *m, unsigned flags, struct xp_ns **nsp)
 	rc = rc ?: xp_ns_sb_error(ns);
 	rc = rc ?: xp_ns_load_table(ns);
 	rc = rc ?: xp_badblocks_load(ns);
-	if (!rc && (flags & XP_OPEN_WRITE))
+	if (!rc && (flags & (XP_OPEN_WRITE | XP_OPEN_WIPE)))
 		rc = writable_check(ns);
 	if (rc) {
 		ns_free(ns);
@@ -451,16 +454,87 @@ int xp_ns_open_media(struct xp_media *m, unsigned flags, struct xp_ns **nsp)
 	return 0;
 }
 
-int xp_media_lock(struct xp_media *m, bool exclusive)
+/*
+ * Whether a lock on @st's inode that conflicts with the one wanted is held
+ * by this very process (another handle it still has open): /proc/locks
+ * names the holder of every flock. Lines of waiters ("->") do not hold.
+ */
+static bool held_by_self(const struct stat *st, bool exclusive)
 {
+	char line[256], kind[16], mode[16], type[16];
+	unsigned maj, min;
+	unsigned long long ino;
+	long pid;
+	bool self = false;
+	FILE *f = fopen("/proc/locks", "re");
+
+	if (!f)
+		return false;
+	while (!self && fgets(line, sizeof(line), f)) {
+		const char *p = strchr(line, ':');
+
+		if (!p || strstr(line, "->"))
+			continue;
+		if (sscanf(p + 1, "%15s %15s %15s %ld %x:%x:%llu", kind, mode,
+			   type, &pid, &maj, &min, &ino) != 7)
+			continue;
+		self = !strcmp(kind, "FLOCK") && pid == (long)getpid() &&
+		       maj == major(st->st_dev) && min == minor(st->st_dev) &&
+		       ino == (unsigned long long)st->st_ino &&
+		       (exclusive || !strcmp(type, "WRITE"));
+	}
+	fclose(f);
+	return self;
+}
+
+static uint64_t monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+int xp_media_lock(struct xp_media *m, bool exclusive, unsigned flags)
+{
+	unsigned wait_s = flags >> 16 ? flags >> 16 : XP_LOCK_WAIT_DEFAULT;
+	uint64_t deadline = 0;
+	unsigned pause_ms = 1;
+	struct stat st;
+
 	if (m->fd < 0)
 		return 0;
-	while (flock(m->fd, exclusive ? LOCK_EX : LOCK_SH) < 0) {
-		if (errno != EINTR)
+	/*
+	 * flock(2) cannot give up after a while by itself (only a signal
+	 * would interrupt it, and a library has none of its own), so a
+	 * bounded wait asks without blocking and sleeps between tries.
+	 */
+	for (;;) {
+		if (!flock(m->fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB))
+			return 0;
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK)
 			return xp_err(errno, m->target, "cannot lock: %s",
 				      strerror(errno));
+		if (!fstat(m->fd, &st) && held_by_self(&st, exclusive))
+			return xp_err(EDEADLK, m->target,
+				      "busy, held by this process (another handle of this namespace is open; close it first)");
+		if (flags & XP_NOWAIT)
+			return xp_err(EBUSY, m->target,
+				      "busy, held by another process");
+		if (!deadline)
+			deadline = monotonic_ms() + wait_s * 1000ull;
+		else if (monotonic_ms() >= deadline)
+			return xp_err(EBUSY, m->target,
+				      "busy, held by another process (waited %u s)",
+				      wait_s);
+		/* Quick for a short update, gentle for a long one. */
+		nanosleep(&(struct timespec){.tv_nsec = pause_ms * 1000000l},
+			  NULL);
+		if (pause_ms < 50)
+			pause_ms *= 2;
 	}
-	return 0;
 }
 
 int xp_ns_open(const char *target, unsigned flags, struct xp_ns **nsp)
@@ -470,12 +544,13 @@ int xp_ns_open(const char *target, unsigned flags, struct xp_ns **nsp)
 
 	xp_err_clear();
 	*nsp = NULL;
-	rc = xp_media_open(target, !!(flags & XP_OPEN_WRITE), &m);
+	rc = xp_media_open(target, !!(flags & (XP_OPEN_WRITE | XP_OPEN_WIPE)),
+			   &m);
 	if (rc)
 		return rc;
 	/* The lock is taken before anything is read: every read-modify-write
 	 * of this handle sees the latest table. */
-	rc = xp_media_lock(m, flags & XP_OPEN_WRITE);
+	rc = xp_media_lock(m, flags & XP_OPEN_WRITE, flags);
 	rc = rc ?: xp_ns_open_media(m, flags, nsp);
 	if (rc) {
 		xp_media_close(m);

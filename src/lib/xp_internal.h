@@ -64,8 +64,9 @@ int xp_ns_init_media(struct xp_media *m, struct xp_init_opts *opts);
 int xp_check_media(struct xp_media *m, unsigned flags, xp_finding_fn fn,
 		   void *arg);
 
-/* Steps of opening, shared with check. */
-int xp_media_lock(struct xp_media *m, bool exclusive);
+/* Steps of opening, shared with check. Take the namespace's flock, shared
+ * or exclusive, waiting as @flags say (XP_NOWAIT, XP_WAIT_SECONDS()). */
+int xp_media_lock(struct xp_media *m, bool exclusive, unsigned flags);
 int xp_ns_load_sb(struct xp_ns *ns);
 int xp_ns_sb_error(struct xp_ns *ns);
 int xp_ns_load_table(struct xp_ns *ns);
@@ -108,6 +109,10 @@ int xp_badblocks_check_meta(struct xp_media *m, const struct xp_layout *lay);
 /* Append one (offset, length) pair to a growing array; -ENOMEM. */
 int xp_badblocks_push(uint64_t **v, uint32_t *n, uint32_t *cap, uint64_t off,
 		      uint64_t len);
+
+/* Discovery's look at @p->node: whether it holds xenpmem metadata, or is
+ * busy (locked by a writer); it never waits. */
+void xp_discover_probe(struct xp_pmem_ns *p);
 
 /* "namespace0.0" -> the node it exposes now (/dev/pmem0, /dev/dax0.0). */
 int xp_ndctl_resolve(const char *name, char *path, size_t len);

@@ -62,19 +62,19 @@ expect "destroy" des
 expect "--help --version" --
 
 step "flags"
-expect "--align --help --label-size --owner --size" create x --
-expect "--align --force --help --max-extents --mgmt --no-compat-m2p" init --
-expect "--no-compat-m2p" init --no
-expect "--force --help" rename --
-expect "--force --help" destroy web --
-expect "--force --help --repair --use-superblock --verbose" check --
+expect "--align --help --label-size --no-wait --owner --size --wait" create x --
+expect "--align --force --help --max-extents --mgmt --no-compat-m2p --no-wait --wait" init --
+expect "--no-compat-m2p --no-wait" init --no
+expect "--force --help --no-wait --wait" rename --
+expect "--force --help --no-wait --wait" destroy web --
+expect "--force --help --no-wait --repair --use-superblock --verbose --wait" check --
 has "-u" check -
 expect "--repair" check --rep
 expect "--format" export web --f
-expect "--format --help --qemu-version" export web --
-expect "--dry-run --help --hv" register --
-expect "--domain --gfn --help --hv --width" map --
-expect "--domain --help --hv" unmap web --
+expect "--format --help --no-wait --qemu-version --wait" export web --
+expect "--dry-run --help --hv --no-wait --wait" register --
+expect "--domain --gfn --help --hv --no-wait --wait --width" map --
+expect "--domain --help --hv --no-wait --wait" unmap web --
 has "-n" list -
 
 step "values"
@@ -128,8 +128,8 @@ expect "xen" register --hv x
 expect "" create "^" "$NS"
 expect "cache db web" activate "^" "$NS"
 expect "cache db web" deactivate "^" "$NS"
-expect "--all --help --with-label" activate --
-expect "--all --help" deactivate --
+expect "--all --help --no-wait --wait --with-label" activate --
+expect "--all --help --no-wait --wait" deactivate --
 # --all takes namespaces only, any number of them; -a is not --align here
 has "$NS" activate --all "$NS" "$T/pm"
 has "$NS" deactivate -a "$T/pm"

@@ -131,7 +131,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (getenv("FZ_STATS"))
 		atexit(print_stats);
 	unsetenv("XENPMEM_BADBLOCKS_FILE");
-	xp_ns_set_badblocks_file(NULL);
 	p = mmap(NULL, FZ_OPEN_MAX_IMAGE + 4096, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)

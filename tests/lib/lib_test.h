@@ -48,7 +48,6 @@ static void lib_test_init(int argc, char **argv)
 {
 	xt_init(argc, argv);
 	unsetenv("XENPMEM_BADBLOCKS_FILE");
-	xp_ns_set_badblocks_file(NULL);
 }
 
 
