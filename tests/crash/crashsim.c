@@ -2105,7 +2105,7 @@ static void run_op(struct sim *s)
 					       s->op.force ? XP_FORCE : 0);
 			break;
 		case OP_RESIZE:
-			rc = xp_extent_resize(ns, s->op.name, s->op.size);
+			rc = xp_extent_resize(ns, s->op.name, s->op.size, XP_FORCE | XP_NO_ZERO, NULL, NULL);
 			break;
 		case OP_RENAME:
 			rc = xp_extent_rename(ns, s->op.name, s->op.name2,
