@@ -79,6 +79,9 @@ struct xp_init_opts {
 	bool no_compat_m2p;	/* Xen: do not reserve the 32-bit PV M2P */
 	uint64_t align;		/* data alignment 2M/1G; 0 = 1 GiB */
 	bool force;		/* overwrite existing xenpmem metadata */
+	/* With force: also when its table assigns extents to domains
+	 * (their guests' disks); without it those are refused by name. */
+	bool destroy_assigned;
 	/* Filled in by xp_ns_init(): what --force overrode, "" if nothing. */
 	char overridden[256];
 };

@@ -62,11 +62,11 @@ expect "destroy" des
 expect "--help --version" --
 
 step "flags"
-expect "--align --help --label-size --owner --size" create x --
-expect "--align --force --help --max-extents --mgmt --no-compat-m2p" init --
+expect "--align --help --label-size --no-zero --owner --size" create x --
+expect "--align --destroy-assigned --force --help --max-extents --mgmt --no-compat-m2p" init --
 expect "--no-compat-m2p" init --no
 expect "--force --help" rename --
-expect "--force --help" destroy web --
+expect "--force --help --uuid" destroy web --
 expect "--force --help --repair --use-superblock --verbose" check --
 has "-u" check -
 expect "--repair" check --rep
