@@ -702,7 +702,8 @@ static void t_media_hv(void)
 	c.flags = XP_NO_ZERO;
 	CHECK_RC(xp_extent_create(ns, &c, &e), 0);
 	CHECK_RC(xp_extent_assign(ns, "c", uuid_n(3)), 0);
-	CHECK_RC(xp_extent_resize(ns, "c", 2 * MiB, XP_FORCE | XP_NO_ZERO, NULL, NULL), 0);
+	CHECK_RC(xp_extent_resize(ns, "c", 2 * MiB, XP_FORCE | XP_NO_ZERO, NULL,
+				  NULL), 0);
 	CHECK_RC(xp_extent_rename(ns, "a", "a-renamed", 0), 0);
 	CHECK_RC(xp_extent_destroy(ns, "c", XP_FORCE), 0);
 	/* The library's own rules first: nothing reaches the hypervisor. */
@@ -719,7 +720,8 @@ static void t_media_hv(void)
 			"hypervisor");
 	CHECK_CONTAINS(xp_last_error(), "mapped or lent extent");
 	CHECK_RC(xp_extent_destroy(ns, "a-renamed", XP_FORCE), -EBUSY);
-	CHECK_RC(xp_extent_resize(ns, "a-renamed", 2 * MiB, XP_FORCE | XP_NO_ZERO, NULL, NULL), -EBUSY);
+	CHECK_RC(xp_extent_resize(ns, "a-renamed", 2 * MiB,
+				  XP_FORCE | XP_NO_ZERO, NULL, NULL), -EBUSY);
 	table_read(after, sizeof(after));
 	CHECK(!memcmp(before, after, sizeof(before)));
 

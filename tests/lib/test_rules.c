@@ -240,8 +240,10 @@ static void expect_changes_refused(const char *ctx, uint32_t inv, uint32_t other
 			  xp_last_error());                                \
 	} while (0)
 	REFUSED(xp_extent_create(ns, &o, NULL));
-	REFUSED(xp_extent_resize(ns, sel, 4 * MiB, XP_FORCE | XP_NO_ZERO, NULL, NULL));
-	REFUSED(xp_extent_resize(ns, "u", 4 * MiB, XP_FORCE | XP_NO_ZERO, NULL, NULL));
+	REFUSED(xp_extent_resize(ns, sel, 4 * MiB, XP_FORCE | XP_NO_ZERO, NULL,
+				 NULL));
+	REFUSED(xp_extent_resize(ns, "u", 4 * MiB, XP_FORCE | XP_NO_ZERO, NULL,
+				 NULL));
 	REFUSED(xp_extent_assign(ns, sel, uuid_n(5)));
 	REFUSED(xp_extent_assign(ns, "u", uuid_n(5)));
 	REFUSED(xp_extent_set_state(ns, sel, XP_EXTENT_LENT_RAM));
