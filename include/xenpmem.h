@@ -96,6 +96,9 @@ struct xp_init_opts {
 	bool no_compat_m2p;	/* Xen: do not reserve the 32-bit PV M2P */
 	uint64_t align;		/* data alignment 2M/1G; 0 = 1 GiB */
 	bool force;		/* overwrite existing xenpmem metadata */
+	/* With force: also when its table assigns extents to domains
+	 * (their guests' disks); without it those are refused by name. */
+	bool destroy_assigned;
 	/* Filled in by xp_ns_init(): what --force overrode, "" if nothing. */
 	char overridden[256];
 	unsigned flags;		/* XP_NOWAIT, XP_WAIT_SECONDS() */
@@ -214,18 +217,34 @@ struct xp_gap {
 uint32_t xp_ns_gap_count(struct xp_ns *ns);
 int xp_ns_gap_get(struct xp_ns *ns, uint32_t idx, struct xp_gap *gap);
 
+/* Progress of a long zeroing (create, resize, wipe): done of total bytes. */
+typedef void (*xp_progress_fn)(uint64_t done, uint64_t total, void *arg);
+
+#define XP_FORCE (1u << 0)
+/*
+ * create, growing resize: leave the new range's bytes as they are. By
+ * default they are zeroed (a hole punched on a file) before the change
+ * commits, so no guest receives the bytes of an extent destroyed earlier.
+ */
+#define XP_NO_ZERO (1u << 1)
+
 struct xp_create_opts {
 	const char *name;
 	uint64_t size;
 	uint8_t owner[16];	/* a domain UUID; all zero = unassigned */
 	uint64_t align;		/* 0 = the namespace's data alignment */
 	uint64_t label_size;	/* 0 = none */
+	unsigned flags;		/* XP_NO_ZERO */
+	xp_progress_fn progress;	/* zeroing progress; may be NULL */
+	void *progress_arg;
 };
 
+/*
+ * Zeroes the range first (unless XP_NO_ZERO); a hypervisor-registered
+ * namespace cannot zero extent data, so there it needs XP_NO_ZERO.
+ */
 int xp_extent_create(struct xp_ns *ns, const struct xp_create_opts *opts,
 		     struct xp_extent *created);
-
-#define XP_FORCE (1u << 0)
 
 /*
  * An assigned extent needs XP_FORCE. In a table that breaks a rule
@@ -235,8 +254,16 @@ int xp_extent_create(struct xp_ns *ns, const struct xp_create_opts *opts,
  * "@N" (slot N).
  */
 int xp_extent_destroy(struct xp_ns *ns, const char *name, unsigned flags);
-/* In place: grows into the free space right behind the extent. */
-int xp_extent_resize(struct xp_ns *ns, const char *name, uint64_t size);
+/*
+ * In place: grows into the free space right behind the extent, zeroing it
+ * first unless XP_NO_ZERO. Shrinking an assigned extent needs XP_FORCE.
+ * A label area (the extent's last label_size bytes) is copied to the new
+ * end before the change commits; refused (-EINVAL) when the old and new
+ * label ranges would overlap, since the copy would then damage the only
+ * label before the commit.
+ */
+int xp_extent_resize(struct xp_ns *ns, const char *name, uint64_t size,
+		     unsigned flags, xp_progress_fn progress, void *arg);
 int xp_extent_rename(struct xp_ns *ns, const char *from, const char *to,
 		     unsigned flags);
 /* @owner NULL or nil unassigns. */
@@ -247,10 +274,13 @@ int xp_extent_assign(struct xp_ns *ns, const char *name,
 int xp_extent_set_state(struct xp_ns *ns, const char *name,
 			enum xp_extent_state state);
 
-/* Zero an extent's bytes; @progress (may be NULL) sees done/total. */
-typedef void (*xp_progress_fn)(uint64_t done, uint64_t total, void *arg);
-int xp_extent_wipe(struct xp_ns *ns, const char *name, xp_progress_fn progress,
-		   void *arg);
+/*
+ * Zero an extent's bytes; @progress (may be NULL) sees done/total. @flags
+ * must hold XP_FORCE, confirming the data loss; an extent assigned to a
+ * domain is refused (-EBUSY) all the same: unassign it first.
+ */
+int xp_extent_wipe(struct xp_ns *ns, const char *name, unsigned flags,
+		   xp_progress_fn progress, void *arg);
 
 /*
  * Activation: a block device over an extent's data (its label area

@@ -74,6 +74,7 @@ static int one(const char *cmd, const char *name, const char *target,
 		return rc;
 	}
 	xp_ns_close(ns);
+	cli_committed();
 	if (!activate) {
 		cli_notice(cmd, "deactivated extent '%s' of %s", e.name, target);
 		return CLI_EXIT_OK;
@@ -158,6 +159,7 @@ static void all_of(struct all_run *r, const char *target)
 			continue;
 		}
 		r->done++;
+		cli_committed();
 		if (r->activate &&
 		    json_object_array_add(r->arr, activation_json(&e, target,
 								  &a))) {

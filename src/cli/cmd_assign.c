@@ -5,13 +5,15 @@
 int cmd_assign(int argc, char **argv)
 {
 	const char *target = NULL, *name = NULL;
-	uint8_t owner[16] = {0};
+	uint8_t owner[16] = {0}, uuid[16] = {0};
 	const struct cli_opt opts[] = {
 		{.long_name = "owner", .short_name = 'o', .kind = CLI_OWNER,
 		 .dest = owner, .metavar = "DOMAIN", .required = true,
 		 .help = "the domain that gets the extent: its UUID (xl.cfg "
 			 "uuid=, libvirt <uuid>); on a Xen host also a running "
 			 "domain's name or id"},
+		{.long_name = "uuid", .kind = CLI_UUID, .dest = uuid,
+		 .metavar = "UUID", .help = CLI_UUID_HELP},
 	};
 	const struct cli_arg args[] = {
 		{.metavar = "NAME", .dest = &name, .is_name = true,
@@ -34,5 +36,11 @@ int cmd_assign(int argc, char **argv)
 	rc = cli_open(cmd.name, target, XP_OPEN_WRITE, &ns, NULL);
 	if (rc)
 		return rc;
-	return cli_done(cmd.name, ns, xp_extent_assign(ns, name, owner), name);
+	rc = cli_check_uuid(cmd.name, ns, name, uuid);
+	if (rc) {
+		xp_ns_close(ns);
+		return rc;
+	}
+	return cli_change_done(cmd.name, ns, xp_extent_assign(ns, name, owner),
+			       name);
 }

@@ -6,6 +6,7 @@ int cmd_create(int argc, char **argv)
 {
 	const char *target = NULL, *name = NULL;
 	struct xp_create_opts c = {0};
+	bool no_zero = false;
 	const struct cli_opt opts[] = {
 		{.long_name = "size", .short_name = 's', .kind = CLI_SIZE,
 		 .dest = &c.size, .metavar = "SIZE", .required = true,
@@ -22,6 +23,9 @@ int cmd_create(int argc, char **argv)
 		 .kind = CLI_SIZE, .dest = &c.label_size, .metavar = "SIZE",
 		 .help = "guest label area at the end of the extent "
 			 "(vNVDIMM label-size)"},
+		{.long_name = "no-zero", .kind = CLI_FLAG, .dest = &no_zero,
+		 .help = "do not zero the extent first: it then holds whatever "
+			 "the range held, such as a destroyed extent's data"},
 	};
 	const struct cli_arg args[] = {
 		{.metavar = "NAME", .dest = &name, .is_name = true,
@@ -32,18 +36,29 @@ int cmd_create(int argc, char **argv)
 		.name = "create",
 		.summary = "Create an extent in the data area's free space and "
 			   "print it as JSON.",
+		.description = "The range is zeroed first (a hole punched in a "
+			       "file), with progress on stderr when it is a "
+			       "terminal, so no guest receives another "
+			       "tenant's bytes; --no-zero skips that.",
 		.args = args, .nargs = CLI_ARRAY_SIZE(args),
 		.opts = opts, .nopts = CLI_ARRAY_SIZE(opts),
 	};
+	struct cli_progress p = {.verb = "zeroing", .last_pct = -1};
 	struct xp_extent created;
 	struct xp_ns *ns;
-	int rc;
+	int rc, crc;
 
 	if (!cli_parse(&cmd, argc, argv, &rc))
 		return rc;
 	c.name = name;
+	c.flags = no_zero ? XP_NO_ZERO : 0;
+	c.progress = cli_progress_fn();
+	c.progress_arg = &p;
+	p.name = name;
 	rc = cli_open(cmd.name, target, XP_OPEN_WRITE, &ns, NULL);
 	if (rc)
 		return rc;
-	return cli_done(cmd.name, ns, xp_extent_create(ns, &c, &created), name);
+	crc = xp_extent_create(ns, &c, &created);
+	cli_progress_end(&p);
+	return cli_change_done(cmd.name, ns, crc, name);
 }

@@ -8,12 +8,15 @@ int cmd_destroy(int argc, char **argv)
 {
 	const char *target = NULL, *name = NULL;
 	bool force = false;
+	uint8_t uuid[16] = {0};
 	const struct cli_opt opts[] = {
 		{.long_name = "force", .short_name = 'f', .kind = CLI_FLAG,
 		 .dest = &force,
 		 .help = "destroy even if the extent is assigned to a domain, "
 			 "or breaks a table rule (which destroying it can "
 			 "only remove)"},
+		{.long_name = "uuid", .kind = CLI_UUID, .dest = uuid,
+		 .metavar = "UUID", .help = CLI_UUID_HELP},
 	};
 	const struct cli_arg args[] = {
 		{.metavar = "NAME", .dest = &name, .is_name = true,
@@ -36,8 +39,14 @@ int cmd_destroy(int argc, char **argv)
 	rc = cli_open(cmd.name, target, XP_OPEN_WRITE, &ns, NULL);
 	if (rc)
 		return rc;
-	rc = cli_done(cmd.name, ns,
-		      xp_extent_destroy(ns, name, force ? XP_FORCE : 0), NULL);
+	rc = cli_check_uuid(cmd.name, ns, name, uuid);
+	if (rc) {
+		xp_ns_close(ns);
+		return rc;
+	}
+	rc = cli_change_done(cmd.name, ns,
+			     xp_extent_destroy(ns, name, force ? XP_FORCE : 0),
+			     NULL);
 	/* As ndctl destroy-namespace: the count, on stderr. */
 	if (!rc)
 		fputs("destroyed 1 extent\n", stderr);

@@ -17,6 +17,10 @@ int cmd_init(int argc, char **argv)
 		 .help = "overwrite what the safety probes found (existing "
 			 "xenpmem metadata, filesystems, partition tables, "
 			 "Linux info blocks)"},
+		{.long_name = "destroy-assigned", .kind = CLI_FLAG,
+		 .dest = &o.destroy_assigned,
+		 .help = "with --force: overwrite a table even though it "
+			 "assigns extents to domains (their data is lost)"},
 		{.long_name = "max-extents", .short_name = 'e',
 		 .kind = CLI_U32, .dest = &max_extents, .metavar = "N",
 		 .min = 1, .max = 65536,
@@ -58,6 +62,9 @@ int cmd_init(int argc, char **argv)
 		return rc;
 	o.max_extents = max_extents;
 	o.mgmt = strcmp(mgmt, "none") ? XP_MGMT_XEN : XP_MGMT_NONE;
+	if (o.destroy_assigned && !o.force)
+		return cli_usage_error(cmd.name,
+				       "--destroy-assigned needs --force");
 	if (o.mgmt == XP_MGMT_NONE && o.no_compat_m2p)
 		return cli_usage_error(cmd.name,
 				       "--no-compat-m2p needs --mgmt xen");
@@ -67,6 +74,7 @@ int cmd_init(int argc, char **argv)
 	o.flags = cli_lock_flags();
 	if (xp_ns_init(target, &o))
 		return cli_lib_error(cmd.name);
+	cli_committed();
 	if (o.overridden[0])
 		cli_notice(cmd.name, "--force overrode: %.*s",
 			   (int)sizeof(o.overridden), o.overridden);

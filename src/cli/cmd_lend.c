@@ -57,7 +57,7 @@ static int lend_or_reclaim(int argc, char **argv, bool lend)
 	rc = cli_open(cmd.name, target, XP_OPEN_WRITE, &ns, NULL);
 	if (rc)
 		return rc;
-	return cli_done(cmd.name, ns,
+	return cli_change_done(cmd.name, ns,
 			xp_extent_set_state(ns, name,
 					    lend ? XP_EXTENT_LENT_RAM :
 						   XP_EXTENT_DATA),

@@ -53,6 +53,8 @@ int cmd_map_guest(int argc, char **argv)
 	if (xp_hv_map(hv, target, name, domain, gfn, &m))
 		rc = cli_lib_error(cmd.name);
 	else
+		cli_committed();
+	if (!rc)
 		rc = cli_print_json(cmd.name,
 				    cli_hv_mapping_json(&m, target, hv, true));
 	xp_hv_close(hv);

@@ -92,7 +92,9 @@ int cmd_register(int argc, char **argv)
 		return rc;
 	if (xp_hv_register(hv, target, dry_run ? XP_HV_DRY_RUN : 0, &r))
 		rc = cli_lib_error(cmd.name);
-	else
+	else if (!dry_run)
+		cli_committed();
+	if (!rc)
 		rc = cli_print_json(cmd.name, ns_json(&r, target, hv, dry_run));
 	xp_hv_close(hv);
 	return rc;

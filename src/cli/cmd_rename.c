@@ -36,6 +36,6 @@ int cmd_rename(int argc, char **argv)
 	rc = cli_open(cmd.name, target, XP_OPEN_WRITE, &ns, NULL);
 	if (rc)
 		return rc;
-	return cli_done(cmd.name, ns,
+	return cli_change_done(cmd.name, ns,
 			xp_extent_rename(ns, from, to, force ? XP_FORCE : 0), to);
 }

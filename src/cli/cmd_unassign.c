@@ -24,6 +24,6 @@ int cmd_unassign(int argc, char **argv)
 	rc = cli_open(cmd.name, target, XP_OPEN_WRITE, &ns, NULL);
 	if (rc)
 		return rc;
-	return cli_done(cmd.name, ns,
+	return cli_change_done(cmd.name, ns,
 			xp_extent_assign(ns, name, NULL), name);
 }

@@ -40,6 +40,8 @@ int cmd_unmap(int argc, char **argv)
 	if (xp_hv_unmap(hv, target, name, domain, &m))
 		rc = cli_lib_error(cmd.name);
 	else
+		cli_committed();
+	if (!rc)
 		rc = cli_print_json(cmd.name,
 				    cli_hv_mapping_json(&m, target, hv, false));
 	xp_hv_close(hv);

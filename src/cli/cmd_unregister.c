@@ -40,6 +40,7 @@ int cmd_unregister(int argc, char **argv)
 		xp_hv_close(hv);
 		return rc;
 	}
+	cli_committed();
 	cli_fmt_uuid(r.uuid, uuid);
 	o = json_object_new_object();
 	ok = o != NULL;

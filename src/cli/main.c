@@ -3,6 +3,7 @@
  * xenpmem: carve a raw pmem namespace into extents for Xen and KVM guests.
  * This file only dispatches; each command lives in cmd_<name>.c.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -67,12 +68,22 @@ static void usage(FILE *f)
 		"     malformed size, number or name\n");
 }
 
-/* Output goes to pipes and files too: a failed write is a failure. */
+/*
+ * Output goes to pipes and files too: a failed write is a failure, unless
+ * the command's change is already on the media. Then exit 0, as a script
+ * that retries on failure would otherwise repeat a change that happened.
+ */
 static int finish(int rc)
 {
 	if (fflush(stdout) || ferror(stdout)) {
-		if (rc == CLI_EXIT_OK)
-			rc = cli_fail(NULL, "cannot write the output");
+		int err = errno;
+
+		if (rc == CLI_EXIT_OK && cli_is_committed())
+			cli_notice(NULL, "the change is committed, but writing its result failed: %s",
+				   strerror(err));
+		else if (rc == CLI_EXIT_OK)
+			rc = cli_fail(NULL, "cannot write the output: %s",
+				      strerror(err));
 	}
 	return rc;
 }

@@ -387,6 +387,17 @@ static int set_value(const struct cli_cmd *cmd, const struct cli_opt *o,
 					       o->long_name);
 		*(const char **)o->dest = arg;
 		return 0;
+	case CLI_UUID:
+		if (xp_uuid_parse(arg, (uint8_t *)o->dest))
+			return cli_usage_error(cmd->name,
+					       "invalid UUID '%s' for --%s",
+					       s, o->long_name);
+		for (int i = 0; i < 16; i++)
+			if (((uint8_t *)o->dest)[i])
+				return 0;
+		return cli_usage_error(cmd->name,
+				       "--%s: the nil UUID is no extent's",
+				       o->long_name);
 	case CLI_CHOICE:
 		for (const char *const *c = o->choices; *c; c++) {
 			if (!strcmp(arg, *c)) {
@@ -438,6 +449,26 @@ static int option_error(const struct cli_cmd *cmd, int c, char **argv)
 			       shown(bad, buf, sizeof(buf)));
 }
 
+/*
+ * getopt_long() takes any unambiguous prefix of a long option: "--f" runs
+ * as "--force". A destructive flag must be spelled out, and an option
+ * added later must not change what an old abbreviation meant, so the word
+ * on the command line has to be the option's whole name.
+ */
+static bool long_name_exact(const struct option *lo, int idx, char **argv)
+{
+	const char *word = argv[optind - 1];
+	size_t n;
+
+	if (optarg && optarg == argv[optind - 1] && optind >= 2)
+		word = argv[optind - 2];
+	if (strncmp(word, "--", 2))
+		return true;	/* a short option */
+	word += 2;
+	n = strcspn(word, "=");
+	return n == strlen(lo[idx].name) && !strncmp(word, lo[idx].name, n);
+}
+
 bool cli_parse(const struct cli_cmd *cmd, int argc, char **argv,
 	       int *exit_code)
 {
@@ -445,7 +476,7 @@ bool cli_parse(const struct cli_cmd *cmd, int argc, char **argv,
 	char optstring[3 * CLI_MAX_OPTS + 8];
 	bool seen[CLI_MAX_OPTS] = {false};
 	size_t n = 0;
-	int c, nargs, rc;
+	int c, nargs, rc, idx;
 	bool nargs_ok = false;
 
 	*exit_code = CLI_EXIT_USAGE;
@@ -485,9 +516,23 @@ bool cli_parse(const struct cli_cmd *cmd, int argc, char **argv,
 	/* 0, not 1: glibc then forgets state from any earlier parse. */
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, optstring, longopts, NULL)) != -1) {
+	while ((idx = -1,
+		c = getopt_long(argc, argv, optstring, longopts, &idx)) != -1) {
 		const struct cli_opt *o;
 
+		if (idx >= 0 && c != '?' && c != ':' &&
+		    !long_name_exact(longopts, idx, argv)) {
+			char buf[CLI_SHOW_MAX + 8];
+			const char *w = argv[optind - 1];
+
+			if (optarg && optarg == argv[optind - 1] && optind >= 2)
+				w = argv[optind - 2];
+			cli_usage_error(cmd->name,
+					"unknown option '%s' (options are never abbreviated: did you mean '--%s'?)",
+					shown(w, buf, sizeof(buf)),
+					longopts[idx].name);
+			return false;
+		}
 		if (c == 'h') {
 			print_help(cmd);
 			*exit_code = CLI_EXIT_OK;
@@ -840,6 +885,40 @@ json_object *cli_extent_json(const struct xp_extent *e,
 	return o;
 }
 
+/* CLI state, not library state: one command runs per process. */
+static bool committed;
+
+void cli_committed(void)
+{
+	committed = true;
+}
+
+bool cli_is_committed(void)
+{
+	return committed;
+}
+
+int cli_check_uuid(const char *cmd, struct xp_ns *ns, const char *name,
+		   const uint8_t uuid[16])
+{
+	static const uint8_t nil[16];
+	struct xp_extent ext;
+	struct xp_info info;
+	char want[XP_UUID_STR_LEN], have[XP_UUID_STR_LEN];
+
+	if (!memcmp(uuid, nil, 16))
+		return 0;
+	if (xp_ns_get_info(ns, &info) || xp_ns_extent_find(ns, name, &ext))
+		return cli_lib_error(cmd);
+	if (!memcmp(ext.uuid, uuid, 16))
+		return 0;
+	cli_fmt_uuid(uuid, want);
+	cli_fmt_uuid(ext.uuid, have);
+	return cli_fail(cmd,
+			"%s: extent '%s' has UUID %s, not %s (--uuid): it is not the extent meant; nothing changed",
+			info.target, ext.name, have, want);
+}
+
 int cli_print_json(const char *cmd, json_object *obj)
 {
 	const char *s;
@@ -892,12 +971,25 @@ int cli_done(const char *cmd, struct xp_ns *ns, int op_rc, const char *show)
 {
 	int rc = CLI_EXIT_OK;
 
-	if (op_rc)
+	if (op_rc) {
 		rc = cli_lib_error(cmd);
-	else if (show)
+	} else if (show) {
 		rc = cli_print_extent(cmd, ns, show);
+		if (rc && cli_is_committed()) {
+			cli_notice(cmd, "the change is committed; only printing its result failed");
+			rc = CLI_EXIT_OK;
+		}
+	}
 	xp_ns_close(ns);
 	return rc;
+}
+
+int cli_change_done(const char *cmd, struct xp_ns *ns, int op_rc,
+		    const char *show)
+{
+	if (!op_rc)
+		cli_committed();
+	return cli_done(cmd, ns, op_rc, show);
 }
 
 int cli_hv_open(const char *cmd, const char *spec, struct xp_hv **hvp)
@@ -940,6 +1032,39 @@ json_object *cli_hv_mapping_json(const struct xp_hv_mapping *m,
 		return NULL;
 	}
 	return o;
+}
+
+#define BAR_COLUMNS 30
+
+void cli_progress_draw(uint64_t done, uint64_t total, void *arg)
+{
+	struct cli_progress *p = arg;
+	int pct = total ? (int)(done * 100 / total) : 100;
+	int fill = pct * BAR_COLUMNS / 100;
+
+	/* Redrawing on every callback would flood a slow terminal. */
+	if (pct == p->last_pct)
+		return;
+	p->last_pct = pct;
+	p->drawn = true;
+	fprintf(stderr, "\r%s ", p->verb);
+	cli_put_escaped(stderr, p->name);
+	fprintf(stderr, " [%.*s%*s] %3d%%", fill,
+		"##############################", BAR_COLUMNS - fill, "", pct);
+	fflush(stderr);
+}
+
+xp_progress_fn cli_progress_fn(void)
+{
+	return isatty(STDERR_FILENO) ? cli_progress_draw : NULL;
+}
+
+void cli_progress_end(struct cli_progress *p)
+{
+	/* The bar's line is unterminated; errors start on their own. */
+	if (p->drawn)
+		fputc('\n', stderr);
+	p->drawn = false;
 }
 
 unsigned cli_term_width(int fd)

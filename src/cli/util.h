@@ -31,6 +31,8 @@ enum cli_opt_kind {
 			 * running domain's name or id */
 	CLI_U64,	/* uint64_t, decimal or 0x hex (frame numbers) */
 	CLI_STRING,	/* const char *, any non-empty text */
+	CLI_UUID,	/* uint8_t[16]: a UUID, not nil (left all zero
+			 * when the option is not given) */
 };
 
 struct cli_opt {
@@ -160,6 +162,29 @@ json_object *cli_extent_json(const struct xp_extent *ext,
 bool cli_json_add_active(json_object *o, struct xp_ns *ns,
 			 const struct xp_extent *e);
 
+/*
+ * The command's change is on the media: from here on a failure to print
+ * its result (stdout closed, full) is said on stderr but exits 0, since
+ * the change happened and running the command again would not redo it.
+ */
+void cli_committed(void);
+/* Whether cli_committed() was called in this run. */
+bool cli_is_committed(void);
+
+/*
+ * The --uuid guard of commands that change or destroy an extent: when
+ * @uuid is not all zero, the extent @name must have that UUID, else the
+ * command stops (one line, CLI_EXIT_FAIL): a same-named extent created
+ * since the caller looked is not the one it meant. 0 when it passes.
+ */
+int cli_check_uuid(const char *cmd, struct xp_ns *ns, const char *name,
+		   const uint8_t uuid[16]);
+
+/* The --uuid option's help. */
+#define CLI_UUID_HELP \
+	"act only if the extent has this UUID (from 'xenpmem list'): a " \
+	"guard against a same-named extent created in between"
+
 /* Print @obj pretty, once, then drop it; returns an exit code. */
 int cli_print_json(const char *cmd, json_object *obj);
 
@@ -174,6 +199,10 @@ int cli_print_extent(const char *cmd, struct xp_ns *ns, const char *name);
  * failure, else print extent @show (when not NULL); closes @ns either way.
  */
 int cli_done(const char *cmd, struct xp_ns *ns, int op_rc, const char *show);
+/* cli_done() for a change: when @op_rc is 0 the change is committed
+ * (cli_committed()), whatever printing it does. */
+int cli_change_done(const char *cmd, struct xp_ns *ns, int op_rc,
+		    const char *show);
 
 /* The hypervisor option every hypervisor command takes. */
 #define CLI_HV_HELP \
@@ -189,6 +218,22 @@ int cli_hv_open(const char *cmd, const char *spec, struct xp_hv **hvp);
 json_object *cli_hv_mapping_json(const struct xp_hv_mapping *m,
 				 const char *target, const struct xp_hv *hv,
 				 bool map);
+
+/*
+ * A progress bar on stderr for a long zeroing ("zeroing NAME [###  ] 40%"),
+ * drawn only when stderr is a terminal: cli_progress_fn() is NULL
+ * otherwise. cli_progress_end() ends the bar's line, so what follows
+ * starts on its own.
+ */
+struct cli_progress {
+	const char *verb;	/* "wiping", "zeroing" */
+	const char *name;	/* the extent */
+	int last_pct;		/* start at -1 */
+	bool drawn;
+};
+void cli_progress_draw(uint64_t done, uint64_t total, void *arg);
+xp_progress_fn cli_progress_fn(void);
+void cli_progress_end(struct cli_progress *p);
 
 /* Terminal columns of @fd, or 0 when it is not a terminal. */
 unsigned cli_term_width(int fd);

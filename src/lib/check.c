@@ -103,7 +103,15 @@ static bool check_superblocks(struct checker *c)
 	uint8_t blk[XP_SB_BLOCK];
 	bool bad[2], counted[2];	/* rewrite it; it was reported an error */
 	char fix[160];
+	uint64_t was;
 
+	if (!ok[0] && !ok[1] && xp_ns_size_changed(ns, &was)) {
+		/* Not damage to repair: the namespace around it changed. */
+		report(c, XP_ERROR, "superblock", NULL,
+		       "size changed since init: %llu bytes now, %llu at init; give the namespace its size back",
+		       (unsigned long long)m->size, (unsigned long long)was);
+		return false;
+	}
 	for (int i = 0; i < 2; i++) {
 		bad[i] = counted[i] = !ok[i];
 		if (bad[i] && ns->sb_read_error[i][0])

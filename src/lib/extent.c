@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "xp_internal.h"
@@ -210,6 +211,70 @@ static uint64_t largest_gap(const struct xp_ns *ns)
 }
 
 /*
+ * Zero the range a change is about to give an extent, before the change
+ * commits: a crash in between leaves zeroed free space, never a guest
+ * holding the bytes of an extent destroyed earlier.
+ */
+static int zero_new_range(struct xp_ns *ns, const char *name, uint64_t off,
+			  uint64_t len, unsigned flags, xp_progress_fn progress,
+			  void *arg)
+{
+	int rc;
+
+	if ((flags & XP_NO_ZERO) || !len)
+		return 0;
+	if (ns->media->kind == XP_BACKEND_HV)
+		return xp_err(EROFS, tgt(ns),
+			      "extent '%s': the hypervisor serves only the metadata of a registered namespace, so its new range cannot be zeroed; unregister it first, or skip the zeroing with --no-zero",
+			      name);
+	xp_err_clear();
+	rc = xp_media_zero(ns->media, off, len, progress, arg);
+	if (rc && !*xp_last_error())
+		xp_err(-rc, tgt(ns), "extent '%s': zeroing its new range failed: %s",
+		       name, strerror(-rc));
+	return rc;
+}
+
+/*
+ * A guest keeps its label area in the extent's last label_size bytes, so a
+ * resize copies it to the new end, durably, before the record commits.
+ * The copy goes only where it cannot overwrite the label itself: a crash
+ * before the commit then leaves the old extent with its label intact
+ * (on a shrink, bytes the shrink gives up may already hold the copy).
+ */
+static int move_label(struct xp_ns *ns, const struct xp_rec *rec,
+		      uint64_t size)
+{
+	struct xp_media *m = ns->media;
+	uint64_t len = rec->label_size;
+	uint64_t from = rec->offset + rec->size - len;
+	uint64_t to = rec->offset + size - len;
+	size_t chunk = len < (1u << 20) ? (size_t)len : (1u << 20);
+	uint8_t *buf;
+	int rc = 0;
+
+	if (!len)
+		return 0;
+	buf = malloc(chunk);
+	if (!buf)
+		return xp_err(ENOMEM, tgt(ns), "out of memory");
+	for (uint64_t done = 0; !rc && done < len; done += chunk) {
+		size_t n = len - done < chunk ? (size_t)(len - done) : chunk;
+
+		rc = m->ops->read(m, from + done, buf, n);
+		rc = rc ?: xp_media_write(m, to + done, buf, n);
+		rc = rc ?: xp_media_flush(m, to + done, n);
+	}
+	rc = rc ?: xp_media_drain(m);
+	free(buf);
+	if (rc && !*xp_last_error())
+		xp_err(-rc, tgt(ns),
+		       "extent '%s': copying its label area to the new end failed: %s",
+		       rec->name, strerror(-rc));
+	return rc;
+}
+
+/*
  * The start of every change to an existing extent: a writable handle and
  * the extent's slot, with a copy of its current record to modify.
  */
@@ -274,7 +339,9 @@ int xp_extent_create(struct xp_ns *ns, const struct xp_create_opts *o,
 	rec.label_size = o->label_size;
 	xp_uuid_generate(rec.uuid);
 	snprintf(rec.name, sizeof(rec.name), "%s", o->name);
-	rc = slot_commit(ns, slot, &rec);
+	rc = zero_new_range(ns, o->name, off, o->size, o->flags, o->progress,
+			    o->progress_arg);
+	rc = rc ?: slot_commit(ns, slot, &rec);
 	if (!rc && created)
 		xp_extent_fill(ns, slot, created);
 	return rc;
@@ -303,10 +370,12 @@ int xp_extent_destroy(struct xp_ns *ns, const char *name, unsigned flags)
 	return slot_commit(ns, (uint32_t)slot, &rec);
 }
 
-int xp_extent_resize(struct xp_ns *ns, const char *name, uint64_t size)
+int xp_extent_resize(struct xp_ns *ns, const char *name, uint64_t size,
+		     unsigned flags, xp_progress_fn progress, void *arg)
 {
 	struct xp_rec rec;
-	uint64_t limit, end;
+	uint64_t limit, end, delta;
+	char a[32], b[32], c[32];
 	int slot, rc;
 
 	xp_err_clear();
@@ -332,8 +401,6 @@ int xp_extent_resize(struct xp_ns *ns, const char *name, uint64_t size)
 		}
 	}
 	if (xp_add_ovf(rec.offset, size, &end) || end > limit) {
-		char a[32], b[32];
-
 		human(size, a, sizeof(a));
 		human(limit - rec.offset, b, sizeof(b));
 		return xp_err(ENOSPC, tgt(ns),
@@ -344,13 +411,37 @@ int xp_extent_resize(struct xp_ns *ns, const char *name, uint64_t size)
 		return 0;
 	if (size > rec.size &&
 	    bad_end(ns, rec.offset + rec.size, size - rec.size)) {
-		char a[32];
-
 		human(size, a, sizeof(a));
 		return xp_err(EIO, tgt(ns),
 			      "extent '%s' cannot grow to %s: the range it would take holds known bad blocks ('xenpmem check' lists them)",
 			      name, a);
 	}
+	delta = size > rec.size ? size - rec.size : rec.size - size;
+	if (size < rec.size && !xp_uuid_is_nil(rec.owner) &&
+	    !(flags & XP_FORCE)) {
+		char owner[XP_UUID_STR_LEN];
+
+		xp_uuid_format(rec.owner, owner);
+		human(rec.size, a, sizeof(a));
+		human(size, b, sizeof(b));
+		human(delta, c, sizeof(c));
+		return xp_err(EBUSY, tgt(ns),
+			      "extent '%s' is assigned to domain %s; shrinking it from %s to %s releases %s of its data; unassign it or use --force",
+			      name, owner, a, b, c);
+	}
+	if (rec.label_size && delta < rec.label_size) {
+		human(rec.label_size, a, sizeof(a));
+		human(delta, b, sizeof(b));
+		return xp_err(EINVAL, tgt(ns),
+			      "extent '%s': its %s label area moves with its end, and a resize by %s would copy it over itself before the change commits; resize by at least %s",
+			      name, a, b, a);
+	}
+	if (size > rec.size)
+		rc = zero_new_range(ns, name, rec.offset + rec.size,
+				    size - rec.size, flags, progress, arg);
+	rc = rc ?: move_label(ns, &rec, size);
+	if (rc)
+		return rc;
 	rec.size = size;
 	return slot_commit(ns, (uint32_t)slot, &rec);
 }
@@ -431,8 +522,8 @@ int xp_extent_set_state(struct xp_ns *ns, const char *name,
 	return slot_commit(ns, (uint32_t)slot, &rec);
 }
 
-int xp_extent_wipe(struct xp_ns *ns, const char *name, xp_progress_fn progress,
-		   void *arg)
+int xp_extent_wipe(struct xp_ns *ns, const char *name, unsigned flags,
+		   xp_progress_fn progress, void *arg)
 {
 	struct xp_rec rec;
 	int slot, rc;
@@ -455,6 +546,20 @@ int xp_extent_wipe(struct xp_ns *ns, const char *name, xp_progress_fn progress,
 	rc = rc ?: xp_extent_refuse_active(ns, (uint32_t)slot, "wiping");
 	if (rc)
 		return rc;
+	if (!(flags & XP_FORCE))
+		return xp_err(EINVAL, tgt(ns),
+			      "wiping destroys the data of extent '%s'; confirm with --force",
+			      name);
+	/* A running or resumable guest's disk: forcing confirms data loss,
+	 * not taking the extent away from its owner. */
+	if (!xp_uuid_is_nil(rec.owner)) {
+		char owner[XP_UUID_STR_LEN];
+
+		xp_uuid_format(rec.owner, owner);
+		return xp_err(EBUSY, tgt(ns),
+			      "extent '%s' is assigned to domain %s; unassign it before wiping it ('xenpmem unassign %s')",
+			      name, owner, name);
+	}
 	return xp_media_zero(ns->media, rec.offset, rec.size, progress,
 				    arg);
 }

@@ -36,6 +36,49 @@ static int found(struct xp_media *m, struct xp_init_opts *o, const char *what)
 		      what);
 }
 
+/*
+ * --force overwrites a xenpmem table, but not quietly over guests' disks:
+ * extents assigned to a domain are named and need destroy_assigned too.
+ * A table that cannot be read names nothing; --force then decides alone.
+ */
+static int probe_assigned(struct xp_media *m, struct xp_init_opts *o)
+{
+	char list[320] = "", owner[XP_UUID_STR_LEN];
+	uint32_t n = 0, shown = 0;
+	struct xp_ns *ns;
+	size_t len = 0;
+
+	if (o->destroy_assigned || xp_ns_open_media(m, 0, &ns)) {
+		xp_err_clear();
+		return 0;
+	}
+	for (uint32_t i = 0; i < ns->nused; i++) {
+		const struct xp_rec *r = &ns->slots[ns->order[i]].rec;
+		int w;
+
+		if (xp_uuid_is_nil(r->owner))
+			continue;
+		n++;
+		xp_uuid_format(r->owner, owner);
+		/* Room for "and N more": the error is one line. */
+		if (len + 90 > sizeof(list))
+			continue;
+		w = snprintf(list + len, sizeof(list) - len, "%s'%s' (domain %s)",
+			     len ? ", " : "", r->name, owner);
+		len += (size_t)w;
+		shown++;
+	}
+	xp_ns_close(ns);
+	if (!n)
+		return 0;
+	if (shown < n)
+		snprintf(list + len, sizeof(list) - len, " and %u more",
+			 n - shown);
+	return xp_err(EBUSY, m->target,
+		      "its table assigns %u extent%s to domains: %s; --force does not destroy guests' disks: unassign them, or add --destroy-assigned",
+		      n, n == 1 ? "" : "s", list);
+}
+
 /* Info blocks Linux writes at 4 KiB (and BTT at 0): 16-byte signatures. */
 static const struct {
 	const char *sig;
@@ -375,6 +418,8 @@ int xp_ns_init_media(struct xp_media *m, struct xp_init_opts *opts)
 	rc = rc ?: probe_mode(m);
 	rc = rc ?: probe_blkid(m, opts, &known);
 	rc = rc ?: probe_bytes(m, opts, &lay, known, &ours, &old_gen);
+	if (!rc && ours)
+		rc = probe_assigned(m, opts);
 	rc = rc ?: reserve_metadata(m, &lay);
 	if (rc)
 		return rc;

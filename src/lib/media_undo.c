@@ -141,8 +141,9 @@ int xp_media_zero(struct xp_media *m, uint64_t off, uint64_t len,
 
 	if (m->broken)
 		return refuse_broken(m);
-	/* Zeroing makes its range durable itself: fence what came before. */
-	rc = xp_media_drain(m);
+	/* Zeroing makes its range durable itself: fence what came before,
+	 * if anything did (an idle fence would be one more per update). */
+	rc = m->nundo ? xp_media_drain(m) : 0;
 	rc = rc ?: m->ops->zero(m, off, len, progress, arg);
 	if (rc && !m->broken)
 		m->broken = true;

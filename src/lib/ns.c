@@ -167,13 +167,41 @@ static bool sb_has_signature(enum xp_fmt_status st)
 	       st != XP_E_INVAL;
 }
 
+bool xp_ns_size_changed(const struct xp_ns *ns, uint64_t *was)
+{
+	for (int i = 0; i < 2; i++) {
+		enum xp_fmt_status st = i ? ns->backup_st : ns->primary_st;
+		const char *f = i ? ns->backup_field : ns->primary_field;
+
+		/* A superblock that holds up but for its size: the
+		 * namespace, not the metadata, changed. */
+		if (st != XP_E_FIELD || !f || strcmp(f, "ns_size") ||
+		    !ns->sbs[i].ns_size || ns->sbs[i].ns_size == ns->media->size)
+			continue;
+		*was = ns->sbs[i].ns_size;
+		return true;
+	}
+	return false;
+}
+
 int xp_ns_sb_error(struct xp_ns *ns)
 {
 	const char *t = ns->media->target;
 	char st[2][200];
+	uint64_t was;
 
 	if (ns->primary_ok || ns->backup_ok)
 		return 0;
+	/*
+	 * init would throw every extent away; the extents are all there,
+	 * only the namespace around them is not the size they were laid
+	 * out in.
+	 */
+	if (xp_ns_size_changed(ns, &was))
+		return xp_err(EUCLEAN, t,
+			      "its size changed since init: it is %llu bytes now, the superblock written at init says %llu; give the namespace its size of %llu bytes back to reach its extents",
+			      (unsigned long long)ns->media->size,
+			      (unsigned long long)was, (unsigned long long)was);
 	if (!sb_has_signature(ns->primary_st) && !sb_has_signature(ns->backup_st))
 		return xp_err(ENODATA, t,
 			      "not a xenpmem namespace (no superblock at the start or end); run 'xenpmem init'");

@@ -69,6 +69,9 @@ int xp_check_media(struct xp_media *m, unsigned flags, xp_finding_fn fn,
 int xp_media_lock(struct xp_media *m, bool exclusive, unsigned flags);
 int xp_ns_load_sb(struct xp_ns *ns);
 int xp_ns_sb_error(struct xp_ns *ns);
+/* A superblock copy holds up but for its size: the namespace was resized
+ * since init, from *@was bytes. */
+bool xp_ns_size_changed(const struct xp_ns *ns, uint64_t *was);
 int xp_ns_load_table(struct xp_ns *ns);
 /* "STATUS[ in FIELD]" or "unreadable (ERROR)" for superblock copy @copy. */
 const char *xp_ns_sb_status(const struct xp_ns *ns, int copy, char *buf,

@@ -62,11 +62,11 @@ expect "destroy" des
 expect "--help --version" --
 
 step "flags"
-expect "--align --help --label-size --no-wait --owner --size --wait" create x --
-expect "--align --force --help --max-extents --mgmt --no-compat-m2p --no-wait --wait" init --
+expect "--align --help --label-size --no-wait --no-zero --owner --size --wait" create x --
+expect "--align --destroy-assigned --force --help --max-extents --mgmt --no-compat-m2p --no-wait --wait" init --
 expect "--no-compat-m2p --no-wait" init --no
 expect "--force --help --no-wait --wait" rename --
-expect "--force --help --no-wait --wait" destroy web --
+expect "--force --help --no-wait --uuid --wait" destroy web --
 expect "--force --help --no-wait --repair --use-superblock --verbose --wait" check --
 has "-u" check -
 expect "--repair" check --rep

@@ -68,11 +68,14 @@ grep -qx "$H: clean" "$OUT" || fail "check through the hypervisor"
 ok regions "$H"
 
 step "create, assign, rename, unassign, destroy while vm1 is mapped"
-ok create c --size 4M --owner "$D6" "$H"
+# the hypervisor serves no extent data: the default zeroing is refused
+fails 1 "$GONE" create c --size 4M --owner "$D6" "$H"
+err_mentions "its new range cannot be zeroed; unregister it first, or skip the zeroing with --no-zero"
+ok create c --size 4M --no-zero --owner "$D6" "$H"
 pycheck 'assert j["name"] == "c" and j["owner"] == "'"$D6"'", j'
 ok assign c --owner "$D7" "$H"
 ok rename c c2 "$H"
-ok resize c2 --size 2M "$H"
+ok resize c2 --size 2M --force "$H"
 ok unassign c2 "$H"
 ok destroy c2 "$H"
 ok rename vm1 vm1b "$H"
@@ -93,7 +96,7 @@ f = open(sys.argv[1], "rb"); f.seek(8192 + int(sys.argv[2]) * 256 + int(sys.argv
 w = f.read(128); print(len({w[i * 8 + 7] for i in range(16)}))' "$@"
 }
 [ "$(tags "$GONE" "$SPARE_SLOT" "$CUR")" = 2 ] || fail "the tags are not mixed"
-ok create d --size 2M "$H"
+ok create d --size 2M --no-zero "$H"
 [ "$(tags "$GONE" "$SPARE_SLOT" "$CUR")" = 1 ] || fail "the tags were not evened"
 [ "$(xprec current "$GONE" "$SPARE_SLOT")" = "$CUR" ] || fail "spare changed copy"
 ok check --verbose "$H"
@@ -106,7 +109,7 @@ err_mentions "record write: refused by the hypervisor (model:$SOCK)"
 err_mentions "mapped or lent extent"
 fails 1 "$GONE" destroy vm1 --force "$H"
 err_mentions "mapped or lent extent"
-fails 1 "$GONE" resize vm1 --size 2M "$H"
+fails 1 "$GONE" resize vm1 --size 2M --force "$H"
 # the library's own rules come first
 fails 1 "$GONE" create spare --size 2M "$H"
 err_mentions "already exists"
@@ -163,7 +166,7 @@ case ${LD_PRELOAD:-} in
 		ok map vm1 --domain "$D5" --gfn 0x100000 "$H"
 		pycheck 'assert j["domid"] == 5 and j["nr_frames"] == 1024, j'
 		ok list "$H"
-		ok create viaxen --size 2M "$H"
+		ok create viaxen --size 2M --no-zero "$H"
 		fails 1 "$NS" assign vm1 --owner "$D6" "$H"
 		err_mentions "refused by the hypervisor (xen)"
 		export XENPMEM_FAKE_XEN_RC=0

@@ -501,6 +501,15 @@ XENPMEM_FILE_PHYS_BASE=0x6000000000 fails 1 "$LNS" map ram --domain "$D5" --gfn 
 err_mentions "extent is lent to the hypervisor as RAM, not guest data"
 XENPMEM_FILE_PHYS_BASE=0x6000000000 ok map guest --domain "$D5" --gfn 0x100000 --hv "model:$SOCK" "$LNS"
 XENPMEM_FILE_PHYS_BASE=0x6000000000 ok unmap guest --domain "$D5" --hv "model:$SOCK" "$LNS"
+# a committed map or unmap exits 0 when printing its result fails
+for c in "map guest --gfn 0x100000" "unmap guest"; do
+	RC=0
+	# shellcheck disable=SC2086
+	XENPMEM_FILE_PHYS_BASE=0x6000000000 "$XP" $c --domain "$D5" \
+		--hv "model:$SOCK" "$LNS" >/dev/full 2>"$ERR" || RC=$?
+	[ "$RC" -eq 0 ] || fail "$c to /dev/full exited $RC"
+	err_mentions "the change is committed, but writing its result failed"
+done
 XENPMEM_FILE_PHYS_BASE=0x6000000000 fails 1 "$LNS" unregister --hv "model:$SOCK" "$LNS"
 err_mentions "one-way until reboot"
 

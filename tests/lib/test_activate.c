@@ -110,10 +110,12 @@ static void t_loop(void)
 
 	CHECK_RC(xp_extent_destroy(ns, "vm1", XP_FORCE), -EBUSY);
 	CHECK_CONTAINS(xp_last_error(), a.device);
-	CHECK_RC(xp_extent_resize(ns, "vm1", 16 * MiB), -EBUSY);
+	CHECK_RC(xp_extent_resize(ns, "vm1", 16 * MiB, XP_FORCE | XP_NO_ZERO,
+				  NULL, NULL), -EBUSY);
 	/* the same size changes nothing, so nothing to refuse */
-	CHECK_RC(xp_extent_resize(ns, "vm1", e.size), 0);
-	CHECK_RC(xp_extent_wipe(ns, "vm1", NULL, NULL), -EBUSY);
+	CHECK_RC(xp_extent_resize(ns, "vm1", e.size, XP_FORCE | XP_NO_ZERO,
+				  NULL, NULL), 0);
+	CHECK_RC(xp_extent_wipe(ns, "vm1", XP_FORCE, NULL, NULL), -EBUSY);
 	CHECK_RC(xp_extent_set_state(ns, "vm1", XP_EXTENT_LENT_RAM), -EBUSY);
 
 	/* held open elsewhere: deactivate leaves it detaching */

@@ -89,7 +89,8 @@ static int fixture(void)
 	rc = rc ?: ns_mk(ns, "gamma", 2 * MiB, NULL, 0);
 	rc = rc ?: ns_mk(ns, "delta", 2 * MiB, NULL, 0);
 	rc = rc ?: xp_extent_rename(ns, "delta", "delta2", 0);
-	rc = rc ?: xp_extent_resize(ns, "delta2", 4 * MiB);
+	rc = rc ?: xp_extent_resize(ns, "delta2", 4 * MiB,
+				    XP_FORCE | XP_NO_ZERO, NULL, NULL);
 	rc = rc ?: xp_extent_destroy(ns, "gamma", 0);
 	if (rc) {
 		xp_ns_close(ns);

@@ -52,7 +52,9 @@ static void env_done(struct env *e)
 
 static int mk(struct xp_ns *ns, const char *name, uint64_t size)
 {
-	struct xp_create_opts o = {.name = name, .size = size};
+	/* Metadata only: the zeroing of a new range is tested elsewhere. */
+	struct xp_create_opts o = {.name = name, .size = size,
+				   .flags = XP_NO_ZERO};
 	struct xp_extent x;
 
 	return xp_extent_create(ns, &o, &x);
@@ -128,7 +130,7 @@ static void t_fence_fails_resize(void)
 	CHECK_RC(mk(e.ns, "a", 2 * MiB), 0);
 	snap(&e);
 	tm_fail_drain(e.m, 1);
-	CHECK_RC(xp_extent_resize(e.ns, "a", 8 * MiB), -EIO);
+	CHECK_RC(xp_extent_resize(e.ns, "a", 8 * MiB, XP_NO_ZERO, NULL, NULL), -EIO);
 	CHECK_STR(xp_last_error(), "(memory): fdatasync: Input/output error");
 	expect_unchanged(&e);
 	expect_broken_then_reopen(&e);
@@ -163,7 +165,8 @@ static void set_badblocks(char *path, const unsigned long long *v, int n)
 	for (int i = 0; i < n; i++)
 		fprintf(f, "%llu %llu\n", v[2 * i], v[2 * i + 1]);
 	fclose(f);
-	CHECK_RC(xp_ns_set_badblocks_file(path), 0);
+	/* read by every open: no state is kept in the library */
+	CHECK_RC(setenv("XENPMEM_BADBLOCKS_FILE", path, 1), 0);
 }
 
 /*
@@ -186,7 +189,7 @@ static void t_init_badblocks_before_probes(void)
 		       "(memory): bad blocks inside the metadata or management area");
 	CHECK_EQ_U64(tm_writes(m), 0);
 	lt_expect_zero(img, 0, 4 * MiB);
-	xp_ns_set_badblocks_file(NULL);
+	unsetenv("XENPMEM_BADBLOCKS_FILE");
 	unlink(path);
 	xp_media_close(m);
 	img_free(img, NS_SIZE);
@@ -372,7 +375,7 @@ static void t_extents_avoid_badblocks(void)
 	CHECK_EQ_U64(x.offset, d + 2 * MiB);
 	CHECK_EQ_U64(x.badblocks, 0);
 	snap(&e);
-	CHECK_RC(xp_extent_resize(ns2, "a", 6 * MiB), -EIO);
+	CHECK_RC(xp_extent_resize(ns2, "a", 6 * MiB, XP_NO_ZERO, NULL, NULL), -EIO);
 	CHECK_STR(xp_last_error(),
 		  "(memory): extent 'a' cannot grow to 6 MiB: the range it would take holds known bad blocks ('xenpmem check' lists them)");
 	expect_unchanged(&e);
@@ -383,7 +386,7 @@ static void t_extents_avoid_badblocks(void)
 	xp_ns_close(ns2);
 out:
 	xp_media_close(m2);
-	xp_ns_set_badblocks_file(NULL);
+	unsetenv("XENPMEM_BADBLOCKS_FILE");
 	unlink(path);
 	env_done(&e);
 }

@@ -692,9 +692,18 @@ static void t_media_hv(void)
 	CHECK_RC(xp_ns_open(target, XP_OPEN_WRITE, &ns), 0);
 	if (!ns)
 		goto out;
+	/* Zeroing is extent data, which the hypervisor does not serve. */
+	file_read(XP_TABLE_OFFSET, before, sizeof(before));
+	CHECK_RC(xp_extent_create(ns, &c, &e), -EROFS);
+	CHECK_CONTAINS(xp_last_error(), "its new range cannot be zeroed");
+	CHECK_CONTAINS(xp_last_error(), "--no-zero");
+	table_read(after, sizeof(after));
+	CHECK(!memcmp(before, after, sizeof(before)));
+	c.flags = XP_NO_ZERO;
 	CHECK_RC(xp_extent_create(ns, &c, &e), 0);
 	CHECK_RC(xp_extent_assign(ns, "c", uuid_n(3)), 0);
-	CHECK_RC(xp_extent_resize(ns, "c", 2 * MiB), 0);
+	CHECK_RC(xp_extent_resize(ns, "c", 2 * MiB, XP_FORCE | XP_NO_ZERO, NULL,
+				  NULL), 0);
 	CHECK_RC(xp_extent_rename(ns, "a", "a-renamed", 0), 0);
 	CHECK_RC(xp_extent_destroy(ns, "c", XP_FORCE), 0);
 	/* The library's own rules first: nothing reaches the hypervisor. */
@@ -711,12 +720,16 @@ static void t_media_hv(void)
 			"hypervisor");
 	CHECK_CONTAINS(xp_last_error(), "mapped or lent extent");
 	CHECK_RC(xp_extent_destroy(ns, "a-renamed", XP_FORCE), -EBUSY);
-	CHECK_RC(xp_extent_resize(ns, "a-renamed", 2 * MiB), -EBUSY);
+	CHECK_RC(xp_extent_resize(ns, "a-renamed", 2 * MiB,
+				  XP_FORCE | XP_NO_ZERO, NULL, NULL), -EBUSY);
 	table_read(after, sizeof(after));
 	CHECK(!memcmp(before, after, sizeof(before)));
 
 	/* What needs the namespace unregistered. */
-	CHECK_RC(xp_extent_wipe(ns, "b", NULL, NULL), -EROFS);
+	c.name = "spare";
+	c.size = 2 * MiB;
+	CHECK_RC(xp_extent_create(ns, &c, NULL), 0);
+	CHECK_RC(xp_extent_wipe(ns, "spare", XP_FORCE, NULL, NULL), -EROFS);
 	CHECK_CONTAINS(xp_last_error(), "registered with the hypervisor");
 	CHECK_CONTAINS(xp_last_error(), "'xenpmem unregister'");
 	CHECK_RC(ns->media->ops->write(ns->media, 0, before, 64), -EROFS);

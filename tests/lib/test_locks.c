@@ -239,7 +239,7 @@ static void t_wipe_shared(void)
 	}
 	CHECK_RC(xp_extent_create(ns, &c, NULL), -EBADF);
 	CHECK_RC(xp_extent_destroy(ns, "a", XP_FORCE), -EBADF);
-	CHECK_RC(xp_extent_wipe(ns, "a", NULL, NULL), 0);
+	CHECK_RC(xp_extent_wipe(ns, "a", XP_FORCE, NULL, NULL), 0);
 	xp_ns_close(ns);
 	CHECK(pread(fd, buf, sizeof(buf), (off_t)a.offset) == sizeof(buf));
 	for (size_t i = 0; i < sizeof(buf); i++)

@@ -78,7 +78,8 @@ static int fixture(void)
 	rc = rc ?: xp_extent_set_state(ns, "gamma", XP_EXTENT_LENT_RAM);
 	rc = rc ?: ns_mk(ns, "delta", 2 * MiB, NULL, 0);
 	rc = rc ?: xp_extent_rename(ns, "delta", "delta2", 0);
-	rc = rc ?: xp_extent_resize(ns, "delta2", 4 * MiB);
+	rc = rc ?: xp_extent_resize(ns, "delta2", 4 * MiB,
+				    XP_FORCE | XP_NO_ZERO, NULL, NULL);
 	rc = rc ?: ns_mk(ns, "eps", 2 * MiB, NULL, 0);
 	rc = rc ?: xp_ns_extent_find(ns, "eps", &fx.eps);
 	rc = rc ?: xp_extent_destroy(ns, "eps", 0);
@@ -198,7 +199,8 @@ static void expect_create(const struct xp_extent *avoid, int mixed,
 		return;
 	tm_reset(fx.m);
 	{
-		struct xp_create_opts o = {.name = "newcomer", .size = 2 * MiB};
+		struct xp_create_opts o = {.name = "newcomer", .size = 2 * MiB,
+					   .flags = XP_NO_ZERO};
 
 		rc = xp_extent_create(ns, &o, &x);
 	}

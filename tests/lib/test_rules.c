@@ -240,14 +240,16 @@ static void expect_changes_refused(const char *ctx, uint32_t inv, uint32_t other
 			  xp_last_error());                                \
 	} while (0)
 	REFUSED(xp_extent_create(ns, &o, NULL));
-	REFUSED(xp_extent_resize(ns, sel, 4 * MiB));
-	REFUSED(xp_extent_resize(ns, "u", 4 * MiB));
+	REFUSED(xp_extent_resize(ns, sel, 4 * MiB, XP_FORCE | XP_NO_ZERO, NULL,
+				 NULL));
+	REFUSED(xp_extent_resize(ns, "u", 4 * MiB, XP_FORCE | XP_NO_ZERO, NULL,
+				 NULL));
 	REFUSED(xp_extent_assign(ns, sel, uuid_n(5)));
 	REFUSED(xp_extent_assign(ns, "u", uuid_n(5)));
 	REFUSED(xp_extent_set_state(ns, sel, XP_EXTENT_LENT_RAM));
 	REFUSED(xp_extent_set_state(ns, "u", XP_EXTENT_LENT_RAM));
-	REFUSED(xp_extent_wipe(ns, sel, NULL, NULL));
-	REFUSED(xp_extent_wipe(ns, "u", NULL, NULL));
+	REFUSED(xp_extent_wipe(ns, sel, XP_FORCE, NULL, NULL));
+	REFUSED(xp_extent_wipe(ns, "u", XP_FORCE, NULL, NULL));
 	/* Without force, even destroy and rename of an involved extent. */
 	REFUSED(xp_extent_destroy(ns, sel, 0));
 	CHECK_CONTAINS(xp_last_error(), "--force");

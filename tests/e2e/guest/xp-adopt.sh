@@ -132,7 +132,7 @@ jq -e --slurpfile l /tmp/list0.json '
 must xenpmem info "hv:$NSUUID"
 jq -e --arg u "$NSUUID" '.uuid == $u and .extents == 2' /tmp/run.out > /dev/null || fail "info hv:$NSUUID"
 # ... and changes it through the hypervisor (META_WRITE)
-must xenpmem create C --size 2M "hv:$NSUUID"
+must xenpmem create C --size 2M --no-zero "hv:$NSUUID"
 jq -e '.name == "C" and .size == 2097152' /tmp/run.out > /dev/null || fail "create C: $(cat /tmp/run.out)"
 must xenpmem list "hv:$NSUUID"
 cp /tmp/run.out /tmp/list-hv2.json
