@@ -102,7 +102,8 @@ static int shift_of(struct xp_ns *ns, uint64_t align, uint32_t *shift)
 
 static void human(uint64_t v, char *buf, size_t len)
 {
-	static const char *unit[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+	static const char *const unit[] = {"B", "KiB", "MiB", "GiB", "TiB",
+					   "PiB"};
 	int u = 0;
 
 	while (u < 5 && v >= 1024 && !(v % 1024)) {
