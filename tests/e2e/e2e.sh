@@ -149,6 +149,22 @@ vm() {
         -p "$params" -l "$WORK/$name.log" -t "$TMO" "$@"
 }
 
+# serial_has VM LINE...: VM's serial log holds every LINE (fixed strings);
+# logs the first match of each, or names the missing ones and fails
+serial_has() {
+    local vm=$1 l rc=0
+    shift
+    for l in "$@"; do
+        if grep -qF -- "$l" "$WORK/$vm.log"; then
+            e2e_log "adopt: serial log of $vm: $(grep -F -- "$l" "$WORK/$vm.log" | head -n 1)"
+        else
+            e2e_log "adopt: the serial log of $vm has no line '$l'"
+            rc=1
+        fi
+    done
+    return $rc
+}
+
 # img_md5 IMG OFFSET LEN: md5 of a byte range of the image file
 img_md5() {
     dd if="$1" bs=4096 skip=$(($2 / 4096)) count=$((($3 + 4095) / 4096)) 2>/dev/null \
@@ -410,18 +426,10 @@ EOP
     fi
     rm -f "$ns"
     # host side 3: Xen's own word, on the serial console
-    local l
-    for l in "(XEN) xenpmem: dry run: would register ns $NSUUID" \
+    serial_has adopt-1 "(XEN) xenpmem: dry run: would register ns $NSUUID" \
              "(XEN) xenpmem: registered ns $NSUUID" \
              "(XEN) xenpmem: ns $NSUUID is ns_id " \
-             "(XEN) xenpmem: unregistered ns $NSUUID"; do
-        if grep -qF -- "$l" "$WORK/adopt-1.log"; then
-            e2e_log "adopt: serial log: $(grep -F -- "$l" "$WORK/adopt-1.log" | head -n 1)"
-        else
-            e2e_log "adopt: the serial log has no line '$l'"
-            rc=1
-        fi
-    done
+             "(XEN) xenpmem: unregistered ns $NSUUID" || rc=1
     grep '^(XEN) xenpmem:.*refused' "$WORK/adopt-1.log" | sed 's/^/    /' >&2
     [ $rc = 0 ] || return $rc
     adopt_map "$img" "$xgz" "$owner"
@@ -546,22 +554,14 @@ EOP
     rm -f "$ns"
     rm -f "$before"
     # host side 3: Xen's word on the serial console
-    local l
-    for l in "(XEN) xenpmem: registered ns $NSUUID" \
+    serial_has adopt-2 "(XEN) xenpmem: registered ns $NSUUID" \
              "(XEN) xenpmem: map of extent $AUUID into d$D2 refused: the domain is not the extent's owner" \
              "(XEN) xenpmem: map of extent $AUUID into d$D2N refused: the domain is not the extent's owner" \
              "(XEN) xenpmem: extent $AUUID (slot 0) mapped into d$D1: mfn [$(printf '%#x' "$MFN_A"), $(printf '%#x' $((MFN_A + SIZE_A / 4096))))" \
              "(XEN) xenpmem: unmap of extent $AUUID from d$D1 refused: extents are still mapped into domains" \
              "(XEN) xenpmem: d$D1 destroyed: 1 extent released" \
              "(XEN) xenpmem: extent $AUUID (slot 0) unmapped from d$D1B" \
-             "(XEN) xenpmem: unregistered ns $NSUUID"; do
-        if grep -qF -- "$l" "$WORK/adopt-2.log"; then
-            e2e_log "adopt: serial log: $(grep -F -- "$l" "$WORK/adopt-2.log" | head -n 1)"
-        else
-            e2e_log "adopt: the serial log of adopt-2 has no line '$l'"
-            rc=1
-        fi
-    done
+             "(XEN) xenpmem: unregistered ns $NSUUID" || rc=1
     # boot 3: the whole VM again (the same patched Xen, Linux as PV Dom0)
     # on the image adopt-2 left: metadata, pattern and reply are intact,
     # and Xen adopts the namespace once more
@@ -583,9 +583,8 @@ EOP
     else
         e2e_log "adopt: after destroying the domUs and rebooting the VM, Dom0 finds the metadata clean, the extents as the host listed them, A's pattern and the reply intact"
     fi
-    for l in "(XEN) xenpmem: registered ns $NSUUID" "(XEN) xenpmem: unregistered ns $NSUUID"; do
-        grep -qF -- "$l" "$WORK/adopt-3.log" || { e2e_log "adopt: the serial log of adopt-3 has no line '$l'"; rc=1; }
-    done
+    serial_has adopt-3 "(XEN) xenpmem: registered ns $NSUUID" \
+             "(XEN) xenpmem: unregistered ns $NSUUID" || rc=1
     return $rc
 }
 

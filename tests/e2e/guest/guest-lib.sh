@@ -140,3 +140,15 @@ xen_toolstack() {
         fail "xenconsoled did not start"
     say "Xen toolstack up: $(timeout 10 xenstore-read /local/domain/0/name) (uptime $(cut -d' ' -f1 /proc/uptime))"
 }
+
+# domu_console NAME OUT: wait (up to 180 s) until PV domU NAME's console,
+# as xenconsoled logs it, says GUEST-DONE; its lines without CR go to OUT
+domu_console() {
+    _i=0
+    until grep -q GUEST-DONE "/var/log/xen/console/guest-$1.log" 2> /dev/null; do
+        _i=$((_i + 1))
+        [ $_i -lt 360 ] || { cat "/var/log/xen/console/guest-$1.log" 2> /dev/null; fail "domU $1 never got done"; }
+        sleep 0.5
+    done
+    tr -d '\r' < "/var/log/xen/console/guest-$1.log" > "$2"
+}

@@ -16,7 +16,6 @@
 . /etc/e2e/guest-lib.sh
 . /e2e/params
 NS=/dev/pmem0
-CON=/var/log/xen/console
 expect_hv xen
 expect_mode raw
 xen_toolstack
@@ -150,13 +149,7 @@ one_line - "already mapped"
 expect_fail timeout 60 xenpmem unregister "hv:$NSUUID"
 one_line - "still mapped"
 must timeout 30 xl unpause xp-g1
-_i=0
-until grep -q GUEST-DONE "$CON/guest-xp-g1.log" 2> /dev/null; do
-    _i=$((_i + 1))
-    [ $_i -lt 360 ] || { cat "$CON/guest-xp-g1.log" 2> /dev/null; fail "xp-g1 never got done"; }
-    sleep 0.5
-done
-tr -d '\r' < "$CON/guest-xp-g1.log" > /tmp/g1con
+domu_console xp-g1 /tmp/g1con
 emit g1con /tmp/g1con
 # the domU's nd_pmem still maps A: unmap is refused, nothing changes
 expect_fail timeout 60 xenpmem unmap A --domain "$OWNER" --hv xen "hv:$NSUUID"

@@ -9,7 +9,6 @@
 . /etc/e2e/guest-lib.sh
 . /e2e/params
 NS=/dev/pmem0
-CON=/var/log/xen/console
 expect_hv xen
 expect_mode raw
 xen_toolstack
@@ -51,13 +50,7 @@ if ! run timeout 180 xl create /tmp/xp-io.cfg; then
     timeout 10 xl dmesg | tail -n 20
     fail "xl create with the xl-iomem export failed (rc=$_rc)"
 fi
-_i=0
-until grep -q GUEST-DONE "$CON/guest-xp-io.log" 2> /dev/null; do
-    _i=$((_i + 1))
-    [ $_i -lt 360 ] || { cat "$CON/guest-xp-io.log" 2> /dev/null; fail "the domU never got done"; }
-    sleep 0.5
-done
-tr -d '\r' < "$CON/guest-xp-io.log" > /tmp/iocon
+domu_console xp-io /tmp/iocon
 emit domucon /tmp/iocon
 timeout 10 xl dmesg | tail -n 15 | sed 's/^/  xl dmesg| /'
 must timeout 60 xl destroy xp-io
