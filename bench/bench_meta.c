@@ -150,7 +150,7 @@ static void bench_init(const char *dir)
 	}
 	t0 = now_ms();
 	c = counting_open(path);
-	die_rc(xp_ns_init_media(&c->m, &o), "init");
+	die_rc(xp_ns_init_media(&c->m, &o, NULL), "init");
 	t1 = now_ms();
 	die_rc(xp_ns_open_media(&c->m, 0, &ns), "open");
 	xp_ns_get_info(ns, &info);
@@ -215,7 +215,7 @@ static void bench_ops(const char *dir, const char *cli, unsigned n)
 		exit(1);
 	}
 	c = counting_open(path);
-	die_rc(xp_ns_init_media(&c->m, &o), "init");
+	die_rc(xp_ns_init_media(&c->m, &o, NULL), "init");
 	die_rc(xp_ns_open_media(&c->m, XP_OPEN_WRITE, &ns), "open");
 	co.name = name;
 	t0 = now_ms();

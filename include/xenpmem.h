@@ -25,6 +25,25 @@
  * process (another handle of the same namespace still open) is never
  * waited for, since waiting could only end when this process closes it:
  * -EDEADLK, "NAMESPACE: busy, held by this process".
+ *
+ * ABI: the shared library's soname changes only when an exported
+ * function's meaning or a struct's layout has to; everything else grows in
+ * place. Every struct that crosses the boundary has a fixed size and ends
+ * in reserved space that new fields are carved out of:
+ *   - option structs (the caller fills them) mean the defaults when
+ *     zero-initialised, and their reserved words must stay zero: a
+ *     library older than the caller's header refuses a field it does not
+ *     know (-EINVAL) instead of ignoring it;
+ *   - result structs (the library fills them) come back zeroed beyond
+ *     what the library knows, so a newer field reads 0 from an older
+ *     library.
+ * Flag words likewise: a bit the library does not know is refused with
+ * -EINVAL. Strings the library hands out are pointers with a stated
+ * lifetime, never fixed arrays that could truncate; the only arrays left
+ * hold extent names, whose length the format bounds (XP_NAME_MAX). Each
+ * release's new functions get their own symbol-version node
+ * (LIBXENPMEM_1.0, LIBXENPMEM_1.1, ...), and xp_version() says which
+ * library is loaded.
  */
 #ifndef XENPMEM_H
 #define XENPMEM_H
@@ -37,13 +56,53 @@
 extern "C" {
 #endif
 
+/* This header's version; xp_version() is the loaded library's. */
+#define XP_VERSION_MAJOR 1
+#define XP_VERSION_MINOR 0
+#define XP_VERSION_MICRO 0
+#define XP_VERSION_CODE(major, minor, micro) \
+	(((uint32_t)(major) << 16) | ((uint32_t)(minor) << 8) | (uint32_t)(micro))
+#define XP_VERSION \
+	XP_VERSION_CODE(XP_VERSION_MAJOR, XP_VERSION_MINOR, XP_VERSION_MICRO)
+
 #define XP_NAME_MAX 31u
 #define XP_UUID_STR_LEN 37u	/* "xxxxxxxx-xxxx-...", with the NUL */
 
 struct xp_ns;
 
+/*
+ * The loaded library's version, XP_VERSION_CODE(major, minor, micro), and
+ * the same as text ("1.0.0"). A program built against a newer header
+ * checks xp_version() >= XP_VERSION_CODE(1, 1, 0) before it uses what
+ * 1.1 added (and its symbols' LIBXENPMEM_1.1 node keeps it from starting
+ * at all against an older library).
+ */
+uint32_t xp_version(void);
+const char *xp_version_string(void);
+
 /* Thread-local text of the last failure, "" when none. */
 const char *xp_last_error(void);
+
+/*
+ * Diagnostics for the field, as ndctl_set_log_fn() gives them: what the
+ * library decided and why (the backend a target got, lock waits, read
+ * fallbacks, rollbacks after a failed fence, repairs, hypercalls,
+ * activation) and every error at the place it was raised. Priorities are
+ * syslog(3)'s, LOG_ERR (3) to LOG_DEBUG (7); messages above the priority
+ * are dropped. The priority starts from $XENPMEM_LOG ("err", "info",
+ * "debug" or a number), else nothing is logged. Without a function set,
+ * messages go to stderr as "libxenpmem: FUNCTION: MESSAGE".
+ *
+ * Process-wide (a toolstack sets it once); safe to call from any thread.
+ * @fn runs in the thread that logs, with no library lock held: it may
+ * call xp_last_error() but should not call back into the library.
+ */
+typedef void (*xp_log_fn)(int priority, const char *file, int line,
+			  const char *fn, const char *msg, void *arg);
+/* @fn NULL: back to stderr. */
+void xp_set_log_fn(xp_log_fn fn, void *arg);
+void xp_set_log_priority(int priority);
+int xp_get_log_priority(void);
 
 /* Parse "64M", "2G", "4096", "1T" (binary units); -EINVAL / -ERANGE. */
 int xp_parse_size(const char *s, uint64_t *out);
@@ -68,8 +127,9 @@ bool xp_extent_slot_selector(const char *sel, uint32_t *slot);
 int xp_uuid_parse(const char *s, uint8_t uuid[16]);
 void xp_uuid_format(const uint8_t uuid[16], char out[XP_UUID_STR_LEN]);
 int xp_owner_resolve(const char *spec, uint8_t uuid[16]);
-/* The running domain whose handle is @uuid: its name and domid.
- * -ENOENT when none runs or this is not a Xen host. */
+/* The running domain whose handle is @uuid: its name (in @name, @len
+ * bytes with the NUL) and domid. -ENOENT when none runs or this is not a
+ * Xen host; -ERANGE, @name untouched, when the name does not fit. */
 int xp_owner_lookup(const uint8_t uuid[16], char *name, size_t len,
 		    uint32_t *domid);
 
@@ -90,6 +150,8 @@ enum xp_mgmt_mode {
 	XP_MGMT_NONE = 1,	/* none: the hypervisor keeps them in RAM */
 };
 
+/* Zero-initialised: the defaults (a Xen management area with the compat
+ * M2P, 1024 slots, 1 GiB alignment, refuse anything holding data). */
 struct xp_init_opts {
 	uint32_t max_extents;	/* table slots; 0 = default (1024) */
 	enum xp_mgmt_mode mgmt;	/* 0 = Xen */
@@ -99,13 +161,18 @@ struct xp_init_opts {
 	/* With force: also when its table assigns extents to domains
 	 * (their guests' disks); without it those are refused by name. */
 	bool destroy_assigned;
-	/* Filled in by xp_ns_init(): what --force overrode, "" if nothing. */
-	char overridden[256];
 	unsigned flags;		/* XP_NOWAIT, XP_WAIT_SECONDS() */
+	uint64_t reserved[6];	/* zero */
 };
 
-/* Write a fresh, empty layout on @target. Refuses data unless forced. */
-int xp_ns_init(const char *target, struct xp_init_opts *opts);
+/*
+ * Write a fresh, empty layout on @target. Refuses data unless forced.
+ * @opts NULL means the defaults. @overridden, when not NULL, receives what
+ * force overrode ("xenpmem metadata (generation 3); ..."), malloc'd for
+ * the caller to free(), or NULL when nothing was.
+ */
+int xp_ns_init(const char *target, const struct xp_init_opts *opts,
+	       char **overridden);
 
 #define XP_OPEN_WRITE (1u << 0)	/* exclusive lock; allow mutations */
 /*
@@ -127,7 +194,8 @@ int xp_ns_open(const char *target, unsigned flags, struct xp_ns **nsp);
 void xp_ns_close(struct xp_ns *ns);
 
 struct xp_info {
-	char target[256];	/* what was opened (resolved path) */
+	const char *target;	/* what was opened (resolved path); valid
+				 * until the handle is closed */
 	enum xp_backend backend;
 	uint16_t major, minor;
 	uint32_t compat, ro_compat, incompat;	/* feature words */
@@ -158,6 +226,7 @@ struct xp_info {
 				 * rule (every extent involved is in one) */
 	bool moved;		/* not where (or aligned as) it was at init */
 	bool sb_unresolved;	/* the superblock copies disagree */
+	uint64_t reserved[8];
 };
 
 int xp_ns_get_info(struct xp_ns *ns, struct xp_info *info);
@@ -185,6 +254,7 @@ struct xp_extent {
 	bool phys_known;
 	uint64_t first_mfn, nr_frames;	/* when phys_known */
 	uint64_t badblocks;	/* 512-byte bad sectors inside the extent */
+	uint64_t reserved[6];
 };
 
 /* Extents in offset order. */
@@ -213,6 +283,7 @@ const char *xp_ns_damage(struct xp_ns *ns);
  * There are none while any slot is corrupt. */
 struct xp_gap {
 	uint64_t offset, size;
+	uint64_t reserved[2];
 };
 uint32_t xp_ns_gap_count(struct xp_ns *ns);
 int xp_ns_gap_get(struct xp_ns *ns, uint32_t idx, struct xp_gap *gap);
@@ -228,6 +299,8 @@ typedef void (*xp_progress_fn)(uint64_t done, uint64_t total, void *arg);
  */
 #define XP_NO_ZERO (1u << 1)
 
+/* Zero-initialised (but for name and size): unassigned, the namespace's
+ * alignment, no label area, the range zeroed first. */
 struct xp_create_opts {
 	const char *name;
 	uint64_t size;
@@ -237,6 +310,7 @@ struct xp_create_opts {
 	unsigned flags;		/* XP_NO_ZERO */
 	xp_progress_fn progress;	/* zeroing progress; may be NULL */
 	void *progress_arg;
+	uint64_t reserved[6];	/* zero */
 };
 
 /*
@@ -304,15 +378,20 @@ enum xp_activation_kind {
 	XP_ACT_LOOP = 2,	/* loop device (file namespaces) */
 };
 
+/* The longest device node an activation can have: /dev/mapper/ and a
+ * dm name (DM_NAME_LEN 128, with its NUL). */
+#define XP_DEVICE_MAX 140u
+
 struct xp_activation {
 	enum xp_activation_kind kind;
-	char device[128];	/* absolute path of the block device */
+	char device[XP_DEVICE_MAX];	/* absolute path of the block device */
 	bool dax;		/* the device supports DAX (dm over pmem) */
 	uint64_t offset, size;	/* namespace bytes the device covers: the
 				 * extent's data (label area excluded), or
 				 * with XP_ACTIVATE_WITH_LABEL all of it */
 	bool detaching;		/* deactivated while in use: the kernel
 				 * removes it at its last close (loop) */
+	uint64_t reserved[4];
 };
 
 /* Whether and where @ext is active; kind XP_ACT_NONE when it is not. */
@@ -343,18 +422,20 @@ int xp_extent_deactivate(struct xp_ns *ns, const char *name);
 
 /* Check: findings are reported one at a time. */
 enum xp_severity {
-	XP_NOTE,	/* expected after an interrupted update; harmless */
-	XP_ERROR,	/* an inconsistency */
-	XP_FIXED,	/* repair changed this */
+	XP_SEV_NOTE,	/* expected after an interrupted update; harmless */
+	XP_SEV_ERROR,	/* an inconsistency */
+	XP_SEV_FIXED,	/* repair changed this */
 };
 
+/* Handed to the callback; its strings live until the callback returns. */
 struct xp_finding {
 	enum xp_severity severity;
 	const char *object;	/* "superblock.primary", "slot 12", ... */
-	char text[200];
+	const char *text;
 	/* For an error: the xenpmem command that resolves it (the namespace
 	 * written as NS), keeping every other extent; "" when none. */
-	char fix[160];
+	const char *fix;
+	uint64_t reserved[4];
 };
 
 typedef void (*xp_finding_fn)(const struct xp_finding *f, void *arg);
@@ -381,17 +462,19 @@ enum xp_meta {
 				 * the caller's): discovery does not wait */
 };
 
+/* Handed to the callback; its strings live until the callback returns. */
 struct xp_pmem_ns {
-	char dev[32];		/* ndctl name: namespace0.0 */
-	char region[32];	/* region0 */
-	char mode[16];		/* raw, fsdax, devdax, sector, unknown */
+	const char *dev;	/* ndctl name: namespace0.0 */
+	const char *region;	/* region0 */
+	const char *mode;	/* raw, fsdax, devdax, sector, unknown */
 	uint64_t size;
 	bool resource_known;
 	uint64_t resource;	/* physical start */
-	char node[64];		/* /dev/pmem0, /dev/dax0.0; "" if none */
+	const char *node;	/* /dev/pmem0, /dev/dax0.0; "" if none */
 	bool is_char;		/* device DAX */
 	enum xp_meta xenpmem;
 	uint32_t extents;	/* when XP_META_OK */
+	uint64_t reserved[4];
 };
 
 /* Calls @fn for each namespace; a non-zero return stops and is returned. */
@@ -434,12 +517,13 @@ struct xp_hv_ns {
 	uint64_t data_start_mfn, data_end_mfn;
 	uint64_t mgmt_frames;	/* management frames its tables use */
 	uint64_t ram_frames;	/* frames of extents lent as RAM */
-	/* The Linux namespace behind it ("namespace0.0"), "" for a file:
-	 * register disables it in Linux first (the hand-off), unregister
-	 * enables it again. */
+	/* The Linux namespace behind it ("namespace0.0", an ndctl name of
+	 * at most 30 characters), "" for a file: register disables it in
+	 * Linux first (the hand-off), unregister enables it again. */
 	char linux_ns[32];
 	bool linux_disabled;	/* register disabled it */
 	bool linux_enabled;	/* unregister enabled it again */
+	uint64_t reserved[6];
 };
 
 int xp_hv_register(struct xp_hv *hv, const char *target, unsigned flags,
@@ -462,6 +546,7 @@ struct xp_hv_region {
 	enum xp_hv_region_type type;
 	uint32_t ns_id;
 	uint8_t ns_uuid[16];
+	uint64_t reserved[2];
 };
 
 /* Every region of every registered namespace, by start; free(*regions). */
@@ -476,6 +561,7 @@ struct xp_hv_mapping {
 	uint64_t gfn;			/* first guest frame */
 	uint64_t first_mfn, nr_frames;	/* the extent's data frames */
 	uint64_t superpages;		/* 2 MiB entries used (map) */
+	uint64_t reserved[4];
 };
 
 /*

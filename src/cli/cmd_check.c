@@ -8,20 +8,20 @@
 static void print_finding(const struct xp_finding *f, void *arg)
 {
 	static const char *const label[] = {
-		[XP_NOTE] = "note",
-		[XP_ERROR] = "error",
-		[XP_FIXED] = "fixed",
+		[XP_SEV_NOTE] = "note",
+		[XP_SEV_ERROR] = "error",
+		[XP_SEV_FIXED] = "fixed",
 	};
 	bool verbose = *(const bool *)arg;
 
-	if (f->severity == XP_NOTE && !verbose)
+	if (f->severity == XP_SEV_NOTE && !verbose)
 		return;
-	printf("%s: ", f->severity <= XP_FIXED ? label[f->severity] : "?");
+	printf("%s: ", f->severity <= XP_SEV_FIXED ? label[f->severity] : "?");
 	cli_put_escaped(stdout, f->object ? f->object : "?");
 	fputs(": ", stdout);
 	cli_put_escaped(stdout, f->text);
 	fputc('\n', stdout);
-	if (f->severity == XP_ERROR && f->fix[0]) {
+	if (f->severity == XP_SEV_ERROR && f->fix[0]) {
 		fputs("  fix: ", stdout);
 		cli_put_escaped(stdout, f->fix);
 		fputc('\n', stdout);

@@ -176,17 +176,17 @@ static int print_xl(const struct export_ctx *c)
 	return CLI_EXIT_OK;
 }
 
-/* Guest configurations outlive the working directory: paths absolute. */
-static void absolute_target(struct xp_info *info)
+/*
+ * Guest configurations outlive the working directory: paths absolute.
+ * The target, a copy that outlives the handle, for free().
+ */
+static char *absolute_target(const struct xp_info *info)
 {
-	char *abs;
+	char *abs = NULL;
 
-	if (info->backend == XP_BACKEND_HV || info->target[0] == '/')
-		return;
-	abs = realpath(info->target, NULL);
-	if (abs && strlen(abs) < sizeof(info->target))
-		strcpy(info->target, abs);
-	free(abs);
+	if (info->backend != XP_BACKEND_HV && info->target[0] != '/')
+		abs = realpath(info->target, NULL);
+	return abs ? abs : strdup(info->target);
 }
 
 int cmd_export(int argc, char **argv)
@@ -237,6 +237,7 @@ int cmd_export(int argc, char **argv)
 	struct xp_info info;
 	struct xp_extent e;
 	struct xp_ns *ns;
+	char *abs_target;
 	int rc;
 
 	if (!cli_parse(&cmd, argc, argv, &rc))
@@ -254,13 +255,19 @@ int cmd_export(int argc, char **argv)
 	rc = cli_open(cmd.name, target, 0, &ns, &info);
 	if (rc)
 		return rc;
-	absolute_target(&info);
-	rc = xp_ns_extent_find(ns, name, &e);
-	rc = rc ?: xp_extent_exportable(ns, &e);
-	rc = rc ?: xp_extent_activation(ns, &e, &c.act);
+	info.target = abs_target = absolute_target(&info);
+	rc = abs_target ? 0 : cli_fail(cmd.name, "%s: out of memory", target);
+	if (!rc) {
+		rc = xp_ns_extent_find(ns, name, &e);
+		rc = rc ?: xp_extent_exportable(ns, &e);
+		rc = rc ?: xp_extent_activation(ns, &e, &c.act);
+		rc = rc ? cli_lib_error(cmd.name) : 0;
+	}
 	xp_ns_close(ns);
-	if (rc)
-		return cli_lib_error(cmd.name);
+	if (rc) {
+		free(abs_target);
+		return rc;
+	}
 
 	c.ext = &e;
 	c.info = &info;
@@ -279,12 +286,15 @@ int cmd_export(int argc, char **argv)
 			 c.qemu_version / 100, c.qemu_version % 100);
 
 	if (!strcmp(format, "qemu"))
-		return export_print_qemu(&c);
-	if (!strcmp(format, "libvirt"))
-		return export_print_libvirt(&c);
-	if (!strcmp(format, "xl-iomem"))
-		return print_xl_iomem(&c);
-	if (!strcmp(format, "xl"))
-		return print_xl(&c);
-	return cli_print_json(cmd.name, export_json(&c));
+		rc = export_print_qemu(&c);
+	else if (!strcmp(format, "libvirt"))
+		rc = export_print_libvirt(&c);
+	else if (!strcmp(format, "xl-iomem"))
+		rc = print_xl_iomem(&c);
+	else if (!strcmp(format, "xl"))
+		rc = print_xl(&c);
+	else
+		rc = cli_print_json(cmd.name, export_json(&c));
+	free(abs_target);
+	return rc;
 }

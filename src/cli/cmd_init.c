@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
@@ -55,6 +56,7 @@ int cmd_init(int argc, char **argv)
 		.opts = opts, .nopts = CLI_ARRAY_SIZE(opts),
 	};
 	struct xp_info info;
+	char *overridden;
 	struct xp_ns *ns;
 	int rc;
 
@@ -72,15 +74,17 @@ int cmd_init(int argc, char **argv)
 	if (rc)
 		return rc;
 	o.flags = cli_lock_flags();
-	if (xp_ns_init(target, &o))
+	if (xp_ns_init(target, &o, &overridden))
 		return cli_lib_error(cmd.name);
 	cli_committed();
-	if (o.overridden[0])
-		cli_notice(cmd.name, "--force overrode: %.*s",
-			   (int)sizeof(o.overridden), o.overridden);
+	if (overridden)
+		cli_notice(cmd.name, "--force overrode: %s", overridden);
+	free(overridden);
 	rc = cli_open(cmd.name, target, 0, &ns, &info);
 	if (rc)
 		return rc;
+	/* info's strings live as long as the handle. */
+	rc = cli_print_json(cmd.name, cli_info_json(&info, false));
 	xp_ns_close(ns);
-	return cli_print_json(cmd.name, cli_info_json(&info, false));
+	return rc;
 }

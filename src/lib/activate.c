@@ -274,7 +274,7 @@ static bool dm_run_with_nodes(struct dm_task *dmt)
 static void dm_fill(const struct dm_found *f, struct xp_activation *out)
 {
 	out->kind = XP_ACT_DM;
-	snprintf(out->device, sizeof(out->device), "/dev/mapper/%.115s", f->name);
+	snprintf(out->device, sizeof(out->device), "/dev/mapper/%s", f->name);
 	out->dax = block_dax(f->maj, f->min);
 	out->offset = f->start * SECTOR;
 	out->size = f->len * SECTOR;

@@ -14,6 +14,10 @@
 
 #include "xp_internal.h"
 
+/* A fix: "xenpmem", a command of its own (< 200 bytes) and the target
+ * (< 256). */
+#define XP_FIX_MAX 512
+
 struct checker {
 	struct xp_ns *ns;
 	unsigned flags;
@@ -26,18 +30,24 @@ __attribute__((format(printf, 5, 6)))
 static void report(struct checker *c, enum xp_severity sev, const char *obj,
 		   const char *fix, const char *fmt, ...)
 {
-	struct xp_finding f = {.severity = sev, .object = obj};
+	struct xp_finding f = {.severity = sev, .object = obj,
+			       .fix = fix ? fix : ""};
+	char *text = NULL;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(f.text, sizeof(f.text), fmt, ap);
+	if (vasprintf(&text, fmt, ap) < 0)
+		text = NULL;
 	va_end(ap);
-	if (fix)
-		snprintf(f.fix, sizeof(f.fix), "%s", fix);
-	if (sev == XP_ERROR)
+	/* A finding is never dropped, even without memory for its text. */
+	f.text = text ? text : "(out of memory formatting this finding)";
+	if (sev == XP_SEV_ERROR)
 		c->errors++;
+	xp_log_info("%s: %s: %s%s%s", c->ns->media->target, obj, f.text,
+		    *f.fix ? "; fix: " : "", f.fix);
 	if (c->fn)
 		c->fn(&f, c->arg);
+	free(text);
 }
 
 /* "xenpmem ARGS TARGET", for a finding's fix. */
@@ -52,7 +62,8 @@ static const char *fix_cmd(const struct checker *c, char *buf, size_t len,
 	va_start(ap, fmt);
 	n += (size_t)vsnprintf(buf + n, n < len ? len - n : 0, fmt, ap);
 	va_end(ap);
-	/* Cut rather than fail: the target is a path of up to 255 bytes. */
+	/* The buffers are XP_FIX_MAX: a command and a target path of up to
+	 * 255 bytes always fit. */
 	n = strlen(buf);
 	if (n + 1 < len) {
 		const char *t = c->ns->media->target;
@@ -82,7 +93,7 @@ static bool may_write(struct checker *c)
 
 	if (xp_sb_writable(&c->ns->sb, &why))
 		return true;
-	report(c, XP_NOTE, "superblock", NULL, "not repaired: %s", why);
+	report(c, XP_SEV_NOTE, "superblock", NULL, "not repaired: %s", why);
 	return false;
 }
 
@@ -102,12 +113,12 @@ static bool check_superblocks(struct checker *c)
 	int src = ns->sb_from_backup;	/* the copy in use */
 	uint8_t blk[XP_SB_BLOCK];
 	bool bad[2], counted[2];	/* rewrite it; it was reported an error */
-	char fix[160];
+	char fix[XP_FIX_MAX];
 	uint64_t was;
 
 	if (!ok[0] && !ok[1] && xp_ns_size_changed(ns, &was)) {
 		/* Not damage to repair: the namespace around it changed. */
-		report(c, XP_ERROR, "superblock", NULL,
+		report(c, XP_SEV_ERROR, "superblock", NULL,
 		       "size changed since init: %llu bytes now, %llu at init; give the namespace its size back",
 		       (unsigned long long)m->size, (unsigned long long)was);
 		return false;
@@ -115,17 +126,17 @@ static bool check_superblocks(struct checker *c)
 	for (int i = 0; i < 2; i++) {
 		bad[i] = counted[i] = !ok[i];
 		if (bad[i] && ns->sb_read_error[i][0])
-			report(c, XP_ERROR, obj[i],
+			report(c, XP_SEV_ERROR, obj[i],
 			       ok[!i] ? fix_cmd(c, fix, sizeof(fix),
 						"check --repair") : NULL,
 			       "unreadable (%s)", ns->sb_read_error[i]);
 		else if (bad[i] && (ok[0] || ok[1]))
-			report(c, XP_ERROR, obj[i],
+			report(c, XP_SEV_ERROR, obj[i],
 			       fix_cmd(c, fix, sizeof(fix), "check --repair"),
 			       "%s%s%s", xp_fmt_strstatus(st[i]),
 			       field[i] ? " in " : "", field_text(field[i]));
 		else if (bad[i])
-			report(c, XP_ERROR, obj[i], NULL, "%s%s%s",
+			report(c, XP_SEV_ERROR, obj[i], NULL, "%s%s%s",
 			       xp_fmt_strstatus(st[i]), field[i] ? " in " : "",
 			       field_text(field[i]));
 	}
@@ -133,7 +144,7 @@ static bool check_superblocks(struct checker *c)
 		/* Only the generation differs: an interrupted repair. */
 		int old = ns->sbs[0].generation < ns->sbs[1].generation ? 0 : 1;
 
-		report(c, XP_ERROR, obj[old],
+		report(c, XP_SEV_ERROR, obj[old],
 		       fix_cmd(c, fix, sizeof(fix), "check --repair"),
 		       "generation %llu is older than the %s copy's %llu (an interrupted rewrite)",
 		       (unsigned long long)ns->sbs[old].generation,
@@ -150,7 +161,7 @@ static bool check_superblocks(struct checker *c)
 			src = (c->flags & XP_CHECK_USE_BACKUP) ? 1 : 0;
 			bad[!src] = true;
 		}
-		report(c, XP_ERROR, "superblock",
+		report(c, XP_SEV_ERROR, "superblock",
 		       fix_cmd(c, fix, sizeof(fix),
 			       "check --repair --use-superblock %s",
 			       copy_name[ns->sb_from_backup]),
@@ -159,7 +170,7 @@ static bool check_superblocks(struct checker *c)
 		       (unsigned long long)ns->sbs[1].generation,
 		       copy_name[ns->sb_from_backup]);
 		if (repairing(c) && !bad[!src])
-			report(c, XP_NOTE, "superblock", NULL,
+			report(c, XP_SEV_NOTE, "superblock", NULL,
 			       "not repaired: pick the copy to keep with --use-superblock primary|backup");
 	}
 	if (!repairing(c) || !ok[src] || !(bad[0] || bad[1]) || !may_write(c))
@@ -173,7 +184,7 @@ static bool check_superblocks(struct checker *c)
 	if (ok[!src] && ns->sbs[!src].generation > gen)
 		gen = ns->sbs[!src].generation;
 	if (gen == UINT64_MAX) {
-		report(c, XP_ERROR, "superblock", NULL,
+		report(c, XP_SEV_ERROR, "superblock", NULL,
 		       "not repaired: the generation is exhausted (2^64 - 1); only 'xenpmem init --force' can start the namespace afresh");
 		return false;
 	}
@@ -184,7 +195,7 @@ static bool check_superblocks(struct checker *c)
 		memcpy(blk, ns->sb_raw[src], XP_SB_BLOCK);
 		xp_sb_relocate(blk, i == 1, gen);
 		if (xp_media_persist(m, where[i], blk, XP_SB_BLOCK)) {
-			report(c, XP_ERROR, obj[i], NULL, "repair failed: %s",
+			report(c, XP_SEV_ERROR, obj[i], NULL, "repair failed: %s",
 			       xp_last_error());
 			return pass > 0;
 		}
@@ -195,7 +206,7 @@ static bool check_superblocks(struct checker *c)
 			continue;
 		if (counted[i])
 			c->errors--;
-		report(c, XP_FIXED, obj[i], NULL,
+		report(c, XP_SEV_FIXED, obj[i], NULL,
 		       "rewritten from the %s copy (generation %llu)",
 		       copy_name[src], (unsigned long long)gen);
 	}
@@ -209,30 +220,30 @@ static void check_zero_area(struct checker *c)
 	struct xp_media *m = c->ns->media;
 	uint8_t buf[XP_SB_BLOCK];
 	static const uint8_t zeroes[XP_SB_BLOCK];
-	char fix[160];
+	char fix[XP_FIX_MAX];
 
 	/* Unreadable is not zero: Linux's probe would fail on it too, and
 	 * storing zeroes over a bad block is what clears it on pmem. */
 	if (m->ops->read(m, XP_ZERO_OFFSET, buf, sizeof(buf)))
-		report(c, XP_ERROR, "zero area",
+		report(c, XP_SEV_ERROR, "zero area",
 		       fix_cmd(c, fix, sizeof(fix), "check --repair"),
 		       "bytes 4 KiB..8 KiB cannot be read (%s)",
 		       xp_last_error());
 	else if (!memcmp(buf, zeroes, sizeof(buf)))
 		return;
 	else
-		report(c, XP_ERROR, "zero area",
+		report(c, XP_SEV_ERROR, "zero area",
 		       fix_cmd(c, fix, sizeof(fix), "check --repair"),
 		       "bytes 4 KiB..8 KiB are not zero (Linux may take the namespace for fsdax/devdax/sector)");
 	if (!repairing(c) || !may_write(c))
 		return;
 	if (xp_media_persist(m, XP_ZERO_OFFSET, zeroes, sizeof(zeroes))) {
-		report(c, XP_ERROR, "zero area", NULL, "repair failed: %s",
+		report(c, XP_SEV_ERROR, "zero area", NULL, "repair failed: %s",
 		       xp_last_error());
 		return;
 	}
 	c->errors--;
-	report(c, XP_FIXED, "zero area", NULL, "zeroed");
+	report(c, XP_SEV_FIXED, "zero area", NULL, "zeroed");
 }
 
 static bool tag_in(const uint8_t *copy, uint8_t tag)
@@ -320,18 +331,18 @@ static int rewrite_slot(struct checker *c, uint32_t i, int copy,
 static void report_corrupt(struct checker *c, uint32_t i, const char *obj)
 {
 	struct xp_slot *s = &c->ns->slots[i];
-	char fix[160];
+	char fix[XP_FIX_MAX];
 
 	fix_cmd(c, fix, sizeof(fix), "check --repair --force");
 	if (c->ns->unreadable[i]) {
-		report(c, XP_ERROR, obj, fix,
+		report(c, XP_SEV_ERROR, obj, fix,
 		       "its table page cannot be read (%s); --repair --force frees the slot",
 		       c->ns->table_read_error);
 	} else if (s->copy_status[0] == XP_OK && s->copy_status[1] == XP_OK) {
-		report(c, XP_ERROR, obj, fix,
+		report(c, XP_SEV_ERROR, obj, fix,
 		       "both copies are valid with the same seq, which no update writes; --repair --force frees the slot");
 	} else if (s->fallback >= 0) {
-		report(c, XP_ERROR, obj, fix,
+		report(c, XP_SEV_ERROR, obj, fix,
 		       "its newer copy %d is damaged (%s%s%s, not an interrupted update); the older copy %d (seq %llu) holds %s%s%s; --repair --force restores that",
 		       !s->fallback, xp_fmt_strstatus(s->copy_status[!s->fallback]),
 		       s->copy_field[!s->fallback] ? " in " : "",
@@ -341,7 +352,7 @@ static void report_corrupt(struct checker *c, uint32_t i, const char *obj)
 		       xp_rec_used(&s->fallback_rec) ? s->fallback_rec.name : "",
 		       xp_rec_used(&s->fallback_rec) ? "'" : "");
 	} else {
-		report(c, XP_ERROR, obj, fix,
+		report(c, XP_SEV_ERROR, obj, fix,
 		       "no valid copy (copy 0: %s%s%s; copy 1: %s%s%s); --repair --force frees the slot",
 		       xp_fmt_strstatus(s->copy_status[0]),
 		       s->copy_field[0] ? " in " : "", field_text(s->copy_field[0]),
@@ -358,7 +369,7 @@ static void repair_corrupt(struct checker *c, uint32_t i, const char *obj)
 	int copy = restore ? !s->fallback : 0;
 
 	if (!(c->flags & XP_CHECK_FORCE) || c->ns->sb_unresolved) {
-		report(c, XP_NOTE, obj, NULL,
+		report(c, XP_SEV_NOTE, obj, NULL,
 		       "not repaired: nothing certain to restore; --repair --force %s",
 		       restore ? "restores the older copy" :
 				 "frees the slot and the range it described");
@@ -367,16 +378,16 @@ static void repair_corrupt(struct checker *c, uint32_t i, const char *obj)
 	if (restore)
 		rec = s->fallback_rec;
 	if (rewrite_slot(c, i, copy, &rec)) {
-		report(c, XP_ERROR, obj, NULL, "repair failed: %s",
+		report(c, XP_SEV_ERROR, obj, NULL, "repair failed: %s",
 		       xp_last_error());
 		return;
 	}
 	c->errors--;
 	if (restore && xp_rec_used(&rec))
-		report(c, XP_FIXED, obj, NULL,
+		report(c, XP_SEV_FIXED, obj, NULL,
 		       "restored its older copy: extent '%s'", rec.name);
 	else
-		report(c, XP_FIXED, obj, NULL, "%s",
+		report(c, XP_SEV_FIXED, obj, NULL, "%s",
 		       restore ? "restored its older copy: free" :
 				 "freed (it had no valid copy)");
 }
@@ -384,7 +395,7 @@ static void repair_corrupt(struct checker *c, uint32_t i, const char *obj)
 static void check_slot(struct checker *c, uint32_t i)
 {
 	struct xp_slot *s = &c->ns->slots[i];
-	char obj[32], fix[160];
+	char obj[32], fix[XP_FIX_MAX];
 
 	snprintf(obj, sizeof(obj), "slot %u", i);
 	if (s->state == XP_SLOT_CORRUPT) {
@@ -395,14 +406,14 @@ static void check_slot(struct checker *c, uint32_t i)
 			return;
 	}
 	if (s->mixed_tags)
-		report(c, XP_NOTE, obj, NULL,
+		report(c, XP_SEV_NOTE, obj, NULL,
 		       "the current copy's tags differ (an update cut short after its last change landed): a damaged byte there would read as a tear; the next update or --repair evens them");
 	for (int k = 0; k < 2; k++) {
 		if (k == s->active || s->copy_status[k] == XP_E_BLANK ||
 		    s->copy_status[k] == XP_OK)
 			continue;
 		if (s->stale_damaged) {
-			report(c, XP_ERROR, obj,
+			report(c, XP_SEV_ERROR, obj,
 			       fix_cmd(c, fix, sizeof(fix), "check --repair"),
 			       "older copy %d is damaged (%s%s%s, not an interrupted update); the slot uses copy %d (seq %llu)",
 			       k, xp_fmt_strstatus(s->copy_status[k]),
@@ -413,7 +424,7 @@ static void check_slot(struct checker *c, uint32_t i)
 		}
 		/* What an interrupted update leaves; the next update of the
 		 * slot overwrites it. */
-		report(c, XP_NOTE, obj, NULL,
+		report(c, XP_SEV_NOTE, obj, NULL,
 		       "copy %d is %s%s%s; the slot uses copy %d (seq %llu)", k,
 		       xp_fmt_strstatus(s->copy_status[k]),
 		       s->copy_field[k] ? " in " : "",
@@ -425,12 +436,12 @@ static void check_slot(struct checker *c, uint32_t i)
 
 		/* Write the current record again over the damaged copy. */
 		if (rewrite_slot(c, i, !s->active, &rec)) {
-			report(c, XP_ERROR, obj, NULL, "repair failed: %s",
+			report(c, XP_SEV_ERROR, obj, NULL, "repair failed: %s",
 			       xp_last_error());
 			return;
 		}
 		c->errors--;
-		report(c, XP_FIXED, obj, NULL,
+		report(c, XP_SEV_FIXED, obj, NULL,
 		       "older copy rewritten from the current one");
 	}
 }
@@ -440,7 +451,7 @@ static void report_pair(uint32_t a, uint32_t b, const char *rule, void *arg)
 	struct checker *c = arg;
 	const struct xp_rec *ra = &c->ns->slots[a].rec;
 	const struct xp_rec *rb = &c->ns->slots[b].rec;
-	char obj[32], fix[160];
+	char obj[32], fix[XP_FIX_MAX];
 
 	snprintf(obj, sizeof(obj), "slots %u,%u", a, b);
 	/* Nothing says which of the two is the rightful one: the fix names
@@ -449,7 +460,7 @@ static void report_pair(uint32_t a, uint32_t b, const char *rule, void *arg)
 		fix_cmd(c, fix, sizeof(fix), "rename --force @%u NEWNAME", b);
 	else
 		fix_cmd(c, fix, sizeof(fix), "destroy --force @%u", b);
-	report(c, XP_ERROR, obj, fix,
+	report(c, XP_SEV_ERROR, obj, fix,
 	       "%s: '%s' (@%u) and '%s' (@%u); neither is exported until one of them is %s with --force (by slot: @%u or @%u, whichever does not hold the data you keep)",
 	       rule, ra->name, a, rb->name, b,
 	       strcmp(rule, "duplicate name") ? "destroyed" : "renamed", b, a);
@@ -470,10 +481,10 @@ static void check_slots(struct checker *c)
 		uint32_t n = ns->nmixed;
 
 		if (xp_ns_even_tags(ns, -1) || xp_media_drain(ns->media))
-			report(c, XP_ERROR, "table", NULL, "repair failed: %s",
+			report(c, XP_SEV_ERROR, "table", NULL, "repair failed: %s",
 			       xp_last_error());
 		else
-			report(c, XP_FIXED, "table", NULL,
+			report(c, XP_SEV_FIXED, "table", NULL,
 			       "evened the tags of %u current cop%s", n,
 			       n == 1 ? "y" : "ies");
 	}
@@ -487,15 +498,15 @@ static void check_slots(struct checker *c)
 static void check_badblocks(struct checker *c)
 {
 	struct xp_ns *ns = c->ns;
-	char obj[XP_NAME_MAX + 16], fix[160];
+	char obj[XP_NAME_MAX + 16], fix[XP_FIX_MAX];
 	uint64_t n;
 
 	if (xp_badblocks_in(ns, 0, ns->sb.mgmt_offset) ||
 	    xp_badblocks_in(ns, ns->media->size - XP_SB_BLOCK, XP_SB_BLOCK))
-		report(c, XP_ERROR, "metadata", NULL,
+		report(c, XP_SEV_ERROR, "metadata", NULL,
 		       "bad blocks inside the superblocks or extent table");
 	if (xp_badblocks_in(ns, ns->sb.mgmt_offset, ns->sb.mgmt_size))
-		report(c, XP_ERROR, "management area", NULL,
+		report(c, XP_SEV_ERROR, "management area", NULL,
 		       "bad blocks where the hypervisor keeps its frame table and M2P");
 	for (uint32_t i = 0; i < ns->nused; i++) {
 		const struct xp_rec *r = &ns->slots[ns->order[i]].rec;
@@ -504,7 +515,7 @@ static void check_badblocks(struct checker *c)
 		if (!n)
 			continue;
 		snprintf(obj, sizeof(obj), "extent %s", r->name);
-		report(c, XP_ERROR, obj,
+		report(c, XP_SEV_ERROR, obj,
 		       fix_cmd(c, fix, sizeof(fix), "wipe --force @%u",
 			       ns->order[i]),
 		       "contains %llu bad 512-byte sectors (a wipe writes zeroes over them, which clears the poison; the data there is lost)",
@@ -534,7 +545,7 @@ int xp_check_media(struct xp_media *m, unsigned flags, xp_finding_fn fn,
 		/* Ours, but nothing valid is left to check or restore from. */
 		(void)check_superblocks(&c);
 		if (repairing(&c))
-			report(&c, XP_NOTE, "superblock", NULL,
+			report(&c, XP_SEV_NOTE, "superblock", NULL,
 			       "not repaired: neither copy is valid");
 		rc = c.errors;
 		goto out;
@@ -556,7 +567,7 @@ int xp_check_media(struct xp_media *m, unsigned flags, xp_finding_fn fn,
 			goto out;
 	}
 	if (ns->moved)
-		report(&c, XP_ERROR, "superblock", NULL,
+		report(&c, XP_SEV_ERROR, "superblock", NULL,
 		       "moved: the namespace starts at physical %#llx, where what init laid out (at %#llx%s) no longer holds: extent alignment and exported guest frames are stale; put the namespace back where it was",
 		       (unsigned long long)m->phys_base,
 		       (unsigned long long)ns->sb.phys_base,
@@ -579,6 +590,11 @@ int xp_check(const char *target, unsigned flags, xp_finding_fn fn, void *arg)
 	int rc;
 
 	xp_err_clear();
+	rc = xp_flags_known(flags, XP_CHECK_REPAIR | XP_CHECK_FORCE |
+				   XP_CHECK_USE_PRIMARY | XP_CHECK_USE_BACKUP |
+				   XP_WAIT_FLAGS, target, "check");
+	if (rc)
+		return rc;
 	rc = xp_media_open(target, repair, &m);
 	if (rc)
 		return rc;

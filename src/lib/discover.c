@@ -59,7 +59,7 @@ void xp_discover_probe(struct xp_pmem_ns *p)
 	int rc;
 
 	p->xenpmem = XP_META_NONE;
-	if (!p->node[0])
+	if (!p->node || !p->node[0])
 		return;
 	/*
 	 * Never wait: a listing must not hang behind another process's
@@ -124,21 +124,21 @@ int xp_discover(xp_discover_fn fn, void *arg)
 			ndctl_namespace_foreach(region, ndns) {
 				struct xp_pmem_ns p;
 				unsigned long long res;
+				char node[PATH_MAX];
 
 				if (!ndctl_namespace_get_size(ndns))
 					continue;
 				memset(&p, 0, sizeof(p));
-				snprintf(p.dev, sizeof(p.dev), "%s",
-					 ndctl_namespace_get_devname(ndns));
-				snprintf(p.region, sizeof(p.region), "%s",
-					 ndctl_region_get_devname(region));
-				snprintf(p.mode, sizeof(p.mode), "%s",
-					 mode_name(ndns));
+				/* libndctl's strings live as long as ctx. */
+				p.dev = ndctl_namespace_get_devname(ndns);
+				p.region = ndctl_region_get_devname(region);
+				p.mode = mode_name(ndns);
 				p.size = ndctl_namespace_get_size(ndns);
 				res = ndctl_namespace_get_resource(ndns);
 				p.resource_known = res != ULLONG_MAX;
 				p.resource = p.resource_known ? res : 0;
-				ns_node(ndns, p.node, sizeof(p.node), &p.is_char);
+				ns_node(ndns, node, sizeof(node), &p.is_char);
+				p.node = node;
 				xp_discover_probe(&p);
 				rc = fn(&p, arg);
 				if (rc)
@@ -189,8 +189,11 @@ int xp_ndctl_set_enabled(uint64_t phys, uint64_t size, bool enable,
 		ndctl_unref(ctx);
 		return -ENOENT;
 	}
-	if (len)
-		snprintf(name, len, "%s", ndctl_namespace_get_devname(ndns));
+	if (len && (size_t)snprintf(name, len, "%s",
+				    ndctl_namespace_get_devname(ndns)) >= len) {
+		ndctl_unref(ctx);
+		return -ERANGE;
+	}
 	if (!!ndctl_namespace_is_enabled(ndns) == enable)
 		rc = 1;
 	else if (enable)

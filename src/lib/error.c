@@ -2,6 +2,9 @@
 /* Error reporting, size parsing and small helpers shared by the library. */
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <syslog.h>
 #include <stdio.h>
 #include <string.h>
 #include <uuid/uuid.h>
@@ -9,6 +12,123 @@
 #include "xp_internal.h"
 
 static _Thread_local char last_error[512];
+
+uint32_t xp_version(void)
+{
+	return XP_VERSION_CODE(XP_VERSION_MAJOR, XP_VERSION_MINOR,
+			       XP_VERSION_MICRO);
+}
+
+#define XP_STR(x) #x
+#define XP_XSTR(x) XP_STR(x)
+
+const char *xp_version_string(void)
+{
+	return XP_XSTR(XP_VERSION_MAJOR) "." XP_XSTR(XP_VERSION_MINOR) "."
+	       XP_XSTR(XP_VERSION_MICRO);
+}
+
+/*
+ * The log hook is the one piece of process-wide state: a toolstack sets
+ * it once for every thread, as ndctl's context does. The mutex makes the
+ * function and its argument change together; the hook itself runs
+ * outside it.
+ */
+#define LOG_UNSET (-2)		/* $XENPMEM_LOG not read yet */
+#define LOG_OFF (-1)
+
+static struct {
+	pthread_mutex_t lock;
+	xp_log_fn fn;
+	void *arg;
+	int priority;
+} xp_log_state = { PTHREAD_MUTEX_INITIALIZER, NULL, NULL, LOG_UNSET };
+
+static int priority_from_env(void)
+{
+	const char *env = getenv("XENPMEM_LOG");
+	char *end;
+	long v;
+
+	if (!env || !*env)
+		return LOG_OFF;
+	if (!strcmp(env, "err"))
+		return LOG_ERR;
+	if (!strcmp(env, "info"))
+		return LOG_INFO;
+	if (!strcmp(env, "debug"))
+		return LOG_DEBUG;
+	v = strtol(env, &end, 10);
+	return *end || v < 0 || v > LOG_DEBUG ? LOG_OFF : (int)v;
+}
+
+/* The priority, reading $XENPMEM_LOG the first time; under the lock. */
+static int log_priority_locked(void)
+{
+	if (xp_log_state.priority == LOG_UNSET)
+		xp_log_state.priority = priority_from_env();
+	return xp_log_state.priority;
+}
+
+void xp_set_log_fn(xp_log_fn fn, void *arg)
+{
+	pthread_mutex_lock(&xp_log_state.lock);
+	xp_log_state.fn = fn;
+	xp_log_state.arg = arg;
+	pthread_mutex_unlock(&xp_log_state.lock);
+}
+
+void xp_set_log_priority(int priority)
+{
+	pthread_mutex_lock(&xp_log_state.lock);
+	xp_log_state.priority = priority < 0 ? LOG_OFF : priority;
+	pthread_mutex_unlock(&xp_log_state.lock);
+}
+
+int xp_get_log_priority(void)
+{
+	int prio;
+
+	pthread_mutex_lock(&xp_log_state.lock);
+	prio = log_priority_locked();
+	pthread_mutex_unlock(&xp_log_state.lock);
+	return prio;
+}
+
+static void log_text(int priority, const char *file, int line,
+		     const char *fn, const char *msg)
+{
+	xp_log_fn hook;
+	void *arg;
+	int prio;
+
+	pthread_mutex_lock(&xp_log_state.lock);
+	prio = log_priority_locked();
+	hook = xp_log_state.fn;
+	arg = xp_log_state.arg;
+	pthread_mutex_unlock(&xp_log_state.lock);
+	if (priority > prio)
+		return;
+	if (hook)
+		hook(priority, file, line, fn, msg, arg);
+	else
+		fprintf(stderr, "libxenpmem: %s: %s\n", fn, msg);
+}
+
+void xp_log_at(int priority, const char *file, int line, const char *fn,
+	       const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	/* Cheap when nothing listens: most calls end here. */
+	if (priority > xp_get_log_priority())
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_text(priority, file, line, fn, msg);
+}
 
 const char *xp_last_error(void)
 {
@@ -20,24 +140,52 @@ void xp_err_clear(void)
 	last_error[0] = 0;
 }
 
-int xp_err(int err, const char *target, const char *fmt, ...)
+int xp_err_at(const char *file, int line, const char *fn, int err,
+	      const char *target, const char *fmt, ...)
 {
+	const size_t cap = sizeof(last_error);
 	size_t n = 0;
 	va_list ap;
+	int len;
 
 	if (target && *target)
-		n = (size_t)snprintf(last_error, sizeof(last_error), "%s: ",
-				     target);
-	if (n >= sizeof(last_error))
-		n = sizeof(last_error) - 1;
+		n = (size_t)snprintf(last_error, cap, "%s: ", target);
+	if (n >= cap)
+		n = cap - 1;
 	va_start(ap, fmt);
-	vsnprintf(last_error + n, sizeof(last_error) - n, fmt, ap);
+	len = vsnprintf(last_error + n, cap - n, fmt, ap);
 	va_end(ap);
+	/* Cut, it says so: "..." rather than a line that just stops. */
+	if (len >= 0 && n + (size_t)len >= cap)
+		memcpy(last_error + cap - 4, "...", 4);
 	/* One line, always: media-supplied text must not break it. */
 	for (char *p = last_error; *p; p++)
 		if (*p == '\n' || *p == '\r')
 			*p = ' ';
+	if (LOG_ERR <= xp_get_log_priority())
+		log_text(LOG_ERR, file, line, fn, last_error);
 	return -err;
+}
+
+int xp_flags_known(unsigned flags, unsigned known, const char *target,
+		   const char *call)
+{
+	if (!(flags & ~known))
+		return 0;
+	return xp_err(EINVAL, target,
+		      "%s: unknown flags 0x%x (this is libxenpmem %s)", call,
+		      flags & ~known, xp_version_string());
+}
+
+int xp_reserved_zero(const uint64_t *words, size_t n, const char *target,
+		     const char *what)
+{
+	for (size_t i = 0; i < n; i++)
+		if (words[i])
+			return xp_err(EINVAL, target,
+				      "%s: reserved field set (a newer header than libxenpmem %s)",
+				      what, xp_version_string());
+	return 0;
 }
 
 int xp_parse_size(const char *s, uint64_t *out)

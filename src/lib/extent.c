@@ -78,6 +78,8 @@ static int slot_commit(struct xp_ns *ns, uint32_t slot, struct xp_rec *rec)
 	rc = rc ?: xp_media_persist(m, off, buf, XP_REC_SIZE);
 	if (rc)
 		return rc;
+	xp_log_dbg("%s: slot %u copy %d seq %llu: '%s'", tgt(ns), slot, copy,
+		   (unsigned long long)seq, rec->name);
 	xp_slot_set(s, copy, rec);
 	if (ns->npairs)
 		xp_ns_check_rules(ns);
@@ -302,7 +304,11 @@ int xp_extent_create(struct xp_ns *ns, const struct xp_create_opts *o,
 	int rc;
 
 	xp_err_clear();
-	rc = need_write(ns);
+	if (!o)
+		return xp_err(EINVAL, tgt(ns), "create: no options given");
+	rc = XP_RESERVED_ZERO(o, tgt(ns), "create options");
+	rc = rc ?: xp_flags_known(o->flags, XP_NO_ZERO, tgt(ns), "create");
+	rc = rc ?: need_write(ns);
 	rc = rc ?: check_name(ns, o->name);
 	rc = rc ?: shift_of(ns, o->align, &shift);
 	rc = rc ?: check_size(ns, o->name, o->size, shift, o->label_size);
@@ -354,7 +360,8 @@ int xp_extent_destroy(struct xp_ns *ns, const char *name, unsigned flags)
 	int slot, rc;
 
 	xp_err_clear();
-	rc = begin_update(ns, name, &slot, &rec);
+	rc = xp_flags_known(flags, XP_FORCE, tgt(ns), "destroy");
+	rc = rc ?: begin_update(ns, name, &slot, &rec);
 	rc = rc ?: rules_allow(ns, slot, true, flags);
 	rc = rc ?: xp_extent_refuse_active(ns, (uint32_t)slot, "destroying");
 	if (rc)
@@ -380,7 +387,8 @@ int xp_extent_resize(struct xp_ns *ns, const char *name, uint64_t size,
 	int slot, rc;
 
 	xp_err_clear();
-	rc = begin_update(ns, name, &slot, &rec);
+	rc = xp_flags_known(flags, XP_FORCE | XP_NO_ZERO, tgt(ns), "resize");
+	rc = rc ?: begin_update(ns, name, &slot, &rec);
 	rc = rc ?: rules_allow(ns, slot, false, 0);
 	if (rc)
 		return rc;
@@ -454,7 +462,8 @@ int xp_extent_rename(struct xp_ns *ns, const char *from, const char *to,
 	int slot, rc;
 
 	xp_err_clear();
-	rc = check_name(ns, to);
+	rc = xp_flags_known(flags, XP_FORCE, tgt(ns), "rename");
+	rc = rc ?: check_name(ns, to);
 	rc = rc ?: begin_update(ns, from, &slot, &rec);
 	rc = rc ?: rules_allow(ns, slot, true, flags);
 	if (rc)
@@ -530,6 +539,9 @@ int xp_extent_wipe(struct xp_ns *ns, const char *name, unsigned flags,
 	int slot, rc;
 
 	xp_err_clear();
+	rc = xp_flags_known(flags, XP_FORCE, tgt(ns), "wipe");
+	if (rc)
+		return rc;
 	/*
 	 * Zeroing changes no metadata, so an XP_OPEN_WIPE handle's shared
 	 * lock is enough: it keeps every writer (destroy, create, activate)

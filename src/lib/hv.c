@@ -549,10 +549,14 @@ static void hv_ctx(struct xp_hv *hv, const char *target, const char *extent)
 
 static const char *privcmd_path(void)
 {
+#ifdef XP_TEST_HOOKS
 	/* Test hook: stands in for the node a Xen Dom0 kernel provides. */
 	const char *p = getenv("XENPMEM_XEN_PRIVCMD");
 
-	return p && *p ? p : PRIVCMD;
+	if (p && *p)
+		return p;
+#endif
+	return PRIVCMD;
 }
 
 static void quiet_vmessage(struct xentoollog_logger *l,
@@ -774,9 +778,9 @@ int xp_hv_register(struct xp_hv *hv, const char *target, unsigned flags,
 		view_free(&v);
 		return xp_err(EINVAL, target,
 			      "the host does not say where this namespace "
-			      "is in physical memory (a file: set "
-			      "XENPMEM_FILE_PHYS_BASE), so there is nothing "
-			      "to tell the hypervisor");
+			      "is in physical memory (a file has no physical "
+			      "address), so there is nothing to tell the "
+			      "hypervisor");
 	}
 	memcpy(out->uuid, v.uuid, 16);
 	out->generation = v.generation;

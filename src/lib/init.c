@@ -17,21 +17,31 @@
 #define DEFAULT_SLOTS 1024u
 #define DEFAULT_ALIGN_SHIFT XP_ALIGN_1G_SHIFT
 
-static void note_override(struct xp_init_opts *o, const char *what)
-{
-	size_t n = strlen(o->overridden);
+/* One init: the caller's options and what force overrode so far. */
+struct init_run {
+	const struct xp_init_opts *o;
+	char *overridden;	/* "; "-separated, malloc'd; NULL if nothing */
+};
 
-	snprintf(o->overridden + n, sizeof(o->overridden) - n, "%s%s",
-		 n ? "; " : "", what);
+static int note_override(struct xp_media *m, struct init_run *r,
+			 const char *what)
+{
+	size_t n = r->overridden ? strlen(r->overridden) : 0;
+	char *p = realloc(r->overridden, n + strlen(what) + 3);
+
+	if (!p)
+		return xp_err(ENOMEM, m->target, "out of memory");
+	sprintf(p + n, "%s%s", n ? "; " : "", what);
+	r->overridden = p;
+	xp_log_info("%s: --force overrides %s", m->target, what);
+	return 0;
 }
 
 /* A finding that --force may override, or a refusal. */
-static int found(struct xp_media *m, struct xp_init_opts *o, const char *what)
+static int found(struct xp_media *m, struct init_run *o, const char *what)
 {
-	if (o->force) {
-		note_override(o, what);
-		return 0;
-	}
+	if (o->o->force)
+		return note_override(m, o, what);
 	return xp_err(EEXIST, m->target, "holds %s; use --force to overwrite it",
 		      what);
 }
@@ -41,14 +51,14 @@ static int found(struct xp_media *m, struct xp_init_opts *o, const char *what)
  * extents assigned to a domain are named and need destroy_assigned too.
  * A table that cannot be read names nothing; --force then decides alone.
  */
-static int probe_assigned(struct xp_media *m, struct xp_init_opts *o)
+static int probe_assigned(struct xp_media *m, struct init_run *o)
 {
 	char list[320] = "", owner[XP_UUID_STR_LEN];
 	uint32_t n = 0, shown = 0;
 	struct xp_ns *ns;
 	size_t len = 0;
 
-	if (o->destroy_assigned || xp_ns_open_media(m, 0, &ns)) {
+	if (o->o->destroy_assigned || xp_ns_open_media(m, 0, &ns)) {
 		xp_err_clear();
 		return 0;
 	}
@@ -140,7 +150,7 @@ static int probe_in_use(struct xp_media *m)
 	return 0;
 }
 
-static int probe_blkid(struct xp_media *m, struct xp_init_opts *o,
+static int probe_blkid(struct xp_media *m, struct init_run *o,
 		       bool *known)
 {
 	const char *type = NULL, *what = "filesystem";
@@ -226,7 +236,7 @@ static uint64_t old_generation(struct xp_media *m)
  * Look at every byte init would write. Our own signature, a Linux info
  * block, or any other non-zero byte there is somebody's data.
  */
-static int probe_bytes(struct xp_media *m, struct xp_init_opts *o,
+static int probe_bytes(struct xp_media *m, struct init_run *o,
 		       const struct xp_layout *lay, bool known, bool *ours,
 		       uint64_t *old_gen)
 {
@@ -382,8 +392,11 @@ static int reserve_metadata(struct xp_media *m, const struct xp_layout *lay)
 	return 0;
 }
 
-int xp_ns_init_media(struct xp_media *m, struct xp_init_opts *opts)
+int xp_ns_init_media(struct xp_media *m, const struct xp_init_opts *opts,
+		     char **overridden)
 {
+	static const struct xp_init_opts defaults;
+	struct init_run run = { .o = opts ? opts : &defaults };
 	struct xp_layout_params lp;
 	enum xp_fmt_status st;
 	struct xp_layout lay;
@@ -395,8 +408,13 @@ int xp_ns_init_media(struct xp_media *m, struct xp_init_opts *opts)
 	uint8_t *blk;
 	int rc;
 
-	opts->overridden[0] = 0;
-	rc = opts_to_params(m, opts, &lp);
+	if (overridden)
+		*overridden = NULL;
+	opts = run.o;
+	rc = XP_RESERVED_ZERO(opts, m->target, "init options");
+	rc = rc ?: xp_flags_known(opts->flags, XP_WAIT_FLAGS,
+				  m->target, "init");
+	rc = rc ?: opts_to_params(m, opts, &lp);
 	if (rc)
 		return rc;
 	st = xp_layout_solve(&lp, &lay, &why);
@@ -416,13 +434,15 @@ int xp_ns_init_media(struct xp_media *m, struct xp_init_opts *opts)
 	rc = xp_badblocks_check_meta(m, &lay);
 	rc = rc ?: probe_in_use(m);
 	rc = rc ?: probe_mode(m);
-	rc = rc ?: probe_blkid(m, opts, &known);
-	rc = rc ?: probe_bytes(m, opts, &lay, known, &ours, &old_gen);
+	rc = rc ?: probe_blkid(m, &run, &known);
+	rc = rc ?: probe_bytes(m, &run, &lay, known, &ours, &old_gen);
 	if (!rc && ours)
-		rc = probe_assigned(m, opts);
+		rc = probe_assigned(m, &run);
 	rc = rc ?: reserve_metadata(m, &lay);
-	if (rc)
+	if (rc) {
+		free(run.overridden);
 		return rc;
+	}
 
 	memset(&sb, 0, sizeof(sb));
 	xp_uuid_generate(sb.ns_uuid);
@@ -442,8 +462,10 @@ int xp_ns_init_media(struct xp_media *m, struct xp_init_opts *opts)
 	sb.data_size = lay.data_size;
 
 	blk = calloc(1, XP_SB_BLOCK);
-	if (!blk)
+	if (!blk) {
+		free(run.overridden);
 		return xp_err(ENOMEM, m->target, "out of memory");
+	}
 	/*
 	 * Old metadata goes first, so a crash can leave "no namespace" but
 	 * never old superblocks over a half-new table. The new layout becomes
@@ -466,20 +488,31 @@ int xp_ns_init_media(struct xp_media *m, struct xp_init_opts *opts)
 		rc = xp_media_persist(m, 0, blk, XP_SB_BLOCK);
 	}
 	free(blk);
+	if (!rc)
+		xp_log_info("%s: initialised, generation %llu, %u slots",
+			    m->target, (unsigned long long)sb.generation,
+			    sb.slot_count);
+	if (!rc && overridden)
+		*overridden = run.overridden;
+	else
+		free(run.overridden);
 	return rc;
 }
 
-int xp_ns_init(const char *target, struct xp_init_opts *opts)
+int xp_ns_init(const char *target, const struct xp_init_opts *opts,
+	       char **overridden)
 {
 	struct xp_media *m;
 	int rc;
 
 	xp_err_clear();
+	if (overridden)
+		*overridden = NULL;
 	rc = xp_media_open(target, 1, &m);
 	if (rc)
 		return rc;
-	rc = xp_media_lock(m, true, opts->flags);
-	rc = rc ?: xp_ns_init_media(m, opts);
+	rc = xp_media_lock(m, true, opts ? opts->flags : 0);
+	rc = rc ?: xp_ns_init_media(m, opts, overridden);
 	xp_media_close(m);
 	return rc;
 }

@@ -44,6 +44,7 @@ static bool looks_like_ndctl_name(const char *s)
 	return sscanf(s, "namespace%u.%u%n", &a, &b, &n) == 2 && !s[n];
 }
 
+#ifdef XP_TEST_HOOKS
 static bool parse_hex(const char *s, uint64_t *out)
 {
 	char *end;
@@ -54,25 +55,27 @@ static bool parse_hex(const char *s, uint64_t *out)
 	*out = strtoull(s + 2, &end, 16);
 	return !errno && !*end;
 }
+#endif
 
 /* Physical start and parent device of a namespace node, from sysfs. */
 static void probe_sysfs(struct xp_media *m, const struct stat *st)
 {
 	char dir[64], p[192];
-	const char *env;
-
 	m->phys_known = 0;
 	m->sysfs_dev[0] = 0;
 	if (S_ISREG(st->st_mode)) {
+#ifdef XP_TEST_HOOKS
 		/*
-		 * A file has no physical address. For file-backed emulated
-		 * pmem whose address the host knows (and for tests), it may be
-		 * supplied: the layout aligns to it as to a real namespace.
+		 * A file has no physical address. Test hook: one may be
+		 * supplied, and the layout aligns to it as to a real
+		 * namespace's.
 		 */
-		env = getenv("XENPMEM_FILE_PHYS_BASE");
+		const char *env = getenv("XENPMEM_FILE_PHYS_BASE");
+
 		if (env && (!xp_parse_size(env, &m->phys_base) ||
 			    parse_hex(env, &m->phys_base)))
 			m->phys_known = 1;
+#endif
 		return;
 	}
 	snprintf(dir, sizeof(dir), "/sys/dev/%s/%u:%u",

@@ -572,6 +572,10 @@ int xp_ns_open(const char *target, unsigned flags, struct xp_ns **nsp)
 
 	xp_err_clear();
 	*nsp = NULL;
+	rc = xp_flags_known(flags, XP_OPEN_WRITE | XP_OPEN_WIPE | XP_WAIT_FLAGS,
+			    target, "open");
+	if (rc)
+		return rc;
 	rc = xp_media_open(target, !!(flags & (XP_OPEN_WRITE | XP_OPEN_WIPE)),
 			   &m);
 	if (rc)
@@ -599,7 +603,7 @@ int xp_ns_get_info(struct xp_ns *ns, struct xp_info *info)
 	uint64_t chunk = 1ull << XP_CHUNK_SHIFT;
 
 	memset(info, 0, sizeof(*info));
-	snprintf(info->target, sizeof(info->target), "%s", ns->media->path);
+	info->target = ns->media->path;
 	info->backend = ns->media->kind;
 	info->major = sb->major;
 	info->minor = sb->minor;

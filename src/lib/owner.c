@@ -23,7 +23,8 @@
 
 struct domain {
 	uint32_t domid;
-	char name[64];
+	/* "" when xenstore's name does not fit: matched by id or UUID only. */
+	char name[256];
 	bool has_uuid;
 	uint8_t uuid[16];
 };
@@ -39,9 +40,10 @@ static bool uuid_of_vm_path(const char *vm, uint8_t uuid[16])
 	return p && !xp_uuid_parse(p + 1, uuid);
 }
 
+#ifdef XP_TEST_HOOKS
 static int walk_file(const char *path, domain_fn fn, void *arg)
 {
-	char line[256], uuid[64];
+	char line[512], uuid[64];
 	struct domain d;
 	FILE *f = fopen(path, "re");
 	int rc = 0;
@@ -50,7 +52,7 @@ static int walk_file(const char *path, domain_fn fn, void *arg)
 		return -errno;
 	while (!rc && fgets(line, sizeof(line), f)) {
 		memset(&d, 0, sizeof(d));
-		if (sscanf(line, "%u %63s %63s", &d.domid, d.name, uuid) != 3)
+		if (sscanf(line, "%u %255s %63s", &d.domid, d.name, uuid) != 3)
 			continue;
 		d.has_uuid = !xp_uuid_parse(uuid, d.uuid);
 		rc = fn(&d, arg);
@@ -58,6 +60,7 @@ static int walk_file(const char *path, domain_fn fn, void *arg)
 	fclose(f);
 	return rc;
 }
+#endif
 
 static char *xs_read_str(struct xs_handle *xs, const char *fmt, const char *n)
 {
@@ -119,7 +122,8 @@ static int walk_xenstore(domain_fn fn, void *arg)
 
 		d.domid = (uint32_t)strtoul(ids[i], &end, 10);
 		if (*end == '\0' && name) {
-			snprintf(d.name, sizeof(d.name), "%s", name);
+			if (strlen(name) < sizeof(d.name))
+				strcpy(d.name, name);
 			d.has_uuid = uuid_of_vm_path(vm, d.uuid);
 			/* Dom0's handle is the nil UUID; libxl may not
 			 * write a vm path for it at all. */
@@ -138,10 +142,13 @@ static int walk_xenstore(domain_fn fn, void *arg)
 /* -ENOTSUP when this is not a Xen host (no xenstore to ask). */
 static int walk_domains(domain_fn fn, void *arg)
 {
+#ifdef XP_TEST_HOOKS
+	/* Test hook: running domains from a file, "DOMID NAME UUID" lines. */
 	const char *file = getenv("XENPMEM_XEN_DOMAINS");
 
 	if (file && *file)
 		return walk_file(file, fn, arg);
+#endif
 	return walk_xenstore(fn, arg);
 }
 
@@ -158,7 +165,8 @@ static int match_spec(const struct domain *d, void *arg)
 {
 	struct match *m = arg;
 
-	if (m->by_id ? d->domid == m->domid : !strcmp(d->name, m->spec)) {
+	if (m->by_id ? d->domid == m->domid :
+		       d->name[0] && !strcmp(d->name, m->spec)) {
 		m->found = *d;
 		m->hits++;
 	}
@@ -244,8 +252,10 @@ int xp_owner_lookup(const uint8_t uuid[16], char *name, size_t len,
 		return -ENOENT;
 	if (walk_domains(match_uuid, &m) < 0 || !m.hits)
 		return -ENOENT;
+	if (name && strlen(m.found.name) >= len)
+		return -ERANGE;
 	if (name)
-		snprintf(name, len, "%s", m.found.name);
+		strcpy(name, m.found.name);
 	if (domid)
 		*domid = m.found.domid;
 	return 0;

@@ -9,6 +9,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <syslog.h>
 
 #include "media.h"
 #include "xenpmem.h"
@@ -53,14 +54,43 @@ struct xp_ns {
 	bool *unreadable;
 };
 
-/* Set the thread's last error: "TARGET: message". Returns -@err. */
-int xp_err(int err, const char *target, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+/*
+ * Set the thread's last error, "TARGET: message", and log it at LOG_ERR
+ * with the place it was raised. Returns -@err.
+ */
+int xp_err_at(const char *file, int line, const char *fn, int err,
+	      const char *target, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+#define xp_err(err, target, ...) \
+	xp_err_at(__FILE__, __LINE__, __func__, (err), (target), __VA_ARGS__)
 void xp_err_clear(void);
+
+/* Field diagnostics through the log hook (xp_set_log_fn()). */
+void xp_log_at(int priority, const char *file, int line, const char *fn,
+	       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+#define xp_log_info(...) xp_log_at(LOG_INFO, __FILE__, __LINE__, __func__, \
+			       __VA_ARGS__)
+#define xp_log_dbg(...) xp_log_at(LOG_DEBUG, __FILE__, __LINE__, __func__, \
+			      __VA_ARGS__)
+
+/* The lock-waiting bits every call that takes a lock accepts. */
+#define XP_WAIT_FLAGS (XP_NOWAIT | XP_WAIT_SECONDS(0xffff))
+
+/* -EINVAL naming @call when @flags has a bit outside @known. */
+int xp_flags_known(unsigned flags, unsigned known, const char *target,
+		   const char *call);
+/* -EINVAL when a caller's reserved words are not zero. */
+int xp_reserved_zero(const uint64_t *words, size_t n, const char *target,
+		     const char *what);
+#define XP_RESERVED_ZERO(s, target, what) \
+	xp_reserved_zero((s)->reserved, \
+			 sizeof((s)->reserved) / sizeof((s)->reserved[0]), \
+			 (target), (what))
 
 /* Open/init/check over an already open media (which the call borrows). */
 int xp_ns_open_media(struct xp_media *m, unsigned flags, struct xp_ns **nsp);
-int xp_ns_init_media(struct xp_media *m, struct xp_init_opts *opts);
+int xp_ns_init_media(struct xp_media *m, const struct xp_init_opts *opts,
+		     char **overridden);
 int xp_check_media(struct xp_media *m, unsigned flags, xp_finding_fn fn,
 		   void *arg);
 

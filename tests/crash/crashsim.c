@@ -173,7 +173,7 @@ static void mext_from_rec(struct mext *e, const struct xp_rec *r,
 struct chkres {
 	int rc;			/* xp_check_media(): errors or -errno */
 	unsigned nobj;
-	char obj[MAX_OBJ][48];	/* objects of XP_ERROR findings, sorted */
+	char obj[MAX_OBJ][48];	/* objects of XP_SEV_ERROR findings, sorted */
 	char first[256];	/* first error, for messages */
 };
 
@@ -182,7 +182,7 @@ static void chk_cb(const struct xp_finding *f, void *arg)
 	struct chkres *r = arg;
 	unsigned i;
 
-	if (f->severity != XP_ERROR)
+	if (f->severity != XP_SEV_ERROR)
 		return;
 	if (!r->first[0])
 		snprintf(r->first, sizeof(r->first), "%s: %s", f->object, f->text);
@@ -2293,7 +2293,7 @@ static int setup(struct sim *s, uint64_t size)
 	s->rm = rec_new(size, s->model);
 	if (!s->rm)
 		return -ENOMEM;
-	rc = xp_ns_init_media(rec_media(s->rm), &o);
+	rc = xp_ns_init_media(rec_media(s->rm), &o, NULL);
 	if (rc) {
 		fprintf(stderr, "init failed: %s\n", xp_last_error());
 		return rc;

@@ -335,10 +335,10 @@ static void count(const struct xp_finding *f, void *arg)
 
 	if (verbose)
 		fprintf(stderr, "  %s %s: %s%s%s\n",
-			f->severity == XP_ERROR ? "error" :
-			f->severity == XP_FIXED ? "fixed" : "note",
+			f->severity == XP_SEV_ERROR ? "error" :
+			f->severity == XP_SEV_FIXED ? "fixed" : "note",
 			f->object, f->text, f->fix[0] ? " | fix: " : "", f->fix);
-	if (f->severity != XP_ERROR)
+	if (f->severity != XP_SEV_ERROR)
 		return;
 	t->errors++;
 	FZ_ASSERT(f->fix[0] == 0 || !strncmp(f->fix, "xenpmem ", 8),

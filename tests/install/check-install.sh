@@ -16,8 +16,13 @@ prefix=$(meson introspect "$build" --buildoptions |
 root=$dest$prefix
 
 [ -x "$root/bin/xenpmem" ] || fail "no bin/xenpmem"
-lib=$(find "$dest" -name 'libxenpmem.so.0*' -type f | head -1)
-[ -n "$lib" ] || fail "no libxenpmem.so.0"
+# The soname follows the project's major version (meson.build).
+major=$(meson introspect "$build" --projectinfo |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)["version"].split(".")[0])')
+lib=$(find "$dest" -name "libxenpmem.so.$major.*" -type f | head -1)
+[ -n "$lib" ] || fail "no libxenpmem.so.$major"
+soname=$(readelf -d "$lib" | sed -n 's/.*Library soname: \[\(.*\)\]/\1/p')
+[ "$soname" = "libxenpmem.so.$major" ] || fail "soname is '$soname', not libxenpmem.so.$major"
 [ -f "$root/include/xenpmem.h" ] || fail "no include/xenpmem.h"
 pc=$(find "$dest" -name libxenpmem.pc | head -1)
 [ -n "$pc" ] || fail "no libxenpmem.pc"
@@ -43,6 +48,25 @@ extra=$(comm -23 <(echo "$exported") <(echo "$declared"))
 [ -z "$extra" ] || fail "exported but not public: $extra"
 missing=$(comm -13 <(echo "$exported") <(echo "$declared"))
 [ -z "$missing" ] || fail "public but not exported: $missing"
+
+# Every exported function carries a release's version node, and the node
+# is one libxenpmem.sym declares: LIBXENPMEM_<major>.<minor>.
+nodes=$(grep -oE '^LIBXENPMEM_[0-9]+\.[0-9]+' "$src/src/lib/libxenpmem.sym" | sort -u)
+[ -n "$nodes" ] || fail "libxenpmem.sym declares no LIBXENPMEM_X.Y node"
+unversioned=$(nm -D --defined-only "$lib" | awk '$2 == "T" && $3 !~ /@@LIBXENPMEM_[0-9]+\.[0-9]+$/ {print $3}')
+[ -z "$unversioned" ] || fail "exported without a release node: $unversioned"
+used=$(nm -D --defined-only "$lib" | awk '$2 == "T" {sub(/.*@@/, "", $3); print $3}' | sort -u)
+stray=$(comm -23 <(echo "$used") <(echo "$nodes"))
+[ -z "$stray" ] || fail "version nodes not in libxenpmem.sym: $stray"
+grep -q "^LIBXENPMEM_$major\.0 " "$src/src/lib/libxenpmem.sym" ||
+	fail "no LIBXENPMEM_$major.0 node for this soname"
+
+# The test hooks stay out of what ships: no environment variable can make
+# the installed library read a fake badblocks list, place a file at a
+# physical address, or take domains or privcmd from elsewhere.
+for hook in XENPMEM_BADBLOCKS_FILE XENPMEM_FILE_PHYS_BASE XENPMEM_XEN_DOMAINS XENPMEM_XEN_PRIVCMD; do
+	! grep -qa "$hook" "$lib" || fail "the installed library reads test hook \$$hook"
+done
 
 # The pkg-config file builds and links a program against the install.
 libdir=$(dirname "$lib")
@@ -75,10 +99,15 @@ out=$(LD_LIBRARY_PATH=$libdir "$root/bin/xenpmem" create vm --size 2M --owner $o
 	fail "installed xenpmem create --owner UUID"
 grep -qF "\"owner\":\"$owner\"" <<<"$out" || fail "installed xenpmem: owner not stored"
 LD_LIBRARY_PATH=$libdir "$root/bin/xenpmem" check "$ns" >/dev/null || fail "installed xenpmem check"
+# ... which ignores the test hooks: a file still has no physical address.
+out=$(XENPMEM_FILE_PHYS_BASE=0x1000000000 LD_LIBRARY_PATH=$libdir "$root/bin/xenpmem" info "$ns") ||
+	fail "installed xenpmem info"
+! grep -qF '"phys_start"' <<<"$out" ||
+	fail "installed xenpmem took a file's physical address from the environment: $out"
 # ... through the installed library, not the build tree's
 # (not "ldd | grep -q": under pipefail an early grep exit fails ldd)
 deps=$(LD_LIBRARY_PATH=$libdir ldd "$root/bin/xenpmem")
-grep -qF "libxenpmem.so.0 => $libdir/" <<<"$deps" ||
+grep -qF "libxenpmem.so.$major => $libdir/" <<<"$deps" ||
 	fail "installed xenpmem does not load the installed libxenpmem"
 
 # The installed completion knows the 2.0 options and values.

@@ -245,7 +245,7 @@ static int lt_fresh_ns(uint64_t size, struct xp_init_opts *o, uint8_t **img,
 
 	*img = img_new(size);
 	*m = tm_new(*img, size, 0, 0);
-	rc = xp_ns_init_media(*m, o);
+	rc = xp_ns_init_media(*m, o, NULL);
 	return rc ?: xp_ns_open_media(*m, XP_OPEN_WRITE, ns);
 }
 
@@ -367,7 +367,7 @@ static unsigned findings_errors_without_fix(const struct findings *fs,
 		const char *fix = fs->f[i].fix;
 		size_t n = strlen(fix);
 
-		if (fs->f[i].sev != XP_ERROR)
+		if (fs->f[i].sev != XP_SEV_ERROR)
 			continue;
 		if (allow_bare && strstr(fs->f[i].text, allow_bare))
 			continue;

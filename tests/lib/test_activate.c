@@ -38,7 +38,7 @@ static int make_file(void)
 		exit(2);
 	}
 	close(fd);
-	rc = xp_ns_init(path, &o);
+	rc = xp_ns_init(path, &o, NULL);
 	rc = rc ?: xp_ns_open(path, XP_OPEN_WRITE, &ns);
 	if (rc)
 		return rc;
@@ -57,7 +57,7 @@ static void t_memory_image(void)
 	struct xp_extent e;
 	struct xp_ns *ns = NULL;
 
-	CHECK_RC(xp_ns_init_media(m, &o), 0);
+	CHECK_RC(xp_ns_init_media(m, &o, NULL), 0);
 	CHECK_RC(xp_ns_open_media(m, XP_OPEN_WRITE, &ns), 0);
 	CHECK_RC(ns_mk(ns, "x", 2 * MiB, NULL, 0), 0);
 	CHECK_RC(xp_ns_extent_find(ns, "x", &e), 0);
@@ -78,7 +78,7 @@ static void t_loop(void)
 	struct xp_activation a, b;
 	struct xp_extent e;
 	struct xp_ns *ns = NULL, *ro = NULL;
-	char sys[200];
+	char sys[256];
 	int fd;
 
 	CHECK_RC(make_file(), 0);

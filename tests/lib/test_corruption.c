@@ -229,12 +229,12 @@ static void expect_check(int errors, enum xp_severity sev, const char *obj,
 	rc = run_check(fx.m, 0, &fs);
 	CHECK_MSG(rc == errors, "%s: check returned %d, want %d", ctx, rc, errors);
 	CHECK_MSG(tm_writes(fx.m) == 0, "%s: read-only check wrote", ctx);
-	CHECK_EQ_U64(findings_count(&fs, XP_ERROR), rc > 0 ? (unsigned)rc : 0);
-	CHECK_EQ_U64(findings_count(&fs, XP_FIXED), 0);
+	CHECK_EQ_U64(findings_count(&fs, XP_SEV_ERROR), rc > 0 ? (unsigned)rc : 0);
+	CHECK_EQ_U64(findings_count(&fs, XP_SEV_FIXED), 0);
 	if (obj) {
 		i = findings_find_text(&fs, sev, obj, text);
 		CHECK_MSG(i >= 0, "%s: no %s finding on \"%s\" with \"%s\"", ctx,
-			  sev == XP_NOTE ? "note" : "error", obj,
+			  sev == XP_SEV_NOTE ? "note" : "error", obj,
 			  text ? text : "");
 		if (i >= 0 && fix)
 			CHECK_MSG(!strcmp(fs.f[i].fix, fix),
@@ -259,7 +259,7 @@ static void expect_repair_refused(unsigned flags, int errors, const char *ctx)
 	CHECK_MSG(tm_writes(fx.m) == 0, "%s: refused repair wrote %u times", ctx,
 		  tm_writes(fx.m));
 	CHECK(meta_same(&before, fx.img));
-	CHECK_EQ_U64(findings_count(&fs, XP_FIXED), 0);
+	CHECK_EQ_U64(findings_count(&fs, XP_SEV_FIXED), 0);
 	meta_free(&before);
 }
 
@@ -337,12 +337,12 @@ static void sb_one_bad(int copy, const char *field, const char *ctx)
 
 	expect_open_ro(V_PRISTINE, false, ctx);
 	expect_open_w_refused(ctx, "check --repair", copy_name[copy]);
-	expect_check(1, XP_ERROR, sb_obj[copy], field,
+	expect_check(1, XP_SEV_ERROR, sb_obj[copy], field,
 		     "xenpmem check --repair (memory)", ctx);
 	tm_reset(fx.m);
 	rc = run_check(fx.m, XP_CHECK_REPAIR, &fs);
 	CHECK_MSG(rc == 0, "%s: repair returned %d", ctx, rc);
-	CHECK_MSG(findings_find(&fs, XP_FIXED, sb_obj[copy]) >= 0,
+	CHECK_MSG(findings_find(&fs, XP_SEV_FIXED, sb_obj[copy]) >= 0,
 		  "%s: no fix on %s", ctx, sb_obj[copy]);
 	CHECK_EQ_U64(tm_writes(fx.m), 2);
 	if (tm_writes(fx.m) == 2)
@@ -350,7 +350,7 @@ static void sb_one_bad(int copy, const char *field, const char *ctx)
 			     copy ? NS_SIZE - XP_SB_BLOCK : 0);
 	CHECK_MSG(sb_pristine_at(2), "%s: not pristine (generation 2) after repair",
 		  ctx);
-	expect_check(0, XP_ERROR, NULL, NULL, NULL, ctx);
+	expect_check(0, XP_SEV_ERROR, NULL, NULL, NULL, ctx);
 	expect_open_w_ok(V_PRISTINE, ctx);
 }
 
@@ -660,7 +660,7 @@ static void t_sb_fields(void)
 				 copy_name[use]);
 			expect_open_ro(V_PRISTINE, true, ctx);
 			expect_open_w_refused(ctx, "differ", "check");
-			expect_check(1, XP_ERROR, "superblock", "disagree", fix, ctx);
+			expect_check(1, XP_SEV_ERROR, "superblock", "disagree", fix, ctx);
 			expect_repair_refused(XP_CHECK_REPAIR, 1, ctx);
 			expect_repair_refused(XP_CHECK_REPAIR | XP_CHECK_FORCE, 1,
 					      ctx);
@@ -731,8 +731,8 @@ static void t_sb_both_bad(void)
 		if (cases[i].check_rc > 0) {
 			/* No command restores from nothing: no fix. */
 			CHECK_EQ_U64(run_check(fx.m, 0, &fs), 2);
-			CHECK(findings_find(&fs, XP_ERROR, "superblock.primary") >= 0);
-			CHECK(findings_find(&fs, XP_ERROR, "superblock.backup") >= 0);
+			CHECK(findings_find(&fs, XP_SEV_ERROR, "superblock.primary") >= 0);
+			CHECK(findings_find(&fs, XP_SEV_ERROR, "superblock.backup") >= 0);
 			for (unsigned k = 0; k < fs.n; k++)
 				CHECK_STR(fs.f[k].fix, "");
 		} else {
@@ -743,7 +743,7 @@ static void t_sb_both_bad(void)
 				      cases[i].check_rc, ctx);
 		if (cases[i].check_rc > 0) {
 			run_check(fx.m, XP_CHECK_REPAIR, &fs);
-			CHECK(findings_find_text(&fs, XP_NOTE, "superblock",
+			CHECK(findings_find_text(&fs, XP_SEV_NOTE, "superblock",
 						 "neither copy") >= 0);
 		}
 	}
@@ -769,14 +769,14 @@ static void t_zero_area(void)
 		else
 			fx.img[cases[i].off] = 1;
 		expect_open_ro(V_PRISTINE, false, ctx);
-		expect_check(1, XP_ERROR, "zero area", "not zero",
+		expect_check(1, XP_SEV_ERROR, "zero area", "not zero",
 			     "xenpmem check --repair (memory)", ctx);
 		tm_reset(fx.m);
 		CHECK_RC(run_check(fx.m, XP_CHECK_REPAIR, &fs), 0);
-		CHECK(findings_find(&fs, XP_FIXED, "zero area") >= 0);
+		CHECK(findings_find(&fs, XP_SEV_FIXED, "zero area") >= 0);
 		CHECK_EQ_U64(tm_writes(fx.m), 1);
 		CHECK_MSG(pristine(), "%s: not pristine after repair", ctx);
-		expect_check(0, XP_ERROR, NULL, NULL, NULL, ctx);
+		expect_check(0, XP_SEV_ERROR, NULL, NULL, NULL, ctx);
 	}
 	restore();
 }
@@ -840,35 +840,35 @@ static void rec_bad(const struct target *t, const char *field, const char *ctx)
 		expect_open_ro(V_PRISTINE, false, ctx);
 		expect_exports(0, ctx);
 		expect_open_w_ok(V_PRISTINE, ctx);
-		expect_check(1, XP_ERROR, t->obj, "older copy",
+		expect_check(1, XP_SEV_ERROR, t->obj, "older copy",
 			     "xenpmem check --repair (memory)", ctx);
-		expect_check(1, XP_ERROR, t->obj, field, NULL, ctx);
+		expect_check(1, XP_SEV_ERROR, t->obj, field, NULL, ctx);
 		tm_reset(fx.m);
 		rc = run_check(fx.m, XP_CHECK_REPAIR, &fs);
 		CHECK_MSG(rc == 0, "%s: repair returned %d", ctx, rc);
-		CHECK(findings_find(&fs, XP_FIXED, t->obj) >= 0);
+		CHECK(findings_find(&fs, XP_SEV_FIXED, t->obj) >= 0);
 		CHECK_MSG(tm_rewrote_copy(fx.m, off, off + XP_REC_SIZE, off),
 			  "%s: the repair wrote elsewhere", ctx);
-		expect_check(0, XP_ERROR, NULL, NULL, NULL, ctx);
+		expect_check(0, XP_SEV_ERROR, NULL, NULL, NULL, ctx);
 		expect_open_w_ok(V_PRISTINE, ctx);
 		return;
 	}
 	expect_open_ro(t->lost, true, ctx);
 	expect_exports(-EUCLEAN, ctx);
 	expect_open_w_refused(ctx, "corrupt", "check");
-	expect_check(1, XP_ERROR, t->obj, "newer copy",
+	expect_check(1, XP_SEV_ERROR, t->obj, "newer copy",
 		     "xenpmem check --repair --force (memory)", ctx);
-	expect_check(1, XP_ERROR, t->obj, field, NULL, ctx);
+	expect_check(1, XP_SEV_ERROR, t->obj, field, NULL, ctx);
 	expect_repair_refused(XP_CHECK_REPAIR, 1, ctx);
 	/* Force without repair is still read-only. */
 	expect_repair_refused(XP_CHECK_FORCE, 1, ctx);
 	tm_reset(fx.m);
 	rc = run_check(fx.m, XP_CHECK_REPAIR | XP_CHECK_FORCE, &fs);
 	CHECK_MSG(rc == 0, "%s: forced repair returned %d", ctx, rc);
-	CHECK(findings_find_text(&fs, XP_FIXED, t->obj, "restored") >= 0);
+	CHECK(findings_find_text(&fs, XP_SEV_FIXED, t->obj, "restored") >= 0);
 	CHECK_MSG(tm_rewrote_copy(fx.m, off, off + XP_REC_SIZE, off),
 		  "%s: the forced repair wrote elsewhere", ctx);
-	expect_check(0, XP_ERROR, NULL, NULL, NULL, ctx);
+	expect_check(0, XP_SEV_ERROR, NULL, NULL, NULL, ctx);
 	expect_open_w_ok(t->back, ctx);
 }
 
@@ -1019,9 +1019,9 @@ static void t_rec_seq_zero(void)
 		CHECK(ns->slots[0].stale_damaged);
 		xp_ns_close(ns);
 	}
-	expect_check(1, XP_ERROR, "slot 0", "older copy 0",
+	expect_check(1, XP_SEV_ERROR, "slot 0", "older copy 0",
 		     "xenpmem check --repair (memory)", "seq 0");
-	expect_check(1, XP_ERROR, "slot 0", "seq", NULL, "seq 0");
+	expect_check(1, XP_SEV_ERROR, "slot 0", "seq", NULL, "seq 0");
 	/* The older copy with seq 0: as any damaged older copy. */
 	restore();
 	rec_set(fx.sb.ns_uuid, 0, recp(0, 1), PL_SEQ, 8, 0);
@@ -1071,13 +1071,13 @@ static void t_rec_foreign(void)
 			xp_ns_close(ns);
 		}
 		expect_open_w_refused("record copied to slot 4", "corrupt", NULL);
-		expect_check(1, XP_ERROR, "slot 4", "newer copy 1",
+		expect_check(1, XP_SEV_ERROR, "slot 4", "newer copy 1",
 			     "xenpmem check --repair --force (memory)",
 			     "record copied to slot 4");
 		CHECK_EQ_U64(run_check(fx.m, XP_CHECK_REPAIR | XP_CHECK_FORCE, &fs),
 			     0);
-		CHECK(findings_find_text(&fs, XP_FIXED, "slot 4", "free") >= 0);
-		expect_check(0, XP_ERROR, NULL, NULL, NULL, "slot 4 repaired");
+		CHECK(findings_find_text(&fs, XP_SEV_FIXED, "slot 4", "free") >= 0);
+		expect_check(0, XP_SEV_ERROR, NULL, NULL, NULL, "slot 4 repaired");
 		expect_open_w_ok(V_PRISTINE, "slot 4 repaired");
 	}
 	/* Both copies of alpha bad: no valid copy; the forced repair frees
@@ -1089,14 +1089,14 @@ static void t_rec_foreign(void)
 		recp(0, 0)[70] ^= 1;
 		recp(0, 1)[8] ^= 1;
 		expect_open_ro(V_NO_ALPHA, true, "both copies of slot 0");
-		expect_check(1, XP_ERROR, "slot 0", "no valid copy",
+		expect_check(1, XP_SEV_ERROR, "slot 0", "no valid copy",
 			     "xenpmem check --repair --force (memory)",
 			     "both copies of slot 0");
 		expect_repair_refused(XP_CHECK_REPAIR, 1, "both copies");
 		CHECK_EQ_U64(run_check(fx.m, XP_CHECK_REPAIR | XP_CHECK_FORCE, &fs),
 			     0);
-		CHECK(findings_find_text(&fs, XP_FIXED, "slot 0", "freed") >= 0);
-		expect_check(0, XP_ERROR, NULL, NULL, NULL, "both copies");
+		CHECK(findings_find_text(&fs, XP_SEV_FIXED, "slot 0", "freed") >= 0);
+		expect_check(0, XP_SEV_ERROR, NULL, NULL, NULL, "both copies");
 		expect_open_w_ok(V_NO_ALPHA, "both copies");
 	}
 	restore();
@@ -1112,12 +1112,12 @@ static void t_rec_equal_seq(void)
 	rec_set(fx.sb.ns_uuid, 0, recp(0, 0), PL_SEQ, 8, 2);
 	expect_open_ro(V_NO_ALPHA, true, "equal seq");
 	expect_open_w_refused("equal seq", "corrupt", NULL);
-	expect_check(1, XP_ERROR, "slot 0", "same seq",
+	expect_check(1, XP_SEV_ERROR, "slot 0", "same seq",
 		     "xenpmem check --repair --force (memory)", "equal seq");
 	expect_repair_refused(XP_CHECK_REPAIR, 1, "equal seq");
 	CHECK_EQ_U64(run_check(fx.m, XP_CHECK_REPAIR | XP_CHECK_FORCE, &fs), 0);
-	CHECK(findings_find(&fs, XP_FIXED, "slot 0") >= 0);
-	expect_check(0, XP_ERROR, NULL, NULL, NULL, "equal seq repaired");
+	CHECK(findings_find(&fs, XP_SEV_FIXED, "slot 0") >= 0);
+	expect_check(0, XP_SEV_ERROR, NULL, NULL, NULL, "equal seq repaired");
 	expect_open_w_ok(V_NO_ALPHA, "equal seq repaired");
 	restore();
 }
@@ -1134,7 +1134,7 @@ static void t_rec_valid_crafted(void)
 	xp_rec_gather(recp(0, 0), pl);
 	memcpy(pl + PL_OWNER, uuid_n(9), 16);
 	rec_seal(fx.sb.ns_uuid, 0, pl, recp(0, 0)[7], recp(0, 0));
-	expect_check(0, XP_ERROR, NULL, NULL, NULL, "another owner");
+	expect_check(0, XP_SEV_ERROR, NULL, NULL, NULL, "another owner");
 	CHECK_RC(xp_ns_open_media(fx.m, XP_OPEN_WRITE, &ns), 0);
 	if (ns) {
 		CHECK_RC(xp_ns_extent_find(ns, "alpha", &x), 0);
@@ -1144,7 +1144,7 @@ static void t_rec_valid_crafted(void)
 	/* beta as lent-ram (type 2, no owner). */
 	restore();
 	rec_set(fx.sb.ns_uuid, 1, recp(1, 1), PL_TYPE, 1, XP_REC_LENT_RAM);
-	expect_check(0, XP_ERROR, NULL, NULL, NULL, "beta lent");
+	expect_check(0, XP_SEV_ERROR, NULL, NULL, NULL, "beta lent");
 	CHECK_RC(xp_ns_open_media(fx.m, 0, &ns), 0);
 	if (ns) {
 		CHECK_RC(xp_ns_extent_find(ns, "beta", &x), 0);
@@ -1156,12 +1156,12 @@ static void t_rec_valid_crafted(void)
 	restore();
 	recp(0, 0)[7] ^= 0x40;
 	recp(0, 0)[15 * 8 + 7] = 0;
-	expect_check(0, XP_ERROR, NULL, NULL, NULL, "mixed tags, valid");
+	expect_check(0, XP_SEV_ERROR, NULL, NULL, NULL, "mixed tags, valid");
 	expect_open_w_ok(V_PRISTINE, "mixed tags, valid");
 	/* seq at the top: valid, but no further update is possible. */
 	restore();
 	rec_set(fx.sb.ns_uuid, 0, recp(0, 0), PL_SEQ, 8, UINT64_MAX);
-	expect_check(0, XP_ERROR, NULL, NULL, NULL, "seq max");
+	expect_check(0, XP_SEV_ERROR, NULL, NULL, NULL, "seq max");
 	CHECK_RC(xp_ns_open_media(fx.m, XP_OPEN_WRITE, &ns), 0);
 	if (ns) {
 		tm_reset(fx.m);
@@ -1203,11 +1203,11 @@ static void t_check_readonly_full(void)
 	memcpy(copy, fx.img, NS_SIZE);
 	tm_reset(fx.m);
 	CHECK_RC(run_check(fx.m, 0, &fs), 5);
-	CHECK(findings_find(&fs, XP_ERROR, "superblock.primary") >= 0);
-	CHECK(findings_find(&fs, XP_ERROR, "zero area") >= 0);
-	CHECK(findings_find_text(&fs, XP_ERROR, "slot 1", "newer copy") >= 0);
-	CHECK(findings_find_text(&fs, XP_ERROR, "slot 0", "older copy") >= 0);
-	CHECK(findings_find_text(&fs, XP_ERROR, "slots 0,5", "overlap") >= 0);
+	CHECK(findings_find(&fs, XP_SEV_ERROR, "superblock.primary") >= 0);
+	CHECK(findings_find(&fs, XP_SEV_ERROR, "zero area") >= 0);
+	CHECK(findings_find_text(&fs, XP_SEV_ERROR, "slot 1", "newer copy") >= 0);
+	CHECK(findings_find_text(&fs, XP_SEV_ERROR, "slot 0", "older copy") >= 0);
+	CHECK(findings_find_text(&fs, XP_SEV_ERROR, "slots 0,5", "overlap") >= 0);
 	CHECK_EQ_U64(findings_errors_without_fix(&fs, NULL), 0);
 	CHECK_RC(run_check(fx.m, XP_CHECK_FORCE, &fs), 5);
 	CHECK_RC(run_check(fx.m, XP_CHECK_USE_BACKUP, &fs), 5);
@@ -1216,9 +1216,9 @@ static void t_check_readonly_full(void)
 	/* Repair mends the superblock, the zero area and alpha's older
 	 * copy; the corrupt slot and the overlap stay. */
 	CHECK_RC(run_check(fx.m, XP_CHECK_REPAIR, &fs), 2);
-	CHECK(findings_find(&fs, XP_FIXED, "superblock.primary") >= 0);
-	CHECK(findings_find(&fs, XP_FIXED, "zero area") >= 0);
-	CHECK(findings_find(&fs, XP_FIXED, "slot 0") >= 0);
+	CHECK(findings_find(&fs, XP_SEV_FIXED, "superblock.primary") >= 0);
+	CHECK(findings_find(&fs, XP_SEV_FIXED, "zero area") >= 0);
+	CHECK(findings_find(&fs, XP_SEV_FIXED, "slot 0") >= 0);
 	CHECK(sb_blocks_at(2));
 	for (unsigned i = 4096; i < 8192; i++)
 		if (fx.img[i]) {

@@ -42,7 +42,7 @@ static int env_setup(struct env *e, uint64_t size, uint64_t align,
 	e->img = img_new(size);
 	e->m = tm_new(e->img, size, phys_known, phys_base);
 	e->phys = phys_known ? phys_base : 0;
-	rc = xp_ns_init_media(e->m, &o);
+	rc = xp_ns_init_media(e->m, &o, NULL);
 	CHECK_RC(rc, 0);
 	if (rc)
 		return rc;
@@ -351,7 +351,7 @@ static void t_init_layouts(void)
 		e.size = cf[i].size;
 		e.img = img_new(e.size);
 		e.m = tm_new(e.img, e.size, cf[i].pk, cf[i].phys);
-		CHECK_RC(xp_ns_init_media(e.m, &o), 0);
+		CHECK_RC(xp_ns_init_media(e.m, &o, NULL), 0);
 		if (xp_ns_open_media(e.m, XP_OPEN_WRITE, &e.ns)) {
 			CHECK_MSG(0, "config %zu: open: %s", i, xp_last_error());
 			goto next;
@@ -511,7 +511,7 @@ static void t_init_writes_only_metadata(void)
 	struct xp_ns *ns;
 	struct xp_info in;
 
-	CHECK_RC(xp_ns_init_media(m, &o), 0);
+	CHECK_RC(xp_ns_init_media(m, &o, NULL), 0);
 	CHECK(tm_writes(m) > 0 && tm_writes(m) <= 64);
 	CHECK_RC(xp_ns_open_media(m, 0, &ns), 0);
 	if (!ns)
@@ -548,6 +548,7 @@ static void t_init_refuses_existing(void)
 {
 	struct env e;
 	struct xp_init_opts o = {.mgmt = NONE, .align = 2 * MiB};
+	char *ov = NULL;
 	struct xp_info before;
 	struct snap s;
 
@@ -556,12 +557,13 @@ static void t_init_refuses_existing(void)
 	CHECK_RC(mk(&e, "a", 2 * MiB, 0, NULL), 0);
 	before = e.info;
 	snap_take(&e, &s);
-	CHECK_RC(xp_ns_init_media(e.m, &o), -EEXIST);
+	CHECK_RC(xp_ns_init_media(e.m, &o, NULL), -EEXIST);
 	CHECK_CONTAINS(xp_last_error(), "--force");
 	expect_unchanged(&e, &s);
 	o.force = true;
-	CHECK_RC(xp_ns_init_media(e.m, &o), 0);
-	CHECK_CONTAINS(o.overridden, "xenpmem metadata");
+	CHECK_RC(xp_ns_init_media(e.m, &o, &ov), 0);
+	CHECK_CONTAINS(ov ? ov : "", "xenpmem metadata");
+	free(ov);
 	env_reopen(&e, XP_OPEN_WRITE);
 	CHECK_EQ_U64(xp_ns_extent_count(e.ns), 0);
 	CHECK(memcmp(before.uuid, e.info.uuid, 16) != 0);
@@ -585,6 +587,7 @@ static void sb_set_generation(uint8_t *blk, uint64_t gen)
 static void t_init_generation(void)
 {
 	struct xp_init_opts o = {.mgmt = NONE, .align = 2 * MiB, .force = true};
+	char *ov = NULL;
 	struct env e;
 	uint8_t *prim, *back;
 
@@ -596,7 +599,7 @@ static void t_init_generation(void)
 	/* Both copies at 41. */
 	sb_set_generation(prim, 41);
 	sb_set_generation(back, 41);
-	CHECK_RC(xp_ns_init_media(e.m, &o), 0);
+	CHECK_RC(xp_ns_init_media(e.m, &o, NULL), 0);
 	env_reopen(&e, 0);
 	CHECK_EQ_U64(e.info.generation, 42);
 	CHECK_EQ_U64(le_get(prim + 56, 8), 42);
@@ -604,14 +607,14 @@ static void t_init_generation(void)
 	/* The backup higher than the primary (an interrupted repair). */
 	sb_set_generation(prim, 50);
 	sb_set_generation(back, 77);
-	CHECK_RC(xp_ns_init_media(e.m, &o), 0);
+	CHECK_RC(xp_ns_init_media(e.m, &o, NULL), 0);
 	env_reopen(&e, 0);
 	CHECK_EQ_U64(e.info.generation, 78);
 	/* Only a primary left, its checksum broken: still counted. */
 	prim[504] ^= 0xff;
 	le_put(prim + 56, 8, 90);
 	memset(back, 0, 4096);
-	CHECK_RC(xp_ns_init_media(e.m, &o), 0);
+	CHECK_RC(xp_ns_init_media(e.m, &o, NULL), 0);
 	env_reopen(&e, 0);
 	CHECK_EQ_U64(e.info.generation, 91);
 	/* A 1.x superblock kept its generation at byte 48. */
@@ -620,15 +623,17 @@ static void t_init_generation(void)
 	memcpy(prim, XP_SB_SIGNATURE, 16);
 	le_put(prim + 16, 2, 1);
 	le_put(prim + 48, 8, 9);
-	CHECK_RC(xp_ns_init_media(e.m, &o), 0);
-	CHECK_CONTAINS(o.overridden, "xenpmem metadata");
+	CHECK_RC(xp_ns_init_media(e.m, &o, &ov), 0);
+	CHECK_CONTAINS(ov ? ov : "", "xenpmem metadata");
+	free(ov);
 	env_reopen(&e, 0);
 	CHECK_EQ_U64(e.info.generation, 10);
 	/* No superblock of ours left (the table is, so --force): 1. */
 	memset(prim, 0, 4096);
 	memset(back, 0, 4096);
-	CHECK_RC(xp_ns_init_media(e.m, &o), 0);
-	CHECK_CONTAINS(o.overridden, "unrecognised data");
+	CHECK_RC(xp_ns_init_media(e.m, &o, &ov), 0);
+	CHECK_CONTAINS(ov ? ov : "", "unrecognised data");
+	free(ov);
 	env_reopen(&e, 0);
 	CHECK_EQ_U64(e.info.generation, 1);
 	if (e.ns)
@@ -647,39 +652,39 @@ static void t_init_bad_params(void)
 
 	/* 4 KiB alignment is gone in 2.0, and nothing else but 2M/1G. */
 	o.align = 4 * KiB;
-	CHECK_RC(xp_ns_init_media(m, &o), -EINVAL);
+	CHECK_RC(xp_ns_init_media(m, &o, NULL), -EINVAL);
 	o.align = 8192;
-	CHECK_RC(xp_ns_init_media(m, &o), -EINVAL);
+	CHECK_RC(xp_ns_init_media(m, &o, NULL), -EINVAL);
 	o.align = 4 * MiB;
-	CHECK_RC(xp_ns_init_media(m, &o), -EINVAL);
+	CHECK_RC(xp_ns_init_media(m, &o, NULL), -EINVAL);
 	o.align = 2 * MiB;
 	o.max_extents = XP_MAX_SLOTS + 1;
-	CHECK_RC(xp_ns_init_media(m, &o), -EINVAL);
+	CHECK_RC(xp_ns_init_media(m, &o, NULL), -EINVAL);
 	o.max_extents = 0;
 	o.mgmt = (enum xp_mgmt_mode)7;
-	CHECK_RC(xp_ns_init_media(m, &o), -EINVAL);
+	CHECK_RC(xp_ns_init_media(m, &o, NULL), -EINVAL);
 	o.mgmt = NONE;
 	CHECK_EQ_U64(tm_writes(m), 0);
 	/* The default alignment is 1 GiB: 64 MiB has no room for it. */
 	o.align = 0;
-	CHECK_RC(xp_ns_init_media(m, &o), -ENOSPC);
+	CHECK_RC(xp_ns_init_media(m, &o, NULL), -ENOSPC);
 	CHECK_CONTAINS(xp_last_error(), "too small");
 	o.align = 2 * MiB;
 	/* Too small for any data area behind the table. */
 	m->size = 2 * MiB;
-	CHECK_RC(xp_ns_init_media(m, &o), -ENOSPC);
+	CHECK_RC(xp_ns_init_media(m, &o, NULL), -ENOSPC);
 	/* With the Xen management area (at least 3 chunks), 8 MiB is not
 	 * enough either. */
 	m->size = 8 * MiB;
 	o.mgmt = XEN;
-	CHECK_RC(xp_ns_init_media(m, &o), -ENOSPC);
+	CHECK_RC(xp_ns_init_media(m, &o, NULL), -ENOSPC);
 	o.mgmt = NONE;
 	m->size = size;
 	CHECK_EQ_U64(tm_writes(m), 0);
 	/* phys_base not 4 KiB aligned: a parameter error, not "no room". */
 	m->phys_known = 1;
 	m->phys_base = 0x1800;
-	CHECK_RC(xp_ns_init_media(m, &o), -EINVAL);
+	CHECK_RC(xp_ns_init_media(m, &o, NULL), -EINVAL);
 	CHECK_EQ_U64(tm_writes(m), 0);
 	xp_media_close(m);
 	img_free(img, size);

@@ -184,7 +184,7 @@ static void t_init_badblocks_before_probes(void)
 
 	set_badblocks(path, bb, 1);
 	tm_fail_reads(m, 8 * KiB, 4 * KiB, EIO);
-	CHECK_RC(xp_ns_init_media(m, &o), -EIO);
+	CHECK_RC(xp_ns_init_media(m, &o, NULL), -EIO);
 	CHECK_CONTAINS(xp_last_error(),
 		       "(memory): bad blocks inside the metadata or management area");
 	CHECK_EQ_U64(tm_writes(m), 0);
@@ -208,7 +208,7 @@ static void t_check_unreadable_zero_area(void)
 	e.ns = NULL;
 	tm_fail_reads(e.m, 4 * KiB, 512, EIO);
 	CHECK_RC(run_check(e.m, 0, &fs), 1);
-	i = findings_find_text(&fs, XP_ERROR, "zero area", "cannot be read");
+	i = findings_find_text(&fs, XP_SEV_ERROR, "zero area", "cannot be read");
 	CHECK_MSG(i >= 0, "no finding on the unreadable zero area");
 	if (i >= 0) {
 		CHECK_CONTAINS(fs.f[i].text, "Input/output error");
@@ -216,7 +216,7 @@ static void t_check_unreadable_zero_area(void)
 	}
 	tm_reset(e.m);
 	CHECK_RC(run_check(e.m, XP_CHECK_REPAIR, &fs), 0);
-	CHECK(findings_find(&fs, XP_FIXED, "zero area") >= 0);
+	CHECK(findings_find(&fs, XP_SEV_FIXED, "zero area") >= 0);
 	CHECK_EQ_U64(tm_writes(e.m), 1);
 	CHECK_EQ_U64(tm_write_at(e.m, 0)->off, 4 * KiB);
 	tm_fail_reads(e.m, 0, 0, 0);
@@ -264,7 +264,7 @@ static void sb_copy_unreadable(int copy)
 	CHECK_RC(xp_ns_open_media(e.m, XP_OPEN_WRITE, &ns), -EUCLEAN);
 	CHECK_STR(xp_last_error(), want);
 	CHECK_RC(run_check(e.m, 0, &fs), 1);
-	i = findings_find(&fs, XP_ERROR, obj[copy]);
+	i = findings_find(&fs, XP_SEV_ERROR, obj[copy]);
 	CHECK_MSG(i >= 0, "no finding on the unreadable copy");
 	if (i >= 0) {
 		snprintf(want, sizeof(want),
@@ -275,7 +275,7 @@ static void sb_copy_unreadable(int copy)
 	}
 	tm_reset(e.m);
 	run_check(e.m, XP_CHECK_REPAIR, &fs);
-	CHECK(findings_find(&fs, XP_FIXED, obj[copy]) >= 0);
+	CHECK(findings_find(&fs, XP_SEV_FIXED, obj[copy]) >= 0);
 	CHECK(tm_writes(e.m) >= 1 && tm_write_at(e.m, 0)->off == off);
 	/* The store cleared the bad block. */
 	tm_fail_reads(e.m, 0, 0, 0);
@@ -327,16 +327,16 @@ static void t_table_page_unreadable(void)
 		char obj[32];
 
 		snprintf(obj, sizeof(obj), "slot %u", s);
-		i = findings_find(&fs, XP_ERROR, obj);
+		i = findings_find(&fs, XP_SEV_ERROR, obj);
 		CHECK_MSG(i >= 0, "no finding on %s", obj);
 		if (i >= 0)
 			CHECK_STR(fs.f[i].text, want);
 	}
-	CHECK(findings_find(&fs, XP_ERROR, "slot 15") < 0);
-	CHECK(findings_find(&fs, XP_ERROR, "slot 32") < 0);
+	CHECK(findings_find(&fs, XP_SEV_ERROR, "slot 15") < 0);
+	CHECK(findings_find(&fs, XP_SEV_ERROR, "slot 32") < 0);
 	CHECK_EQ_U64(findings_errors_without_fix(&fs, NULL), 0);
 	CHECK_RC(run_check(e.m, XP_CHECK_REPAIR | XP_CHECK_FORCE, &fs), 0);
-	CHECK_EQ_U64(findings_count(&fs, XP_FIXED), n);
+	CHECK_EQ_U64(findings_count(&fs, XP_SEV_FIXED), n);
 	tm_fail_reads(e.m, 0, 0, 0);
 	CHECK_RC(run_check(e.m, 0, &fs), 0);
 	expect_a_readable(e.m);

@@ -34,7 +34,7 @@ static int img_setup(struct img *im, uint64_t size, enum xp_mgmt_mode mgmt,
 	im->size = size;
 	im->p = img_new(size);
 	im->m = tm_new(im->p, size, 0, 0);
-	rc = xp_ns_init_media(im->m, &o);
+	rc = xp_ns_init_media(im->m, &o, NULL);
 	CHECK_RC(rc, 0);
 	return rc;
 }
@@ -124,9 +124,9 @@ static void expect_read_only(struct img *im, const char *why, const char *ctx)
 		CHECK_MSG(rc == 2, "%s: check with damage %d", ctx, rc);
 		rc = run_check(im->m, XP_CHECK_REPAIR, &fs);
 		CHECK_MSG(rc == 2, "%s: check --repair %d", ctx, rc);
-		CHECK(findings_find_text(&fs, XP_NOTE, "superblock",
+		CHECK(findings_find_text(&fs, XP_SEV_NOTE, "superblock",
 					 "not repaired") >= 0);
-		CHECK_EQ_U64(findings_count(&fs, XP_FIXED), 0);
+		CHECK_EQ_U64(findings_count(&fs, XP_SEV_FIXED), 0);
 		rc = run_check(im->m, XP_CHECK_REPAIR | XP_CHECK_FORCE, &fs);
 		CHECK_EQ_U64(rc, 2);
 		CHECK_MSG(tm_writes(im->m) == 0 && meta_same(&before, im->p),
@@ -214,7 +214,7 @@ static void t_newer_minor(void)
 		struct findings fs;
 
 		CHECK_EQ_U64(run_check(im.m, 0, &fs), 1);
-		CHECK(findings_find_text(&fs, XP_ERROR, "superblock.primary",
+		CHECK(findings_find_text(&fs, XP_SEV_ERROR, "superblock.primary",
 					 "reserved") >= 0);
 	}
 out:
@@ -282,9 +282,9 @@ static void t_incompat_unknown(void)
 			xp_ns_close(ns);
 		rc = run_check(im.m, 0, &fs);
 		CHECK_MSG(rc == 2, "%s: check %d", ctx, rc);
-		CHECK(findings_find_text(&fs, XP_ERROR, "superblock.primary",
+		CHECK(findings_find_text(&fs, XP_SEV_ERROR, "superblock.primary",
 					 "unsupported version") >= 0);
-		CHECK(findings_find_text(&fs, XP_ERROR, "superblock.backup",
+		CHECK(findings_find_text(&fs, XP_SEV_ERROR, "superblock.backup",
 					 "unsupported version") >= 0);
 		rc = run_check(im.m, XP_CHECK_REPAIR | XP_CHECK_FORCE, &fs);
 		CHECK_EQ_U64(rc, 2);
@@ -351,7 +351,7 @@ static void expect_at(struct img *im, uint64_t phys, bool moved,
 	rc = run_check(im->m, 0, &fs);
 	CHECK_MSG(rc == (moved ? 1 : 0), "%s: check %d", ctx, rc);
 	if (moved) {
-		int i = findings_find_text(&fs, XP_ERROR, "superblock", "moved");
+		int i = findings_find_text(&fs, XP_SEV_ERROR, "superblock", "moved");
 
 		CHECK(i >= 0);
 		if (i >= 0)
@@ -455,7 +455,7 @@ static void t_moved_known(void)
 	im.size = 64 * MiB;
 	im.p = img_new(im.size);
 	im.m = tm_new(im.p, im.size, 1, P);
-	CHECK_RC(xp_ns_init_media(im.m, &o), 0);
+	CHECK_RC(xp_ns_init_media(im.m, &o, NULL), 0);
 	if (xp_ns_open_media(im.m, XP_OPEN_WRITE, &ns) == 0) {
 		CHECK_RC(ns_mk(ns, "a", 2 * MiB, NULL, 0), 0);
 		xp_ns_close(ns);

@@ -112,7 +112,7 @@ static struct xp_hv *fresh(uint8_t uuid[16])
 		exit(2);
 	}
 	close(fd);
-	CHECK_RC(xp_ns_init(ns_path, &o), 0);
+	CHECK_RC(xp_ns_init(ns_path, &o, NULL), 0);
 	CHECK_RC(xp_ns_open(ns_path, XP_OPEN_WRITE, &ns), 0);
 	c.name = "a";
 	memcpy(c.owner, uuid_n(1), 16);
@@ -436,7 +436,7 @@ static void t_lent_ram(void)
 		exit(2);
 	}
 	close(fd);
-	CHECK_RC(xp_ns_init(ns_path, &o), 0);
+	CHECK_RC(xp_ns_init(ns_path, &o, NULL), 0);
 	CHECK_RC(xp_ns_open(ns_path, XP_OPEN_WRITE, &ns), 0);
 	CHECK_RC(xp_extent_create(ns, &c, &e), 0);
 	CHECK_RC(xp_extent_set_state(ns, "ram", XP_EXTENT_LENT_RAM), 0);
@@ -743,7 +743,7 @@ static void t_media_hv(void)
 	{
 		struct xp_init_opts o = {.align = 2 * MiB};
 
-		CHECK(xp_ns_init(target, &o) < 0);
+		CHECK(xp_ns_init(target, &o, NULL) < 0);
 		CHECK_CONTAINS(xp_last_error(), "registered with the hypervisor");
 	}
 

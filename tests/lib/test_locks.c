@@ -28,7 +28,7 @@ static void fresh_ns(void)
 	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	CHECK(fd >= 0 && !ftruncate(fd, NS_SIZE));
 	close(fd);
-	CHECK_RC(xp_ns_init(path, &o), 0);
+	CHECK_RC(xp_ns_init(path, &o, NULL), 0);
 	CHECK_RC(xp_ns_open(path, XP_OPEN_WRITE, &ns), 0);
 	CHECK_RC(xp_extent_create(ns, &c, NULL), 0);
 	xp_ns_close(ns);
@@ -72,7 +72,7 @@ static void t_self_write_then_read(void)
 	CHECK_RC(xp_ns_open(path, 0, &r), -EDEADLK);
 	busy_line("this process (another handle of this namespace is open; close it first)");
 	CHECK_RC(xp_check(path, 0, findings_cb, &fs), -EDEADLK);
-	CHECK_RC(xp_ns_init(path, &o), -EDEADLK);
+	CHECK_RC(xp_ns_init(path, &o, NULL), -EDEADLK);
 	CHECK_RC(xp_ns_extent_count(w), 1);
 	xp_ns_close(w);
 }
@@ -84,7 +84,7 @@ static void t_discovery_busy(void)
 	struct xp_ns *h;
 
 	fresh_ns();
-	snprintf(p.node, sizeof(p.node), "%s", path);
+	p.node = path;
 	CHECK_RC(xp_ns_open(path, XP_OPEN_WRITE, &h), 0);
 	xp_discover_probe(&p);
 	CHECK_RC(p.xenpmem, XP_META_BUSY);
@@ -167,7 +167,7 @@ static void t_other_writer(void)
 	CHECK_RC(fs.n, 0);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	CHECK(pread(fd, before, sizeof(before), 0) == sizeof(before));
-	CHECK_RC(xp_ns_init(path, &o), -EBUSY);
+	CHECK_RC(xp_ns_init(path, &o, NULL), -EBUSY);
 	busy_line("another process");
 	CHECK(pread(fd, after, sizeof(after), 0) == sizeof(after));
 	CHECK(!memcmp(before, after, sizeof(before)));

@@ -364,7 +364,7 @@ static void expect_corrupt(uint32_t slot, int copy, const char *ctx)
 	/* (b) check: one error on the slot, its fix the forced repair. */
 	rc = run_check(fx.m, 0, &fs);
 	CHECK_MSG(rc == 1, "%s: check returned %d", ctx, rc);
-	i = findings_find(&fs, XP_ERROR, obj);
+	i = findings_find(&fs, XP_SEV_ERROR, obj);
 	CHECK_MSG(i >= 0, "%s: no error on %s", ctx, obj);
 	if (i >= 0) {
 		CHECK_STR(fs.f[i].fix, "xenpmem check --repair --force (memory)");
@@ -382,7 +382,7 @@ static void expect_corrupt(uint32_t slot, int copy, const char *ctx)
 	/* check --repair alone restores nothing uncertain. */
 	rc = run_check(fx.m, XP_CHECK_REPAIR, &fs);
 	CHECK_MSG(rc == 1, "%s: check --repair returned %d", ctx, rc);
-	CHECK(findings_find_text(&fs, XP_NOTE, obj, "not repaired") >= 0);
+	CHECK(findings_find_text(&fs, XP_SEV_NOTE, obj, "not repaired") >= 0);
 	rc = run_check(fx.m, XP_CHECK_FORCE, &fs);	/* no repair: reads */
 	CHECK_EQ_U64(rc, 1);
 	CHECK_MSG(tm_writes(fx.m) == 0 && meta_same(&before, fx.img),
@@ -393,7 +393,7 @@ static void expect_corrupt(uint32_t slot, int copy, const char *ctx)
 	/* Item 3: --repair --force restores the older copy, or frees. */
 	rc = run_check(fx.m, XP_CHECK_REPAIR | XP_CHECK_FORCE, &fs);
 	CHECK_MSG(rc == 0, "%s: forced repair returned %d", ctx, rc);
-	i = findings_find(&fs, XP_FIXED, obj);
+	i = findings_find(&fs, XP_SEV_FIXED, obj);
 	CHECK_MSG(i >= 0, "%s: no fix on %s", ctx, obj);
 	if (i >= 0)
 		CHECK_CONTAINS(fs.f[i].text, slot < 5 ? "restored its older copy" :
@@ -436,7 +436,7 @@ static void expect_stale(uint32_t slot, int copy, const char *ctx)
 	expect_listed_unchanged(ctx);
 	rc = run_check(fx.m, 0, &fs);
 	CHECK_MSG(rc == 1, "%s: check returned %d", ctx, rc);
-	i = findings_find(&fs, XP_ERROR, obj);
+	i = findings_find(&fs, XP_SEV_ERROR, obj);
 	CHECK_MSG(i >= 0, "%s: no error on %s", ctx, obj);
 	if (i >= 0) {
 		CHECK_STR(fs.f[i].fix, "xenpmem check --repair (memory)");
@@ -445,7 +445,7 @@ static void expect_stale(uint32_t slot, int copy, const char *ctx)
 	CHECK_EQ_U64(tm_writes(fx.m), 0);
 	rc = run_check(fx.m, XP_CHECK_REPAIR, &fs);
 	CHECK_MSG(rc == 0, "%s: repair returned %d", ctx, rc);
-	CHECK(findings_find(&fs, XP_FIXED, obj) >= 0);
+	CHECK(findings_find(&fs, XP_SEV_FIXED, obj) >= 0);
 	{
 		uint64_t off = xp_slot_offset(slot) + (uint64_t)copy * XP_REC_SIZE;
 
@@ -473,7 +473,7 @@ static void expect_unchanged(uint32_t slot, bool current, const char *ctx)
 	CHECK_MSG(rc == 0 && fs.n == (current ? 1u : 0u),
 		  "%s: check: %d, %u findings", ctx, rc, fs.n);
 	if (current)
-		CHECK_MSG(findings_find_text(&fs, XP_NOTE, fs.f[0].object,
+		CHECK_MSG(findings_find_text(&fs, XP_SEV_NOTE, fs.f[0].object,
 					     "tags differ") == 0,
 			  "%s: no note about mixed tags", ctx);
 	CHECK_EQ_U64(tm_writes(fx.m), 0);
@@ -577,7 +577,7 @@ static void t_blank_copy_bytes(void)
 			expect_listed_unchanged(ctx);
 			rc = run_check(fx.m, 0, &fs);
 			CHECK_MSG(rc == 0, "%s: check %d", ctx, rc);
-			CHECK(findings_find_text(&fs, XP_NOTE, "slot 6", "torn") >= 0);
+			CHECK(findings_find_text(&fs, XP_SEV_NOTE, "slot 6", "torn") >= 0);
 			rc = run_check(fx.m, XP_CHECK_REPAIR | XP_CHECK_FORCE, &fs);
 			CHECK_EQ_U64(rc, 0);
 			CHECK_EQ_U64(tm_writes(fx.m), 0);
@@ -609,11 +609,11 @@ static void t_both_copies(void)
 		recp(slot, 1)[90] ^= 0x01;
 		rc = run_check(fx.m, 0, &fs);
 		CHECK_EQ_U64(rc, 1);
-		CHECK(findings_find_text(&fs, XP_ERROR, obj, "no valid copy") >= 0);
+		CHECK(findings_find_text(&fs, XP_SEV_ERROR, obj, "no valid copy") >= 0);
 		CHECK_EQ_U64(tm_writes(fx.m), 0);
 		rc = run_check(fx.m, XP_CHECK_REPAIR | XP_CHECK_FORCE, &fs);
 		CHECK_EQ_U64(rc, 0);
-		CHECK(findings_find_text(&fs, XP_FIXED, obj, "freed") >= 0);
+		CHECK(findings_find_text(&fs, XP_SEV_FIXED, obj, "freed") >= 0);
 		/* The free record over copy 0; the damaged copy 1, older than
 		 * it now, is rewritten too. Nothing outside the slot. */
 		CHECK(tm_rewrote_copy(fx.m, xp_slot_offset(slot),

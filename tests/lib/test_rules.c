@@ -107,8 +107,8 @@ static int pair_finding(const struct findings *fs, const struct pair *p)
 
 	snprintf(o1, sizeof(o1), "slots %u,%u", p->x, p->y);
 	snprintf(o2, sizeof(o2), "slots %u,%u", p->y, p->x);
-	i = findings_find_text(fs, XP_ERROR, o1, p->rule);
-	return i >= 0 ? i : findings_find_text(fs, XP_ERROR, o2, p->rule);
+	i = findings_find_text(fs, XP_SEV_ERROR, o1, p->rule);
+	return i >= 0 ? i : findings_find_text(fs, XP_SEV_ERROR, o2, p->rule);
 }
 
 /* Everything a violation means, before anything resolves it. */
@@ -128,7 +128,7 @@ static void expect_violation(const char *ctx, const struct pair *pairs,
 	rc = run_check(fx.m, 0, &fs);
 	CHECK_MSG(rc == (int)npairs, "%s: check returned %d, want %u", ctx, rc,
 		  npairs);
-	CHECK_EQ_U64(findings_count(&fs, XP_ERROR), npairs);
+	CHECK_EQ_U64(findings_count(&fs, XP_SEV_ERROR), npairs);
 	for (unsigned k = 0; k < npairs; k++) {
 		int i = pair_finding(&fs, &pairs[k]);
 		char f1[64], f2[64];
@@ -487,9 +487,9 @@ static void t_restore_collides(void)
 	}
 	CHECK_RC(xp_ns_open_media(fx.m, XP_OPEN_WRITE, &ns), -EUCLEAN);
 	CHECK_EQ_U64(run_check(fx.m, 0, &fs), 1);
-	CHECK(findings_find_text(&fs, XP_ERROR, "slot 3", "extent 'tmp'") >= 0);
+	CHECK(findings_find_text(&fs, XP_SEV_ERROR, "slot 3", "extent 'tmp'") >= 0);
 	CHECK_EQ_U64(run_check(fx.m, XP_CHECK_REPAIR | XP_CHECK_FORCE, &fs), 1);
-	CHECK(findings_find_text(&fs, XP_FIXED, "slot 3", "'tmp'") >= 0);
+	CHECK(findings_find_text(&fs, XP_SEV_FIXED, "slot 3", "'tmp'") >= 0);
 	expect_violation("tmp restored over late", p, 1, inv, 2);
 	CHECK_RC(change(do_destroy, "@3", NULL), 0);
 	expect_whole("tmp destroyed again", 5);
@@ -540,7 +540,7 @@ static void t_nested_overlap(void)
 	for (unsigned i = 0; i < fs.n && i < 64; i++) {
 		unsigned x, y;
 
-		CHECK(fs.f[i].sev == XP_ERROR);
+		CHECK(fs.f[i].sev == XP_SEV_ERROR);
 		CHECK_MSG(sscanf(fs.f[i].object, "slots %u,%u", &x, &y) == 2 &&
 				  overlaps(x, y) && strstr(fs.f[i].text, "overlap"),
 			  "not a genuine pair: [%s] %s", fs.f[i].object,

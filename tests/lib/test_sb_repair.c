@@ -157,7 +157,7 @@ static void expect_unresolved(int good, uint64_t good_gen, uint64_t bad_gen,
 	rc = run_check(fx.m, 0, &fs);
 	CHECK_MSG(rc == 1 + (int)corrupt_under_good, "%s: check returned %d",
 		  ctx, rc);
-	i = findings_find(&fs, XP_ERROR, "superblock");
+	i = findings_find(&fs, XP_SEV_ERROR, "superblock");
 	CHECK_MSG(i >= 0, "%s: no superblock error", ctx);
 	snprintf(fix, sizeof(fix),
 		 "xenpmem check --repair --use-superblock %s (memory)",
@@ -176,10 +176,10 @@ static void expect_unresolved(int good, uint64_t good_gen, uint64_t bad_gen,
 	CHECK_EQ_U64(run_check(fx.m, XP_CHECK_USE_BACKUP, &fs), rc);
 	/* --repair leaves both copies; --force clears no slot. */
 	CHECK_EQ_U64(run_check(fx.m, XP_CHECK_REPAIR, &fs), rc);
-	CHECK(findings_find_text(&fs, XP_NOTE, "superblock", "--use-superblock") >=
+	CHECK(findings_find_text(&fs, XP_SEV_NOTE, "superblock", "--use-superblock") >=
 	      0);
 	CHECK_EQ_U64(run_check(fx.m, XP_CHECK_REPAIR | XP_CHECK_FORCE, &fs), rc);
-	CHECK_EQ_U64(findings_count(&fs, XP_FIXED), 0);
+	CHECK_EQ_U64(findings_count(&fs, XP_SEV_FIXED), 0);
 	CHECK_MSG(tm_writes(fx.m) == 0 && meta_same(&before, fx.img),
 		  "%s: %u writes before a copy was picked", ctx, tm_writes(fx.m));
 	meta_free(&before);
@@ -203,7 +203,7 @@ static void expect_resolved(int keep, uint64_t gen, int left, const char *ctx)
 	rc = run_check(fx.m, XP_CHECK_REPAIR | (keep ? XP_CHECK_USE_BACKUP :
 						       XP_CHECK_USE_PRIMARY),
 		       &fs);
-	CHECK(findings_find(&fs, XP_FIXED, sb_obj[!keep]) >= 0);
+	CHECK(findings_find(&fs, XP_SEV_FIXED, sb_obj[!keep]) >= 0);
 	CHECK_EQ_U64(tm_writes(fx.m), 2);
 	if (tm_writes(fx.m) == 2) {
 		CHECK_EQ_U64(tm_write_at(fx.m, 0)->off,
@@ -335,8 +335,8 @@ static void t_corrupt_slot_waits(void)
 	rc = run_check(fx.m, XP_CHECK_REPAIR | XP_CHECK_FORCE |
 				     XP_CHECK_USE_PRIMARY, &fs);
 	CHECK_EQ_U64(rc, 0);
-	CHECK(findings_find(&fs, XP_FIXED, "superblock.backup") >= 0);
-	CHECK(findings_find(&fs, XP_FIXED, "slot 1") >= 0);
+	CHECK(findings_find(&fs, XP_SEV_FIXED, "superblock.backup") >= 0);
+	CHECK(findings_find(&fs, XP_SEV_FIXED, "slot 1") >= 0);
 	/* Both superblocks, then slot 1's damaged copy 1. */
 	CHECK(tm_writes(fx.m) >= 3);
 	if (tm_writes(fx.m) >= 3) {
@@ -407,7 +407,7 @@ static void t_generation_only(void)
 		CHECK_RC(xp_ns_open_media(fx.m, XP_OPEN_WRITE, &ns), -EUCLEAN);
 		rc = run_check(fx.m, 0, &fs);
 		CHECK_EQ_U64(rc, 1);
-		i = findings_find(&fs, XP_ERROR, sb_obj[stale]);
+		i = findings_find(&fs, XP_SEV_ERROR, sb_obj[stale]);
 		CHECK(i >= 0);
 		snprintf(text, sizeof(text), "generation %" PRIu64 " is older",
 			 newer ? g0 : g1);
@@ -418,7 +418,7 @@ static void t_generation_only(void)
 		CHECK_EQ_U64(tm_writes(fx.m), 0);
 		rc = run_check(fx.m, XP_CHECK_REPAIR, &fs);
 		CHECK_EQ_U64(rc, 0);
-		CHECK(findings_find(&fs, XP_FIXED, sb_obj[stale]) >= 0);
+		CHECK(findings_find(&fs, XP_SEV_FIXED, sb_obj[stale]) >= 0);
 		CHECK_EQ_U64(tm_writes(fx.m), 2);
 		if (tm_writes(fx.m) == 2)
 			CHECK_EQ_U64(tm_write_at(fx.m, 0)->off,
@@ -454,7 +454,7 @@ static void t_one_copy_invalid(void)
 		sbp(bad)[300] ^= 0x20;		/* reserved: checksum */
 		rc = run_check(fx.m, 0, &fs);
 		CHECK_EQ_U64(rc, 1);
-		CHECK(findings_find_text(&fs, XP_ERROR, sb_obj[bad], "checksum") >=
+		CHECK(findings_find_text(&fs, XP_SEV_ERROR, sb_obj[bad], "checksum") >=
 		      0);
 		rc = run_check(fx.m, XP_CHECK_REPAIR, &fs);
 		CHECK_EQ_U64(rc, 0);

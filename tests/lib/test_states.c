@@ -29,7 +29,7 @@ static int setup(void)
 	memset(fx.img + NS_SIZE - XP_SB_BLOCK, 0, XP_SB_BLOCK);
 	if (!fx.m)
 		fx.m = tm_new(fx.img, NS_SIZE, 0, 0);
-	rc = xp_ns_init_media(fx.m, &o);
+	rc = xp_ns_init_media(fx.m, &o, NULL);
 	rc = rc ?: xp_ns_open_media(fx.m, XP_OPEN_WRITE, &ns);
 	if (rc)
 		return rc;

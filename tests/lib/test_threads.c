@@ -59,7 +59,7 @@ static void *init_loop(void *arg)
 		struct xp_init_opts o = {.max_extents = w->slots,
 					 .align = 2 * MiB, .force = true};
 
-		w->rc = xp_ns_init_media(m, &o);
+		w->rc = xp_ns_init_media(m, &o, NULL);
 		if (w->rc)
 			snprintf(w->error, sizeof(w->error), "%s",
 				 xp_last_error());
