@@ -505,7 +505,10 @@ void xp_hv_close(struct xp_hv *hv);
 /* "xen" or "model:SOCKET". */
 const char *xp_hv_name(const struct xp_hv *hv);
 
-#define XP_HV_DRY_RUN (1u << 0)	/* validate and check overlaps only */
+/* In @flags of register, unregister, map and unmap: XP_NOWAIT and
+ * XP_WAIT_SECONDS() for the namespace's lock while Dom0 reads it. */
+#define XP_HV_DRY_RUN (1u << 0)	/* register: validate and check overlaps
+				 * only */
 
 struct xp_hv_ns {
 	uint8_t uuid[16];	/* what Dom0 read and sent */
@@ -529,7 +532,7 @@ struct xp_hv_ns {
 int xp_hv_register(struct xp_hv *hv, const char *target, unsigned flags,
 		   struct xp_hv_ns *out);
 /* Refused while an extent is mapped or RAM was lent. */
-int xp_hv_unregister(struct xp_hv *hv, const char *target,
+int xp_hv_unregister(struct xp_hv *hv, const char *target, unsigned flags,
 		     struct xp_hv_ns *out);
 
 enum xp_hv_region_type {
@@ -576,10 +579,11 @@ struct xp_hv_mapping {
 #define XP_HV_GFN_MFN UINT64_MAX
 
 int xp_hv_map(struct xp_hv *hv, const char *target, const char *name,
-	      const uint8_t domain[16], uint64_t gfn,
+	      const uint8_t domain[16], uint64_t gfn, unsigned flags,
 	      struct xp_hv_mapping *out);
 int xp_hv_unmap(struct xp_hv *hv, const char *target, const char *name,
-		const uint8_t domain[16], struct xp_hv_mapping *out);
+		const uint8_t domain[16], unsigned flags,
+		struct xp_hv_mapping *out);
 
 /*
  * Open a registered namespace through @hv: @target is "hv:UUID" (the

@@ -50,7 +50,7 @@ int cmd_map_guest(int argc, char **argv)
 	rc = cli_hv_open(cmd.name, spec, &hv);
 	if (rc)
 		return rc;
-	if (xp_hv_map(hv, target, name, domain, gfn, &m))
+	if (xp_hv_map(hv, target, name, domain, gfn, cli_lock_flags(), &m))
 		rc = cli_lib_error(cmd.name);
 	else
 		cli_committed();

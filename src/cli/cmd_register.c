@@ -90,7 +90,8 @@ int cmd_register(int argc, char **argv)
 	rc = cli_hv_open(cmd.name, spec, &hv);
 	if (rc)
 		return rc;
-	if (xp_hv_register(hv, target, dry_run ? XP_HV_DRY_RUN : 0, &r))
+	if (xp_hv_register(hv, target,
+			   (dry_run ? XP_HV_DRY_RUN : 0) | cli_lock_flags(), &r))
 		rc = cli_lib_error(cmd.name);
 	else if (!dry_run)
 		cli_committed();

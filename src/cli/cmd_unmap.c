@@ -37,7 +37,7 @@ int cmd_unmap(int argc, char **argv)
 	rc = cli_hv_open(cmd.name, spec, &hv);
 	if (rc)
 		return rc;
-	if (xp_hv_unmap(hv, target, name, domain, &m))
+	if (xp_hv_unmap(hv, target, name, domain, cli_lock_flags(), &m))
 		rc = cli_lib_error(cmd.name);
 	else
 		cli_committed();

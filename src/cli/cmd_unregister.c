@@ -35,7 +35,7 @@ int cmd_unregister(int argc, char **argv)
 	rc = cli_hv_open(cmd.name, spec, &hv);
 	if (rc)
 		return rc;
-	if (xp_hv_unregister(hv, target, &r)) {
+	if (xp_hv_unregister(hv, target, cli_lock_flags(), &r)) {
 		rc = cli_lib_error(cmd.name);
 		xp_hv_close(hv);
 		return rc;

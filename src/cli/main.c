@@ -108,7 +108,9 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!strcmp(name, "--version")) {
-		printf("xenpmem %s\n", XENPMEM_VERSION);
+		/* The library is loaded at run time: say which one. */
+		printf("xenpmem %s (libxenpmem %s)\n", XENPMEM_VERSION,
+		       xp_version_string());
 		return finish(CLI_EXIT_OK);
 	}
 	if (name[0] == '-')

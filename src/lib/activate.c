@@ -743,6 +743,9 @@ int xp_extent_activate_flags(struct xp_ns *ns, const char *name,
 
 	xp_err_clear();
 	act_none(out);
+	rc = xp_flags_known(flags, XP_ACTIVATE_WITH_LABEL, tgt(ns), "activate");
+	if (rc)
+		return rc;
 	if (!(ns->flags & XP_OPEN_WRITE))
 		return xp_err(EBADF, tgt(ns), "namespace opened read-only");
 	rc = refuse_kind(ns, name);
@@ -766,8 +769,14 @@ int xp_extent_activate_flags(struct xp_ns *ns, const char *name,
 			      "data and label area" : "its data");
 	}
 	if (ns->media->kind == XP_BACKEND_BLOCK)
-		return dm_activate(ns, &ext, flags, out);
-	return loop_activate(ns, &ext, flags, out);
+		rc = dm_activate(ns, &ext, flags, out);
+	else
+		rc = loop_activate(ns, &ext, flags, out);
+	if (!rc)
+		xp_log_info("%s: extent '%s' active as %s over bytes %" PRIu64 "+%" PRIu64,
+			    tgt(ns), ext.name, out->device, out->offset,
+			    out->size);
+	return rc;
 }
 
 int xp_extent_deactivate(struct xp_ns *ns, const char *name)

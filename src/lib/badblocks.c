@@ -87,8 +87,14 @@ static int load(const struct xp_media *m, uint64_t **out, uint32_t *n)
 
 int xp_badblocks_load(struct xp_ns *ns)
 {
+	int rc;
+
 	free(ns->bad);
-	return load(ns->media, &ns->bad, &ns->nbad);
+	rc = load(ns->media, &ns->bad, &ns->nbad);
+	if (!rc && ns->nbad)
+		xp_log_info("%s: %u bad range(s) known to the platform",
+			    ns->media->target, ns->nbad);
+	return rc;
 }
 
 static uint64_t overlap(const uint64_t *bad, uint32_t n, uint64_t off,

@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <syslog.h>
 #include <stdio.h>
@@ -32,7 +33,8 @@ const char *xp_version_string(void)
  * The log hook is the one piece of process-wide state: a toolstack sets
  * it once for every thread, as ndctl's context does. The mutex makes the
  * function and its argument change together; the hook itself runs
- * outside it.
+ * outside it. The priority is read without it, on every would-be message
+ * (a slot update logs at LOG_DEBUG), so an idle log costs one load.
  */
 #define LOG_UNSET (-2)		/* $XENPMEM_LOG not read yet */
 #define LOG_OFF (-1)
@@ -41,7 +43,7 @@ static struct {
 	pthread_mutex_t lock;
 	xp_log_fn fn;
 	void *arg;
-	int priority;
+	_Atomic int priority;
 } xp_log_state = { PTHREAD_MUTEX_INITIALIZER, NULL, NULL, LOG_UNSET };
 
 static int priority_from_env(void)
@@ -62,12 +64,22 @@ static int priority_from_env(void)
 	return *end || v < 0 || v > LOG_DEBUG ? LOG_OFF : (int)v;
 }
 
-/* The priority, reading $XENPMEM_LOG the first time; under the lock. */
-static int log_priority_locked(void)
+/* The priority, reading $XENPMEM_LOG the first time. */
+static int log_priority(void)
 {
-	if (xp_log_state.priority == LOG_UNSET)
-		xp_log_state.priority = priority_from_env();
-	return xp_log_state.priority;
+	int prio = atomic_load_explicit(&xp_log_state.priority,
+					memory_order_relaxed);
+	int unset = LOG_UNSET;
+
+	if (prio != LOG_UNSET)
+		return prio;
+	/* Whoever comes first sets it; a xp_set_log_priority() in between
+	 * wins over the environment. */
+	prio = priority_from_env();
+	if (!atomic_compare_exchange_strong(&xp_log_state.priority, &unset,
+					    prio))
+		prio = unset;
+	return prio;
 }
 
 void xp_set_log_fn(xp_log_fn fn, void *arg)
@@ -80,19 +92,12 @@ void xp_set_log_fn(xp_log_fn fn, void *arg)
 
 void xp_set_log_priority(int priority)
 {
-	pthread_mutex_lock(&xp_log_state.lock);
-	xp_log_state.priority = priority < 0 ? LOG_OFF : priority;
-	pthread_mutex_unlock(&xp_log_state.lock);
+	atomic_store(&xp_log_state.priority, priority < 0 ? LOG_OFF : priority);
 }
 
 int xp_get_log_priority(void)
 {
-	int prio;
-
-	pthread_mutex_lock(&xp_log_state.lock);
-	prio = log_priority_locked();
-	pthread_mutex_unlock(&xp_log_state.lock);
-	return prio;
+	return log_priority();
 }
 
 static void log_text(int priority, const char *file, int line,
@@ -100,15 +105,13 @@ static void log_text(int priority, const char *file, int line,
 {
 	xp_log_fn hook;
 	void *arg;
-	int prio;
 
+	if (priority > log_priority())
+		return;
 	pthread_mutex_lock(&xp_log_state.lock);
-	prio = log_priority_locked();
 	hook = xp_log_state.fn;
 	arg = xp_log_state.arg;
 	pthread_mutex_unlock(&xp_log_state.lock);
-	if (priority > prio)
-		return;
 	if (hook)
 		hook(priority, file, line, fn, msg, arg);
 	else
@@ -122,7 +125,7 @@ void xp_log_at(int priority, const char *file, int line, const char *fn,
 	va_list ap;
 
 	/* Cheap when nothing listens: most calls end here. */
-	if (priority > xp_get_log_priority())
+	if (priority > log_priority())
 		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -162,7 +165,7 @@ int xp_err_at(const char *file, int line, const char *fn, int err,
 	for (char *p = last_error; *p; p++)
 		if (*p == '\n' || *p == '\r')
 			*p = ' ';
-	if (LOG_ERR <= xp_get_log_priority())
+	if (LOG_ERR <= log_priority())
 		log_text(LOG_ERR, file, line, fn, last_error);
 	return -err;
 }

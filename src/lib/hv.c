@@ -531,9 +531,16 @@ static int xen_call(struct xp_hv *hv, struct xphv_abi_op *op, const void *in,
 static int call(struct xp_hv *hv, struct xphv_abi_op *op, const void *in,
 		size_t in_len, void *out, size_t cap, size_t *got)
 {
+	int rc;
+
 	if (hv->kind == HV_XEN)
-		return xen_call(hv, op, in, in_len, out, cap, got);
-	return model_call(hv, op, in, in_len, out, cap, got);
+		rc = xen_call(hv, op, in, in_len, out, cap, got);
+	else
+		rc = model_call(hv, op, in, in_len, out, cap, got);
+	xp_log_dbg("%s: op %u (%zu bytes in) for %s: %d", xp_hv_name(hv),
+		   (unsigned)op->cmd, in_len,
+		   hv->ctx_target[0] ? hv->ctx_target : "-", rc);
+	return rc;
 }
 
 /* Name what the next requests are about in Xen's "no support" message. */
@@ -720,8 +727,8 @@ struct ns_view {
 	struct slot_names names;
 };
 
-static int view(struct xp_hv *hv, const char *target, struct ns_view *v,
-		const char *extent, struct xp_extent *ext)
+static int view(struct xp_hv *hv, const char *target, unsigned flags,
+		struct ns_view *v, const char *extent, struct xp_extent *ext)
 {
 	struct xp_info info;
 	struct xp_ns *ns;
@@ -731,7 +738,8 @@ static int view(struct xp_hv *hv, const char *target, struct ns_view *v,
 	/* After the hand-off ("hv:UUID") Dom0 reads through this very
 	 * hypervisor. */
 	rc = xp_media_is_hv(target) ? xp_ns_open_hv(hv, target, 0, &ns) :
-				      xp_ns_open(target, 0, &ns);
+				      xp_ns_open(target, flags & XP_WAIT_FLAGS,
+						 &ns);
 	if (rc)
 		return rc;
 	rc = xp_ns_get_info(ns, &info);
@@ -768,10 +776,9 @@ int xp_hv_register(struct xp_hv *hv, const char *target, unsigned flags,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (flags & ~XP_HV_DRY_RUN)
-		return xp_err(EINVAL, target, "unknown register flags %#x",
-			      flags);
-	rc = view(hv, target, &v, NULL, NULL);
+	rc = xp_flags_known(flags, XP_HV_DRY_RUN | XP_WAIT_FLAGS, target,
+			    "register");
+	rc = rc ?: view(hv, target, flags, &v, NULL, NULL);
 	if (rc)
 		return rc;
 	if (!v.phys_known) {
@@ -831,7 +838,7 @@ int xp_hv_register(struct xp_hv *hv, const char *target, unsigned flags,
 	return 0;
 }
 
-int xp_hv_unregister(struct xp_hv *hv, const char *target,
+int xp_hv_unregister(struct xp_hv *hv, const char *target, unsigned flags,
 		     struct xp_hv_ns *out)
 {
 	struct xphv_abi_op op = {.cmd = XPHV_CMD_UNREGISTER};
@@ -839,7 +846,8 @@ int xp_hv_unregister(struct xp_hv *hv, const char *target,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = view(hv, target, &v, NULL, NULL);
+	rc = xp_flags_known(flags, XP_WAIT_FLAGS, target, "unregister");
+	rc = rc ?: view(hv, target, flags, &v, NULL, NULL);
 	if (rc)
 		return rc;
 	memcpy(out->uuid, v.uuid, 16);
@@ -974,7 +982,8 @@ static int domain_id(struct xp_hv *hv, const uint8_t uuid[16],
 
 static int map_or_unmap(struct xp_hv *hv, const char *target,
 			const char *name, const uint8_t domain[16],
-			uint64_t gfn, struct xp_hv_mapping *out, bool map)
+			uint64_t gfn, unsigned flags,
+			struct xp_hv_mapping *out, bool map)
 {
 	struct xphv_abi_op op = {.cmd = map ? XPHV_CMD_MAP : XPHV_CMD_UNMAP};
 	struct xphv_abi_map *rq = &op.u.map;
@@ -988,7 +997,9 @@ static int map_or_unmap(struct xp_hv *hv, const char *target,
 	if (xp_uuid_is_nil(domain))
 		return xp_err(EINVAL, target, "the nil UUID is Dom0's handle: "
 			      "no extent is mapped into Dom0 this way");
-	rc = view(hv, target, &v, name, &ext);
+	rc = xp_flags_known(flags, XP_WAIT_FLAGS, target,
+			    map ? "map" : "unmap");
+	rc = rc ?: view(hv, target, flags, &v, name, &ext);
 	if (rc)
 		return rc;
 	snprintf(out->name, sizeof(out->name), "%s", ext.name);
@@ -1046,16 +1057,17 @@ static int map_or_unmap(struct xp_hv *hv, const char *target,
 }
 
 int xp_hv_map(struct xp_hv *hv, const char *target, const char *name,
-	      const uint8_t domain[16], uint64_t gfn,
+	      const uint8_t domain[16], uint64_t gfn, unsigned flags,
 	      struct xp_hv_mapping *out)
 {
-	return map_or_unmap(hv, target, name, domain, gfn, out, true);
+	return map_or_unmap(hv, target, name, domain, gfn, flags, out, true);
 }
 
 int xp_hv_unmap(struct xp_hv *hv, const char *target, const char *name,
-		const uint8_t domain[16], struct xp_hv_mapping *out)
+		const uint8_t domain[16], unsigned flags,
+		struct xp_hv_mapping *out)
 {
-	return map_or_unmap(hv, target, name, domain, 0, out, false);
+	return map_or_unmap(hv, target, name, domain, 0, flags, out, false);
 }
 
 /* ---- metadata after the hand-off ----------------------------------------- */

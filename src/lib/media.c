@@ -173,18 +173,26 @@ int xp_media_open(const char *target, int writable, struct xp_media **mp)
 			return xp_err(EACCES, target, "file is read-only");
 		tmpl.kind = XP_BACKEND_FILE;
 		probe_sysfs(&tmpl, &st);
-		if (file_maps_sync(path, writable))
+		if (file_maps_sync(path, writable)) {
+			xp_log_info("%s: a file whose pages map synchronously (MAP_SYNC): libpmem2",
+				    target);
 			return xp_media_open_pmem2(&tmpl, mp);
+		}
+		xp_log_info("%s: a file in the page cache (no MAP_SYNC): pwrite and fdatasync",
+			    target);
 		return xp_media_open_block(&tmpl, mp);
 	}
 	if (S_ISBLK(st.st_mode)) {
 		tmpl.kind = XP_BACKEND_BLOCK;
 		probe_sysfs(&tmpl, &st);
+		xp_log_info("%s: block device %s: pwrite and fdatasync%s", target,
+			    path, tmpl.phys_known ? "" : ", physical address unknown");
 		return xp_media_open_block(&tmpl, mp);
 	}
 	if (S_ISCHR(st.st_mode) && is_dax_chardev(&st)) {
 		tmpl.kind = XP_BACKEND_DEVDAX;
 		probe_sysfs(&tmpl, &st);
+		xp_log_info("%s: device DAX %s: libpmem2", target, path);
 		return xp_media_open_pmem2(&tmpl, mp);
 	}
 	return xp_err(ENODEV, target,

@@ -140,6 +140,8 @@ static int p_read(struct xp_media *m, uint64_t off, void *buf, size_t len)
 		 * refuse). Read through our own window then: a plain load,
 		 * as before, so poison there is still SIGBUS.
 		 */
+		xp_log_info("%s: machine-check-safe read at %#llx failed (libpmem2 error %d); plain load through a window",
+			    m->target, (unsigned long long)off, rc);
 		if (window_get(to_p(m), off, len, &src, &w))
 			return xp_err(EIO, m->target, "read at %#llx: %s",
 				      (unsigned long long)off,

@@ -50,6 +50,8 @@ static int undo_fail(struct xp_media *m, int rc)
 	char why[512];
 
 	snprintf(why, sizeof(why), "%s", xp_last_error());
+	xp_log_info("%s: putting back %zu range(s) stored since the last good fence; the handle is broken",
+		    m->target, m->nundo);
 	for (size_t i = m->nundo; i-- > 0;) {
 		const struct xp_media_undo *u = &m->undo[i];
 

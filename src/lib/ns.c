@@ -551,8 +551,11 @@ int xp_media_lock(struct xp_media *m, bool exclusive, unsigned flags)
 		if (flags & XP_NOWAIT)
 			return xp_err(EBUSY, m->target,
 				      "busy, held by another process");
-		if (!deadline)
+		if (!deadline) {
+			xp_log_info("%s: locked by another process; waiting up to %u s",
+				    m->target, wait_s);
 			deadline = monotonic_ms() + wait_s * 1000ull;
+		}
 		else if (monotonic_ms() >= deadline)
 			return xp_err(EBUSY, m->target,
 				      "busy, held by another process (waited %u s)",

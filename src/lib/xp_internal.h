@@ -68,10 +68,10 @@ void xp_err_clear(void);
 /* Field diagnostics through the log hook (xp_set_log_fn()). */
 void xp_log_at(int priority, const char *file, int line, const char *fn,
 	       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-#define xp_log_info(...) xp_log_at(LOG_INFO, __FILE__, __LINE__, __func__, \
-			       __VA_ARGS__)
-#define xp_log_dbg(...) xp_log_at(LOG_DEBUG, __FILE__, __LINE__, __func__, \
-			      __VA_ARGS__)
+#define xp_log_info(...) \
+	xp_log_at(LOG_INFO, __FILE__, __LINE__, __func__, __VA_ARGS__)
+#define xp_log_dbg(...) \
+	xp_log_at(LOG_DEBUG, __FILE__, __LINE__, __func__, __VA_ARGS__)
 
 /* The lock-waiting bits every call that takes a lock accepts. */
 #define XP_WAIT_FLAGS (XP_NOWAIT | XP_WAIT_SECONDS(0xffff))

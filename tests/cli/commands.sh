@@ -209,6 +209,6 @@ PY
 
 step "version and help"
 ok --version
-grep -Eq '^xenpmem [0-9]' "$OUT" || fail "--version"
+grep -Eq '^xenpmem [0-9]+\.[0-9]+\.[0-9]+ \(libxenpmem [0-9]+\.[0-9]+\.[0-9]+\)$' "$OUT" || fail "--version: $(cat "$OUT")"
 ok help create
 grep -q -- "--size" "$OUT" || fail "help CMD"

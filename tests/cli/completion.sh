@@ -134,6 +134,18 @@ expect "--all --help --no-wait --wait" deactivate --
 has "$NS" activate --all "$NS" "$T/pm"
 has "$NS" deactivate -a "$T/pm"
 
+step "--uuid offers the named extent's UUID"
+uuid_of() { "$XP" list -n "$1" "$NS" | sed -n 's/.*"uuid":"\([^"]*\)".*/\1/p'; }
+UW=$(uuid_of web) UD=$(uuid_of db) UC=$(uuid_of cache)
+[ ${#UW} -eq 36 ] && [ ${#UD} -eq 36 ] || fail "no extent UUIDs from list"
+expect "$UW" destroy web --uuid "^" "$NS"
+expect "$UD" wipe --force db --uuid "^" "$NS"
+expect "$UC" resize --size 4M cache --uuid "^" "$NS"
+expect "$UD" assign --owner "$U1" db --uuid "^" "$NS"
+expect "$(printf '%s\n' "$UC" "$UD" "$UW" | sort | tr '\n' ' ' | sed 's/ $//')" destroy --uuid "^" "$NS"
+expect "$UW" destroy web --uuid "^${UW:0:8}" "$NS"
+expect "" destroy web --uuid "^"
+
 step "namespace as files"
 has "$NS" info "$T/pm"
 has "$NS" destroy web "$T/pm"

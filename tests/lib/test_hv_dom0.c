@@ -239,7 +239,7 @@ static void t_query_and_dry_run(void)
 	/* Registered already: even a dry run says so. */
 	CHECK_RC(xp_hv_register(hv, ns_path, XP_HV_DRY_RUN, &r), -EEXIST);
 	CHECK_CONTAINS(xp_last_error(), "register (dry run): refused by the hypervisor");
-	CHECK_RC(xp_hv_unregister(hv, ns_path, &r), 0);
+	CHECK_RC(xp_hv_unregister(hv, ns_path, 0, &r), 0);
 	CHECK_RC(xp_hv_register(hv, ns_path, XP_HV_DRY_RUN, &r), 0);
 	CHECK(r.ns_id == 0 && r.extents == 2);
 	CHECK_RC(xp_hv_query(hv, &regs, &n), 0);
@@ -372,9 +372,9 @@ static void t_meta_write(void)
 		snprintf(args, sizeof(args), "domain-create 3 %s", u);
 		CHECK(hv_tool(args) == 0);
 	}
-	CHECK_RC(xp_hv_map(hv, ns_path, "renamed", uuid_n(1), 0x80000, &m), 0);
+	CHECK_RC(xp_hv_map(hv, ns_path, "renamed", uuid_n(1), 0x80000, 0, &m), 0);
 	CHECK(m.domid == 3 && m.nr_frames == 1024 && m.superpages == 2);
-	CHECK_RC(xp_hv_map(hv, ns_path, "b", uuid_n(1), 0x90000, &m), -EACCES);
+	CHECK_RC(xp_hv_map(hv, ns_path, "b", uuid_n(1), 0x90000, 0, &m), -EACCES);
 	CHECK_CONTAINS(xp_last_error(), "not the extent's owner");
 	slot_now((uint32_t)slot, &sb, &s, &next, &seq);
 	rec = s.rec;
@@ -395,11 +395,11 @@ static void t_meta_write(void)
 	{
 		struct xp_hv_ns r;
 
-		CHECK_RC(xp_hv_unregister(hv, ns_path, &r), -EBUSY);
+		CHECK_RC(xp_hv_unregister(hv, ns_path, 0, &r), -EBUSY);
 		CHECK_CONTAINS(xp_last_error(), "1 extent mapped");
-		CHECK_RC(xp_hv_unmap(hv, ns_path, "again", uuid_n(1), &m), 0);
+		CHECK_RC(xp_hv_unmap(hv, ns_path, "again", uuid_n(1), 0, &m), 0);
 		CHECK(m.gfn == 0x80000 && m.nr_frames == 1024);
-		CHECK_RC(xp_hv_unregister(hv, ns_path, &r), 0);
+		CHECK_RC(xp_hv_unregister(hv, ns_path, 0, &r), 0);
 	}
 	/* Not registered any more: no metadata path either. */
 	CHECK_RC(xp_hv_meta_write(hv, uuid, (uint32_t)slot, (uint32_t)next,
@@ -471,9 +471,9 @@ static void t_lent_ram(void)
 	xp_uuid_format(uuid_n(1), u);
 	snprintf(args, sizeof(args), "domain-create 3 %s", u);
 	CHECK(hv_tool(args) == 0);
-	CHECK_RC(xp_hv_map(hv, ns_path, "ram", uuid_n(1), 0, &m), -EINVAL);
+	CHECK_RC(xp_hv_map(hv, ns_path, "ram", uuid_n(1), 0, 0, &m), -EINVAL);
 	CHECK_CONTAINS(xp_last_error(), "lent to the hypervisor as RAM");
-	CHECK_RC(xp_hv_unregister(hv, ns_path, &r), -EBUSY);
+	CHECK_RC(xp_hv_unregister(hv, ns_path, 0, &r), -EBUSY);
 	CHECK_CONTAINS(xp_last_error(), "one-way until reboot");
 	xp_hv_close(hv);
 }
@@ -518,7 +518,7 @@ static void t_xen_backend(void)
 		xp_hv_close(model);
 		return;
 	}
-	CHECK_RC(xp_hv_unregister(model, ns_path, &r), 0);
+	CHECK_RC(xp_hv_unregister(model, ns_path, 0, &r), 0);
 	setenv("XENPMEM_XEN_PRIVCMD", dir, 1);
 	/* A Xen without the series, one with another sysctl version. */
 	setenv("XENPMEM_FAKE_XEN", "enosys", 1);
@@ -527,7 +527,7 @@ static void t_xen_backend(void)
 		CHECK_RC(xp_hv_register(xen, ns_path, 0, &r), -EOPNOTSUPP);
 		CHECK_CONTAINS(xp_last_error(), "'xenpmem export NAME --format xl-iomem'");
 		/* map says so before it looks for the domain */
-		CHECK_RC(xp_hv_map(xen, ns_path, "a", uuid_n(1), 0, &m),
+		CHECK_RC(xp_hv_map(xen, ns_path, "a", uuid_n(1), 0, 0, &m),
 			 -EOPNOTSUPP);
 		CHECK_CONTAINS(xp_last_error(), "'xenpmem export a --format xl-iomem'");
 		xp_hv_close(xen);
@@ -569,14 +569,14 @@ static void t_xen_backend(void)
 		fclose(f);
 	}
 	setenv("XENPMEM_XEN_DOMAINS", doms, 1);
-	CHECK_RC(xp_hv_map(xen, ns_path, "a", uuid_n(1), 0x80000, &m), 0);
+	CHECK_RC(xp_hv_map(xen, ns_path, "a", uuid_n(1), 0x80000, 0, &m), 0);
 	CHECK(m.domid == 4 && m.nr_frames == 1024 && m.superpages == 2);
 	/* A refusal, both ways Xen may return it. */
-	CHECK_RC(xp_hv_map(xen, ns_path, "a", uuid_n(1), 0x90000, &m), -EEXIST);
+	CHECK_RC(xp_hv_map(xen, ns_path, "a", uuid_n(1), 0x90000, 0, &m), -EEXIST);
 	CHECK_CONTAINS(xp_last_error(), "map of extent 'a' into d4: refused by "
 			"the hypervisor (xen)");
 	setenv("XENPMEM_FAKE_XEN_RC", "0", 1);
-	CHECK_RC(xp_hv_map(xen, ns_path, "a", uuid_n(1), 0x90000, &m), -EEXIST);
+	CHECK_RC(xp_hv_map(xen, ns_path, "a", uuid_n(1), 0x90000, 0, &m), -EEXIST);
 	CHECK_CONTAINS(xp_last_error(), "map of extent 'a' into d4: refused by "
 			"the hypervisor (xen)");
 	CHECK_RC(xp_hv_meta_read(xen, uuid, 0, got, 0), -EINVAL);
@@ -599,7 +599,7 @@ static void t_xen_backend(void)
 			xp_ns_close(ns);
 		}
 		CHECK(find_slot("a2") >= 0);
-		CHECK_RC(xp_hv_unmap(xen, target, "a2", uuid_n(1), &m), 0);
+		CHECK_RC(xp_hv_unmap(xen, target, "a2", uuid_n(1), 0, &m), 0);
 		CHECK(m.gfn == 0x80000);
 		CHECK_RC(xp_ns_open(ns_path, 0, &ns), 0);
 		if (ns) {
@@ -608,7 +608,7 @@ static void t_xen_backend(void)
 			xp_ns_close(ns);
 		}
 	}
-	CHECK_RC(xp_hv_unregister(xen, ns_path, &r), 0);
+	CHECK_RC(xp_hv_unregister(xen, ns_path, 0, &r), 0);
 	xp_hv_close(xen);
 out:
 	xp_hv_close(model);
@@ -651,7 +651,7 @@ static void t_media_hv(void)
 	xp_uuid_format(uuid_n(1), u);
 	snprintf(args, sizeof(args), "domain-create 5 %s", u);
 	CHECK(hv_tool(args) == 0);
-	CHECK_RC(xp_hv_map(hv, ns_path, "a", uuid_n(1), 0x80000, &m), 0);
+	CHECK_RC(xp_hv_map(hv, ns_path, "a", uuid_n(1), 0x80000, 0, &m), 0);
 	snprintf(moved, sizeof(moved), "%s/handed-over.img", dir);
 	CHECK(rename(ns_path, moved) == 0);
 	/* file_read() reads the test's view of the media from there now. */
@@ -788,11 +788,11 @@ static void t_media_hv(void)
 	xp_ns_close(ns);
 	ns = NULL;
 out:
-	CHECK_RC(xp_hv_unmap(hv, target, "a-renamed", uuid_n(1), &m), 0);
+	CHECK_RC(xp_hv_unmap(hv, target, "a-renamed", uuid_n(1), 0, &m), 0);
 	{
 		struct xp_hv_ns r;
 
-		CHECK_RC(xp_hv_unregister(hv, target, &r), 0);
+		CHECK_RC(xp_hv_unregister(hv, target, 0, &r), 0);
 	}
 	xp_hv_close(hv);
 	unsetenv("XENPMEM_HV");
