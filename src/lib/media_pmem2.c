@@ -284,7 +284,19 @@ int xp_media_open_pmem2(const struct xp_media *tmpl, struct xp_media **out)
 	size_t size, align;
 	int rc, fd;
 
-	fd = open(tmpl->path, (tmpl->writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	/*
+	 * libpmem2's machine-check-safe read of device DAX maps the device
+	 * read-write, which a read-only descriptor refuses (EACCES): a
+	 * reader that may write the node opens it so, and still only maps
+	 * read-only windows itself and writes nothing. One that may not
+	 * keeps the window fallback of p_read().
+	 */
+	fd = -1;
+	if (!tmpl->writable && tmpl->kind == XP_BACKEND_DEVDAX)
+		fd = open(tmpl->path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		fd = open(tmpl->path,
+			  (tmpl->writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
 	if (fd < 0)
 		return xp_err(errno, tmpl->target, "%s", strerror(errno));
 	p = calloc(1, sizeof(*p));

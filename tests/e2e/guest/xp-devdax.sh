@@ -30,6 +30,16 @@ if [ -n "$how" ]; then
     must xenpmem list /dev/dax0.0
     jq -e '[.[].name] | sort == ["dx1","dx2"]' /tmp/run.out > /dev/null || fail "devdax: list is not dx1,dx2"
     must xenpmem check /dev/dax0.0
+    # metadata reads go through libpmem2's machine-check-safe read (a bad
+    # block is EIO, not SIGBUS), also for a reader: no window fallback
+    XENPMEM_LOG=info xenpmem list /dev/dax0.0 > /dev/null 2> /tmp/log ||
+        fail "devdax: list with XENPMEM_LOG=info failed"
+    sed 's/^/  ! /' /tmp/log
+    grep -q "libxenpmem: .*device DAX /dev/dax0.0: libpmem2" /tmp/log ||
+        fail "devdax: XENPMEM_LOG=info does not say which backend"
+    if grep -q "machine-check-safe read .* failed" /tmp/log; then
+        fail "devdax: a reader's metadata reads fell back to plain loads"
+    fi
     # device DAX is a character device: no dm or loop device over it
     expect_fail xenpmem activate dx1 /dev/dax0.0
     [ "$_rc" = 1 ] && [ "$(grep -c . /tmp/run.out)" = 1 ] && grep -q "character device" /tmp/run.out ||
