@@ -14,6 +14,9 @@ static void print_finding(const struct xp_finding *f, void *arg)
 	};
 	bool verbose = *(const bool *)arg;
 
+	/* A repair wrote this: printing can no longer undo it. */
+	if (f->severity == XP_SEV_FIXED)
+		cli_committed();
 	if (f->severity == XP_SEV_NOTE && !verbose)
 		return;
 	printf("%s: ", f->severity <= XP_SEV_FIXED ? label[f->severity] : "?");

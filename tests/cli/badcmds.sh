@@ -185,6 +185,14 @@ RC=0
 "$XP" init --align 2M "$T/full.img" >/dev/full 2>"$ERR" || RC=$?
 [ "$RC" -eq 0 ] || fail "init to /dev/full exited $RC"
 ok info "$T/full.img"
+# a repair that committed: 0 when nothing is left to fix, 1 when something is
+printf 'X' | dd of="$T/full.img" bs=1 seek=200 conv=notrunc 2>/dev/null
+RC=0
+"$XP" check --repair "$T/full.img" >/dev/full 2>"$ERR" || RC=$?
+[ "$RC" -eq 0 ] || fail "check --repair to /dev/full exited $RC"
+err_mentions "the change is committed, but writing its result failed"
+ok check "$T/full.img"
+grep -qx "$T/full.img: clean" "$OUT" || fail "the repair did not take: $(cat "$OUT")"
 
 step "init --force over assigned extents names them and needs a second flag"
 mkinit own.img
