@@ -83,6 +83,15 @@ PKG_CONFIG_SYSROOT_DIR=$dest PKG_CONFIG_PATH=$(dirname "$pc") \
 	cc -o "$dest/t" "$dest/t.c" $(PKG_CONFIG_SYSROOT_DIR=$dest PKG_CONFIG_PATH=$(dirname "$pc") pkg-config --cflags --libs libxenpmem) ||
 	fail "cannot build against the installed library"
 LD_LIBRARY_PATH=$libdir "$dest/t" || fail "program linked against libxenpmem failed"
+# The header stands alone in strict C99 and C++11 (extern "C").
+printf '#include <xenpmem.h>\nint f(void);\nint f(void) { struct xp_create_opts c = {0}; return (int)c.size + (int)xp_version(); }\n' >"$dest/h.c"
+cc -std=c99 -Wall -Wextra -pedantic -Werror -I"$root/include" -c "$dest/h.c" -o "$dest/h.o" ||
+	fail "the installed header does not compile as strict C99"
+if command -v c++ >/dev/null; then
+	printf '#include <xenpmem.h>\nint f() { struct xp_create_opts c = {}; return (int)c.size + (int)xp_version(); }\n' >"$dest/h.cc"
+	c++ -std=c++11 -Wall -Wextra -pedantic -Werror -I"$root/include" -c "$dest/h.cc" -o "$dest/h2.o" ||
+		fail "the installed header does not compile as C++11"
+fi
 LD_LIBRARY_PATH=$libdir "$root/bin/xenpmem" --version | grep -q xenpmem || fail "installed xenpmem --version"
 
 # The installed CLI, on the installed library, writes format 2.0.
