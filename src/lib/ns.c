@@ -58,6 +58,7 @@ int xp_ns_rebuild(struct xp_ns *ns)
 		}
 	}
 	xp_ns_index_build(ns, ns->order, n);
+	ns->views_current = true;
 	return 0;
 }
 
@@ -282,6 +283,7 @@ void xp_ns_check_rules(struct xp_ns *ns)
 
 	ns->npairs = 0;
 	ns->table_why = NULL;
+	ns->views_current = false;	/* @order is the rules' scratch */
 	memset(ns->violation, 0, n * sizeof(*ns->violation));
 	xp_table_violations(ns->slots, n, ns->order, note_pair, ns);
 }
@@ -699,7 +701,9 @@ int xp_ns_extent_get(struct xp_ns *ns, uint32_t idx, struct xp_extent *ext)
 {
 	if (idx >= ns->nused)
 		return -ERANGE;
-	xp_extent_fill(ns, xp_ns_index_extent_at(ns, idx), ext);
+	xp_extent_fill(ns, ns->views_current ? ns->order[idx] :
+					       xp_ns_index_extent_at(ns, idx),
+		       ext);
 	return 0;
 }
 
@@ -866,5 +870,10 @@ uint32_t xp_ns_gap_count(struct xp_ns *ns)
 
 int xp_ns_gap_get(struct xp_ns *ns, uint32_t idx, struct xp_gap *gap)
 {
-	return xp_ns_index_gap_at(ns, idx, gap) ? 0 : -ERANGE;
+	if (!ns->views_current)
+		return xp_ns_index_gap_at(ns, idx, gap) ? 0 : -ERANGE;
+	if (idx >= ns->ngaps)
+		return -ERANGE;
+	*gap = ns->gaps[idx];
+	return 0;
 }

@@ -32,6 +32,11 @@
 
 #define NIL XP_NS_NIL
 
+/* Summary levels up to a single word at the top, for the largest table. */
+_Static_assert(XP_MAX_SLOTS <= 64ull * 64 * 64 * 64 &&
+		       XP_NS_FREE_LEVELS == 4,
+	       "free-slot bitmap levels");
+
 static uint32_t priority(const struct xp_ns *ns, uint32_t slot)
 {
 	/* A 32-bit integer hash (lowbias32): each step is invertible. */
@@ -324,12 +329,19 @@ static void extent_unlink(struct xp_ns *ns, uint32_t slot)
 	ns->nused--;
 }
 
+/*
+ * The from-scratch views hold slot numbers in offset order and the gaps:
+ * a new name or owner leaves them right, a move, resize, new or gone
+ * extent does not.
+ */
 void xp_ns_index_unlink(struct xp_ns *ns, uint32_t slot, unsigned what)
 {
 	if (what & XP_IX_NAME)
 		name_unlink(ns, slot);
-	if (what & XP_IX_PLACE)
+	if (what & XP_IX_PLACE) {
+		ns->views_current = false;
 		extent_unlink(ns, slot);
+	}
 	if ((what & XP_IX_ALL) == XP_IX_ALL)
 		free_bit_set(&ns->index, slot);
 }
@@ -338,8 +350,10 @@ void xp_ns_index_link(struct xp_ns *ns, uint32_t slot, unsigned what)
 {
 	if (what & XP_IX_NAME)
 		name_link(ns, slot);
-	if (what & XP_IX_PLACE)
+	if (what & XP_IX_PLACE) {
+		ns->views_current = false;
 		extent_link(ns, slot);
+	}
 	if ((what & XP_IX_ALL) == XP_IX_ALL)
 		free_bit_clear(&ns->index, slot);
 }

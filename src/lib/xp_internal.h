@@ -64,11 +64,14 @@ struct xp_ns {
 	 * Used slots in offset order and the gaps between them, as
 	 * xp_ns_rebuild() last derived them from scratch (at open, in check,
 	 * after a change to a damaged table). A change to a whole table
-	 * updates only @index: read extents and gaps through it
-	 * (xp_ns_extent_get(), xp_ns_gap_get()). @order is also the table
-	 * rules' scratch space.
+	 * updates only @index and clears @views_current: read extents and
+	 * gaps through xp_ns_extent_get() and xp_ns_gap_get(), which take
+	 * these arrays while they are current (O(1) each: a list right after
+	 * open) and the index after that. @order is also the table rules'
+	 * scratch space.
 	 */
 	uint32_t *order;
+	bool views_current;
 	uint32_t nused;		/* extents now (kept by the index) */
 	uint32_t ncorrupt;
 	uint32_t nmixed;	/* current copies with mixed tags */

@@ -7,9 +7,10 @@
  * fails among them, and after every one compares the writer's index with
  * a handle opened afresh on the same image, which derives everything from
  * the decoded slots: extents in offset order (and the plain sorted array
- * xp_ns_rebuild() makes), gaps, name lookups against a scan of the slots,
- * the lowest free slot, the byte counters; and checks the index's own
- * sums, name chains and free-slot bitmap node by node. A damaged table
+ * xp_ns_rebuild() makes, which a fresh handle serves them from), gaps,
+ * name lookups against a scan of the slots, the lowest free slot, the
+ * byte counters; and checks both handles' index sums, name chains and
+ * free-slot bitmaps node by node. A damaged table
  * (duplicate name, overlap) answers as before and, once forced changes
  * resolve it, takes ordinary changes again.
  */
@@ -183,6 +184,10 @@ static void expect_as_rebuilt(struct env *e)
 	CHECK_RC(xp_ns_open_media(e->m, 0, &ro), 0);
 	if (!ro)
 		return;
+	check_index_sums(ro);
+	CHECK(ro->views_current);
+	CHECK_EQ_U64(xp_ns_index_gap_count(ns), ro->ngaps);
+	CHECK_EQ_U64(xp_ns_index_gap_count(ro), ro->ngaps);
 	CHECK_EQ_U64(xp_ns_extent_count(ns), ro->nused);
 	for (uint32_t i = 0; i < ro->nused; i++) {
 		struct xp_extent x, y;
@@ -197,6 +202,9 @@ static void expect_as_rebuilt(struct env *e)
 			  (unsigned long long)y.offset,
 			  (unsigned long long)y.size);
 		CHECK_EQ_U64(x.slot, ro->order[i]);
+		/* The index itself, also where the views serve the call. */
+		CHECK_EQ_U64(xp_ns_index_extent_at(ns, i), ro->order[i]);
+		CHECK_EQ_U64(xp_ns_index_extent_at(ro, i), ro->order[i]);
 		used += x.size;
 	}
 	CHECK_RC(xp_ns_extent_get(ns, ro->nused, &(struct xp_extent){0}),
@@ -214,6 +222,13 @@ static void expect_as_rebuilt(struct env *e)
 			  (unsigned long long)g.size,
 			  (unsigned long long)ro->gaps[i].offset,
 			  (unsigned long long)ro->gaps[i].size);
+		for (int k = 0; k < 2; k++) {
+			struct xp_gap h = {0};
+
+			CHECK(xp_ns_index_gap_at(k ? ro : ns, i, &h));
+			CHECK(h.offset == ro->gaps[i].offset &&
+			      h.size == ro->gaps[i].size);
+		}
 		free_bytes += ro->gaps[i].size;
 		if (ro->gaps[i].size > largest)
 			largest = ro->gaps[i].size;
