@@ -4,7 +4,8 @@
  * "Update protocol"): encode the new record, store it over the slot's copy
  * that is not the newest, flush its two cache lines, fence once. Until the
  * fence the old copy rules; after it the new one does. Free space is
- * derived from the table, so nothing else needs to change.
+ * derived from the table, so nothing else needs to change on media; in
+ * memory, the index follows the slot (ns_index.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -48,12 +49,30 @@ static int rules_allow(struct xp_ns *ns, int slot, bool may_resolve,
 		      ns->table_a, ns->table_b, ns->table_why);
 }
 
+/* What of the index a change of slot @s to @rec touches. */
+static unsigned index_touched(const struct xp_slot *s, const struct xp_rec *rec)
+{
+	bool was = s->state == XP_SLOT_USED, now = xp_rec_used(rec);
+	unsigned what = 0;
+
+	if (was != now)
+		return XP_IX_ALL;
+	if (!now)
+		return 0;
+	if (strcmp(s->rec.name, rec->name))
+		what |= XP_IX_NAME;
+	if (s->rec.offset != rec->offset || s->rec.size != rec->size)
+		what |= XP_IX_PLACE;
+	return what;
+}
+
 static int slot_commit(struct xp_ns *ns, uint32_t slot, struct xp_rec *rec)
 {
 	struct xp_slot *s = &ns->slots[slot];
 	struct xp_media *m = ns->media;
 	uint8_t buf[XP_REC_SIZE] __attribute__((aligned(XP_CACHELINE)));
 	uint64_t seq, off;
+	unsigned what;
 	int copy, rc = 0;
 
 	copy = xp_slot_next_copy(s, &seq);
@@ -80,10 +99,24 @@ static int slot_commit(struct xp_ns *ns, uint32_t slot, struct xp_rec *rec)
 		return rc;
 	xp_log_dbg("%s: slot %u copy %d seq %llu: '%s'", tgt(ns), slot, copy,
 		   (unsigned long long)seq, rec->name);
-	xp_slot_set(s, copy, rec);
-	if (ns->npairs)
+	/*
+	 * A table that breaks a rule took a change that may remove the
+	 * violation: everything derived from the table starts over. A whole
+	 * table stays whole (the change was checked against the index), and
+	 * the index follows the one slot.
+	 */
+	if (ns->npairs) {
+		xp_slot_set(s, copy, rec);
 		xp_ns_check_rules(ns);
-	return xp_ns_rebuild(ns);
+		return xp_ns_rebuild(ns);
+	}
+	what = index_touched(s, rec);
+	if (s->state == XP_SLOT_USED)
+		xp_ns_index_unlink(ns, slot, what);
+	xp_slot_set(s, copy, rec);
+	if (s->state == XP_SLOT_USED)
+		xp_ns_index_link(ns, slot, what);
+	return 0;
 }
 
 static int shift_of(struct xp_ns *ns, uint64_t align, uint32_t *shift)
@@ -172,45 +205,58 @@ static uint64_t bad_end(const struct xp_ns *ns, uint64_t off, uint64_t len)
 	return end;
 }
 
+struct placing {
+	const struct xp_ns *ns;
+	uint64_t size, align, off;
+	bool avoid_bad;
+};
+
+/* Whether the extent fits in @g, at its first aligned offset clear of
+ * known bad blocks (when those are avoided). */
+static bool fits_in(const struct xp_gap *g, void *arg)
+{
+	struct placing *p = arg;
+	uint64_t a = p->align, base = p->ns->sb.phys_base;
+	uint64_t end = g->offset + g->size, from = g->offset;
+
+	for (;;) {
+		uint64_t start = ((base + from + a - 1) & ~(a - 1)) - base;
+		uint64_t bad;
+
+		if (start >= end || end - start < p->size)
+			return false;
+		bad = p->avoid_bad ? bad_end(p->ns, start, p->size) : 0;
+		if (!bad) {
+			p->off = start;
+			return true;
+		}
+		from = bad;
+	}
+}
+
 /*
  * First fit, lowest address first: where a new extent would go. With
  * @avoid_bad, a guest is never handed a known bad block: a candidate over
- * one moves past it.
+ * one moves past it. Only gaps as large as the extent are looked at.
  */
 static bool place(const struct xp_ns *ns, uint64_t size, uint32_t shift,
 		  bool avoid_bad, uint64_t *off)
 {
-	uint64_t a = 1ull << shift, base = ns->sb.phys_base;
+	struct placing p = {.ns = ns, .size = size, .align = 1ull << shift,
+			    .avoid_bad = avoid_bad};
 
-	for (uint32_t i = 0; i < ns->ngaps; i++) {
-		const struct xp_gap *g = &ns->gaps[i];
-		uint64_t end = g->offset + g->size, from = g->offset;
-
-		for (;;) {
-			uint64_t start = ((base + from + a - 1) & ~(a - 1)) - base;
-			uint64_t bad;
-
-			if (start >= end || end - start < size)
-				break;
-			bad = avoid_bad ? bad_end(ns, start, size) : 0;
-			if (!bad) {
-				*off = start;
-				return true;
-			}
-			from = bad;
-		}
-	}
-	return false;
+	if (!xp_ns_index_gaps_from(ns, size, fits_in, &p))
+		return false;
+	*off = p.off;
+	return true;
 }
 
 static uint64_t largest_gap(const struct xp_ns *ns)
 {
-	uint64_t l = 0;
+	uint64_t used, free_bytes, largest;
 
-	for (uint32_t i = 0; i < ns->ngaps; i++)
-		if (ns->gaps[i].size > l)
-			l = ns->gaps[i].size;
-	return l;
+	xp_ns_index_space(ns, &used, &free_bytes, &largest);
+	return largest;
 }
 
 /*
@@ -299,7 +345,8 @@ int xp_extent_create(struct xp_ns *ns, const struct xp_create_opts *o,
 		     struct xp_extent *created)
 {
 	struct xp_rec rec;
-	uint32_t shift = 0, slot;
+	uint32_t shift = 0;
+	int64_t slot;
 	uint64_t off;
 	int rc;
 
@@ -318,10 +365,8 @@ int xp_extent_create(struct xp_ns *ns, const struct xp_create_opts *o,
 	if (xp_ns_find_slot(ns, o->name) != -ENOENT)
 		return xp_err(EEXIST, tgt(ns), "extent '%s' already exists",
 			      o->name);
-	for (slot = 0; slot < ns->sb.slot_count; slot++)
-		if (ns->slots[slot].state == XP_SLOT_FREE)
-			break;
-	if (slot == ns->sb.slot_count)
+	slot = xp_ns_free_slot(ns);
+	if (slot < 0)
 		return xp_err(ENOSPC, tgt(ns),
 			      "all %u extent table slots are in use (init chose --max-extents)",
 			      ns->sb.slot_count);
@@ -348,9 +393,9 @@ int xp_extent_create(struct xp_ns *ns, const struct xp_create_opts *o,
 	snprintf(rec.name, sizeof(rec.name), "%s", o->name);
 	rc = zero_new_range(ns, o->name, off, o->size, o->flags, o->progress,
 			    o->progress_arg);
-	rc = rc ?: slot_commit(ns, slot, &rec);
+	rc = rc ?: slot_commit(ns, (uint32_t)slot, &rec);
 	if (!rc && created)
-		xp_extent_fill(ns, slot, created);
+		xp_extent_fill(ns, (uint32_t)slot, created);
 	return rc;
 }
 
@@ -384,6 +429,7 @@ int xp_extent_resize(struct xp_ns *ns, const char *name, uint64_t size,
 	struct xp_rec rec;
 	uint64_t limit, end, delta;
 	char a[32], b[32], c[32];
+	uint32_t next;
 	int slot, rc;
 
 	xp_err_clear();
@@ -400,15 +446,9 @@ int xp_extent_resize(struct xp_ns *ns, const char *name, uint64_t size,
 	if (rc)
 		return rc;
 	/* In place: the next extent (or the data area's end) is the limit. */
-	limit = ns->sb.data_offset + ns->sb.data_size;
-	for (uint32_t i = 0; i < ns->nused; i++) {
-		const struct xp_rec *r = &ns->slots[ns->order[i]].rec;
-
-		if (r->offset > rec.offset) {
-			limit = r->offset;
-			break;
-		}
-	}
+	next = xp_ns_index_next_after(ns, rec.offset);
+	limit = next == XP_NS_NIL ? ns->sb.data_offset + ns->sb.data_size :
+				    ns->slots[next].rec.offset;
 	if (xp_add_ovf(rec.offset, size, &end) || end > limit) {
 		human(size, a, sizeof(a));
 		human(limit - rec.offset, b, sizeof(b));

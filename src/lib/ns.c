@@ -41,9 +41,7 @@ int xp_ns_rebuild(struct xp_ns *ns)
 	 * describe an extent anywhere: then nothing is known to be free.
 	 */
 	ns->ngaps = 0;
-	if (ns->ncorrupt)
-		return 0;
-	for (uint32_t i = 0; i <= n; i++) {
+	for (uint32_t i = 0; !ns->ncorrupt && i <= n; i++) {
 		uint64_t start = i < n ? ns->slots[ns->order[i]].rec.offset :
 					 data_end;
 
@@ -59,6 +57,8 @@ int xp_ns_rebuild(struct xp_ns *ns)
 				cursor = r->offset + r->size;
 		}
 	}
+	xp_ns_index_build(ns, ns->order, n);
+	ns->views_current = true;
 	return 0;
 }
 
@@ -283,6 +283,7 @@ void xp_ns_check_rules(struct xp_ns *ns)
 
 	ns->npairs = 0;
 	ns->table_why = NULL;
+	ns->views_current = false;	/* @order is the rules' scratch */
 	memset(ns->violation, 0, n * sizeof(*ns->violation));
 	xp_table_violations(ns->slots, n, ns->order, note_pair, ns);
 }
@@ -335,6 +336,7 @@ void xp_ns_free_tables(struct xp_ns *ns)
 	free(ns->violation);
 	free(ns->bad);
 	free(ns->unreadable);
+	xp_ns_index_free(&ns->index);
 	ns->unreadable = NULL;
 	ns->slots = NULL;
 	ns->order = NULL;
@@ -359,7 +361,7 @@ int xp_ns_load_table(struct xp_ns *ns)
 	ns->unreadable = calloc(max, sizeof(*ns->unreadable));
 	raw = malloc((size_t)max * XP_SLOT_SIZE);
 	if (!ns->slots || !ns->order || !ns->gaps || !ns->violation ||
-	    !ns->unreadable || !raw) {
+	    !ns->unreadable || !raw || xp_ns_index_alloc(&ns->index, max)) {
 		free(raw);
 		return xp_err(ENOMEM, m->target, "out of memory");
 	}
@@ -635,13 +637,8 @@ int xp_ns_get_info(struct xp_ns *ns, struct xp_info *info)
 	info->align = 1ull << sb->align_shift;
 	info->init_time = sb->init_time;
 	info->extent_count = ns->nused;
-	for (uint32_t i = 0; i < ns->nused; i++)
-		info->used_bytes += ns->slots[ns->order[i]].rec.size;
-	for (uint32_t i = 0; i < ns->ngaps; i++) {
-		info->free_bytes += ns->gaps[i].size;
-		if (ns->gaps[i].size > info->largest_free)
-			info->largest_free = ns->gaps[i].size;
-	}
+	xp_ns_index_space(ns, &info->used_bytes, &info->free_bytes,
+			  &info->largest_free);
 	info->primary_ok = ns->primary_ok;
 	info->backup_ok = ns->backup_ok;
 	info->corrupt_slots = ns->ncorrupt;
@@ -711,7 +708,9 @@ int xp_ns_extent_get(struct xp_ns *ns, uint32_t idx, struct xp_extent *ext)
 {
 	if (idx >= ns->nused)
 		return -ERANGE;
-	xp_extent_fill(ns, ns->order[idx], ext);
+	xp_extent_fill(ns, ns->views_current ? ns->order[idx] :
+					       xp_ns_index_extent_at(ns, idx),
+		       ext);
 	return 0;
 }
 
@@ -734,21 +733,13 @@ bool xp_extent_slot_selector(const char *sel, uint32_t *slot)
 
 int xp_ns_find_slot(struct xp_ns *ns, const char *name)
 {
-	int found = -ENOENT;
 	uint32_t slot;
 
 	if (xp_extent_slot_selector(name, &slot))
 		return slot < ns->sb.slot_count &&
 			       ns->slots[slot].state == XP_SLOT_USED ?
 		       (int)slot : -ENOENT;
-	for (uint32_t i = 0; i < ns->nused; i++) {
-		if (strcmp(ns->slots[ns->order[i]].rec.name, name))
-			continue;
-		if (found >= 0)
-			return -EUCLEAN;
-		found = (int)ns->order[i];
-	}
-	return found;
+	return xp_ns_index_find_name(ns, name);
 }
 
 /* The error for a failed xp_ns_find_slot(). */
@@ -784,7 +775,7 @@ static void violation_names(const struct xp_ns *ns, char *buf, size_t len)
 
 	buf[0] = 0;
 	for (uint32_t i = 0; i < ns->nused && n + 1 < len; i++) {
-		uint32_t s = ns->order[i];
+		uint32_t s = xp_ns_index_extent_at(ns, i);
 
 		if (!ns->violation[s])
 			continue;
@@ -881,11 +872,13 @@ int xp_extent_exportable(struct xp_ns *ns, const struct xp_extent *ext)
 
 uint32_t xp_ns_gap_count(struct xp_ns *ns)
 {
-	return ns->ngaps;
+	return xp_ns_index_gap_count(ns);
 }
 
 int xp_ns_gap_get(struct xp_ns *ns, uint32_t idx, struct xp_gap *gap)
 {
+	if (!ns->views_current)
+		return xp_ns_index_gap_at(ns, idx, gap) ? 0 : -ERANGE;
 	if (idx >= ns->ngaps)
 		return -ERANGE;
 	*gap = ns->gaps[idx];

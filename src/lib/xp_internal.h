@@ -15,6 +15,36 @@
 #include "xenpmem.h"
 #include "xp_format.h"
 
+/*
+ * The table's in-memory index (ns_index.c): extents in offset order with
+ * the gaps between them, names, free slots. Per slot arrays, sized at
+ * load time; XP_NS_NIL marks "no slot".
+ */
+#define XP_NS_NIL UINT32_MAX
+#define XP_NS_FREE_LEVELS 4	/* 64^4 > XP_MAX_SLOTS */
+
+struct xp_ns_node {
+	uint32_t left, right;	/* children in offset order */
+	uint32_t count;		/* extents in this subtree */
+	uint32_t gaps;		/* ... with a free gap right before them */
+	uint64_t gap;		/* free bytes right before this extent */
+	uint64_t gap_sum, gap_max, used;	/* over this subtree */
+};
+
+struct xp_ns_index {
+	struct xp_ns_node *node;	/* per slot; a tree of the used ones */
+	uint32_t root;
+	uint32_t seed;		/* mixed into the tree's priorities */
+	uint64_t tail_gap;	/* free bytes after the last extent */
+	uint32_t *name_head;	/* name_mask + 1 chains of used slots */
+	uint32_t *name_next;	/* per slot */
+	uint32_t name_mask;
+	/* Bit per free slot, then a bit per nonzero word, level by level. */
+	uint64_t *free_bits;
+	uint32_t free_off[XP_NS_FREE_LEVELS];
+	uint32_t free_levels;
+};
+
 struct xp_ns {
 	struct xp_media *media;
 	bool own_media;		/* close the media with the handle */
@@ -31,8 +61,19 @@ struct xp_ns {
 	uint8_t sb_raw[2][XP_SB_BLOCK];	/* both blocks as read */
 	struct xp_sb sbs[2];	/* both decoded (valid when *_ok) */
 	struct xp_slot *slots;	/* sb.slot_count decoded slots */
-	uint32_t *order;	/* used slots in offset order */
-	uint32_t nused;
+	/*
+	 * Used slots in offset order and the gaps between them, as
+	 * xp_ns_rebuild() last derived them from scratch (at open, in check,
+	 * after a change to a damaged table). A change to a whole table
+	 * updates only @index and clears @views_current: read extents and
+	 * gaps through xp_ns_extent_get() and xp_ns_gap_get(), which take
+	 * these arrays while they are current (O(1) each: a list right after
+	 * open) and the index after that. @order is also the table rules'
+	 * scratch space.
+	 */
+	uint32_t *order;
+	bool views_current;
+	uint32_t nused;		/* extents now (kept by the index) */
 	uint32_t ncorrupt;
 	uint32_t nmixed;	/* current copies with mixed tags */
 	/* Table rules: pairs breaking one, the first pair, and per slot
@@ -43,6 +84,7 @@ struct xp_ns {
 	bool *violation;
 	struct xp_gap *gaps;
 	uint32_t ngaps;
+	struct xp_ns_index index;
 	bool moved;		/* xp_ns_moved() */
 	char damage[320];	/* xp_ns_damage()'s text */
 	uint64_t *bad;		/* bad 512-byte sectors: start,count pairs */
@@ -132,8 +174,44 @@ bool xp_ns_phys(const struct xp_ns *ns, uint64_t *phys);
  */
 bool xp_ns_moved(const struct xp_ns *ns);
 
-/* Rebuild the derived views (offset order, gaps) after a slot changes. */
+/* Derive the views (offset order, gaps) and the index from the decoded
+ * slots, from scratch: O(n log n). */
 int xp_ns_rebuild(struct xp_ns *ns);
+
+/*
+ * The index (ns_index.c). A change to slot @slot of a whole table calls
+ * xp_ns_index_unlink() while the slot still holds its old record, and
+ * xp_ns_index_link() once it holds the new one, for the parts the change
+ * touches: XP_IX_NAME for its name, XP_IX_PLACE for its offset or size,
+ * XP_IX_ALL when it starts or stops being used. O(log n) each.
+ */
+#define XP_IX_NAME (1u << 0)
+#define XP_IX_PLACE (1u << 1)
+#define XP_IX_ALL (XP_IX_NAME | XP_IX_PLACE)
+int xp_ns_index_alloc(struct xp_ns_index *ix, uint32_t slots);
+void xp_ns_index_free(struct xp_ns_index *ix);
+/* From @n used slots in offset order (gaps as xp_ns_rebuild() has them). */
+void xp_ns_index_build(struct xp_ns *ns, const uint32_t *order, uint32_t n);
+void xp_ns_index_unlink(struct xp_ns *ns, uint32_t slot, unsigned what);
+void xp_ns_index_link(struct xp_ns *ns, uint32_t slot, unsigned what);
+/* The used slot named @name: -ENOENT, -EUCLEAN when two are. */
+int xp_ns_index_find_name(const struct xp_ns *ns, const char *name);
+/* The lowest free slot, -1 when none is. */
+int64_t xp_ns_free_slot(const struct xp_ns *ns);
+/* The slot of the @idx-th extent in offset order, XP_NS_NIL past the end. */
+uint32_t xp_ns_index_extent_at(const struct xp_ns *ns, uint32_t idx);
+uint32_t xp_ns_index_gap_count(const struct xp_ns *ns);
+bool xp_ns_index_gap_at(const struct xp_ns *ns, uint32_t idx,
+			struct xp_gap *gap);
+/* Call @fn on each gap of at least @min bytes (> 0) in offset order until
+ * it returns true; returns whether it did. */
+bool xp_ns_index_gaps_from(const struct xp_ns *ns, uint64_t min,
+			   bool (*fn)(const struct xp_gap *g, void *arg),
+			   void *arg);
+/* The first extent starting after offset @off, XP_NS_NIL when none does. */
+uint32_t xp_ns_index_next_after(const struct xp_ns *ns, uint64_t off);
+void xp_ns_index_space(const struct xp_ns *ns, uint64_t *used,
+		       uint64_t *free_bytes, uint64_t *largest);
 
 /* Read the namespace's badblocks (sysfs or the test file). */
 int xp_badblocks_load(struct xp_ns *ns);
