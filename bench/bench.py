@@ -317,9 +317,9 @@ def t(ns):
         return "-"
     if ns < 1e4:
         return "%.0f ns" % ns
-    if ns < 1e7:
+    if ns < 1e6:
         return "%.1f µs" % (ns / 1e3)
-    if ns < 1e10:
+    if ns < 1e9:
         return "%.1f ms" % (ns / 1e6)
     return "%.1f s" % (ns / 1e9)
 
@@ -339,7 +339,9 @@ def num(v, fmt="%.2f"):
 
 
 def ratio(a, b):
-    return "-" if a is None or not b else "%.1f×" % (a / b)
+    if a is None or not b:
+        return "-"
+    return "%.2f×" % (a / b) if a / b < 10 else "%.0f×" % (a / b)
 
 
 def size_bytes(s):
@@ -412,13 +414,14 @@ def table(res):
     lib, cli = b["lib"], b["cli"]
     rows.append(("bulk", "library: %d creates one by one" % lib["ops"],
                  t(lib["total_ns"]), "-", ir(lib["ir_per_op"]), "-", "-", "-", "-",
-                 "%s per create (p50 %s, p99 %s); %d slots" %
+                 "%s per create (p50 %s, p99 %s); %d slots; instructions: "
+                 "the first %d creates" %
                  (t(lib["total_ns"] / max(lib["ops"], 1)), t(lib["p50_ns"]),
-                  t(lib["p99_ns"]), SLOTS_LARGE)))
+                  t(lib["p99_ns"]), SLOTS_LARGE, res["cfg"]["cg_bulk_ops"])))
     rows.append(("bulk", "CLI: %d `xenpmem create` processes" % cli["ops"],
                  t(cli["total_ns"]), "-", ir(cli["ir_per_op"]), "-", "-", "-", "-",
-                 "%s per process; %d slots; public API" %
-                 (t(cli["per_op_ns"]), SLOTS_LARGE)))
+                 "%s per process; %d slots; public API; instructions: one "
+                 "more process, whole" % (t(cli["per_op_ns"]), SLOTS_LARGE)))
     for i in res["init"]:
         meta = i["table_end"] + 4096
         fsdax = i["ns_size"] // 4096 * FSDAX_PER_PAGE
@@ -466,9 +469,11 @@ def plot(res, out):
 
     sc = res["scaling"]
     floor = res["update"]["floor"]["p50_ns"]
+    pmdk = res["update"].get("pmdk", {}).get("p50_ns")
     one("scaling", "assign vs extents (65,536-slot table)", "extents", "ns per op",
         [("p50", [(s["extents"], s["p50_ns"]) for s in sc]),
          ("p99", [(s["extents"], s["p99_ns"]) for s in sc]),
+         ("PMDK tx", [(s["extents"], pmdk) for s in sc]),
          ("floor", [(s["extents"], floor) for s in sc])])
     one("scaling-instructions", "assign vs extents: instructions", "extents",
         "instructions per op", [("callgrind Ir", [(s["extents"], s["ir_per_op"]) for s in sc])])
@@ -503,6 +508,7 @@ def main():
         b.cleanup()
     b.res["seconds"] = time.monotonic() - t0
     b.res["callgrind"] = b.have_cg
+    b.res["cfg"] = b.cfg
     with open(os.path.join(b.out, "results.json"), "w") as f:
         json.dump(b.res, f, indent=1)
     tab = table(b.res)

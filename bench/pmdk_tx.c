@@ -110,10 +110,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	qsort(lat, done, sizeof(*lat), cmp_u64);
-	printf("ops %u p50_ns %" PRIu64 " p99_ns %" PRIu64 " pmem %d\n", done,
-	       done ? lat[done / 2] : 0, done ? lat[(uint64_t)done * 99 / 100] : 0,
-	       pmemobj_direct(pmemobj_root(pop, sizeof(*r))) != NULL &&
-	       getenv("PMEM_IS_PMEM_FORCE") != NULL);
+	printf("ops %u p50_ns %" PRIu64 " p99_ns %" PRIu64 "\n", done,
+	       done ? lat[done / 2] : 0, done ? lat[(uint64_t)done * 99 / 100] : 0);
 	pmemobj_close(pop);
 	unlink(argv[1]);
 	free(lat);
