@@ -84,7 +84,7 @@ def main():
         expect(TIME.match(r[3]) is not None, "update '%s': a p99, got '%s'" % (r[1], r[3]))
         expect(r[7].endswith("×") and r[8].endswith("×"),
                "update '%s': ratios to the floor and PMDK" % r[1])
-    timed("scaling", 4, "10, 1,000, 10,000, 60,000 extents")
+    timed("scaling", 12, "assign, rename, pair at 10, 1,000, 10,000, 60,000 extents")
     timed("init", 5, "1 GiB .. 64 TiB")
     timed("open+list", 4, "library and CLI at 2 extent counts")
     timed("bulk", 2, "library and CLI")
@@ -105,8 +105,10 @@ def main():
     expect(up["pair"]["fences_per_op"] == 2, "create+destroy: 2 fences")
     expect(up["pair"]["lines_per_op"] == 4, "create+destroy: 4 cache lines")
     for s in res["scaling"]:
-        expect(s["ops"] > 0 and s["fences_per_op"] == 1 and s["lines_per_op"] == 2,
-               "scaling %d extents: ops measured, 1 fence, 2 lines" % s["extents"])
+        one = 2 if s["op"] == "pair" else 1
+        expect(s["ops"] > 0 and s["fences_per_op"] == one and s["lines_per_op"] == 2 * one,
+               "scaling %s, %d extents: ops measured, %d fence(s), %d lines" %
+               (s["op"], s["extents"], one, 2 * one))
     init = res["init"]
     expect(len({i["bytes_written"] for i in init}) == 1,
            "init writes the same bytes at every size: %s" %
