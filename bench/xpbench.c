@@ -205,9 +205,11 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+enum update_op { UPDATE_ASSIGN, UPDATE_RENAME, UPDATE_PAIR };
+
 struct update_ctx {
 	struct xp_ns *ns;
-	const char *op;
+	enum update_op op;
 	char target[32], other[32];
 	uint8_t owner[2][16];
 	unsigned i;
@@ -216,23 +218,22 @@ struct update_ctx {
 /* One update; what it does alternates so that every call changes a slot. */
 static NOINLINE int bench_measured_update(struct update_ctx *u)
 {
+	struct xp_create_opts co = {.name = u->other, .size = EXTENT_SIZE,
+				    .flags = XP_NO_ZERO};
+	bool odd = ++u->i & 1;
 	int rc;
 
-	u->i++;
-	if (!strcmp(u->op, "assign"))
-		return xp_extent_assign(u->ns, u->target, u->owner[u->i & 1]);
-	if (!strcmp(u->op, "rename")) {
-		rc = xp_extent_rename(u->ns, u->i & 1 ? u->target : u->other,
-				      u->i & 1 ? u->other : u->target, 0);
-		return rc;
-	}
-	{
-		struct xp_create_opts co = {.name = u->other, .size = EXTENT_SIZE,
-					    .flags = XP_NO_ZERO};
-
+	switch (u->op) {
+	case UPDATE_ASSIGN:
+		return xp_extent_assign(u->ns, u->target, u->owner[odd]);
+	case UPDATE_RENAME:
+		return xp_extent_rename(u->ns, odd ? u->target : u->other,
+					odd ? u->other : u->target, 0);
+	case UPDATE_PAIR:
 		rc = xp_extent_create(u->ns, &co, NULL);
 		return rc ?: xp_extent_destroy(u->ns, u->other, 0);
 	}
+	return -EINVAL;
 }
 
 static int mode_update(int argc, char **argv)
@@ -243,13 +244,20 @@ static int mode_update(int argc, char **argv)
 	unsigned maxops = (unsigned)strtoul(argv[6], NULL, 0);
 	double maxsec = strtod(argv[7], NULL);
 	bool public_api = argc > 8 && !strcmp(argv[8], "public");
-	struct update_ctx u = {.op = op};
+	struct update_ctx u;
 	struct counting *c = NULL;
 	uint64_t *lat, start, fences = 0, lines = 0, bytes = 0;
 	char path[512];
 	unsigned done = 0;
 
-	if (strcmp(op, "assign") && strcmp(op, "rename") && strcmp(op, "pair")) {
+	memset(&u, 0, sizeof(u));
+	if (!strcmp(op, "assign")) {
+		u.op = UPDATE_ASSIGN;
+	} else if (!strcmp(op, "rename")) {
+		u.op = UPDATE_RENAME;
+	} else if (!strcmp(op, "pair")) {
+		u.op = UPDATE_PAIR;
+	} else {
 		fprintf(stderr, "xpbench: unknown update %s\n", op);
 		return 2;
 	}
@@ -264,7 +272,7 @@ static int mode_update(int argc, char **argv)
 	/* The extent in the middle of the offset order, as a toolstack's
 	 * guest would be anywhere in the table. */
 	snprintf(u.target, sizeof(u.target), "e%u", n / 2);
-	snprintf(u.other, sizeof(u.other), "%s", !strcmp(op, "pair") ?
+	snprintf(u.other, sizeof(u.other), "%s", u.op == UPDATE_PAIR ?
 		 "bench-pair" : "bench-renamed");
 	xp_uuid_generate(u.owner[0]);
 	xp_uuid_generate(u.owner[1]);
