@@ -437,59 +437,147 @@ struct loop_found {
 	bool autoclear;
 };
 
-/*
- * The bound loop device whose backing file is @st's inode and whose tag is
- * @tag: 1 found, 0 none, or a negative errno. sysfs says which loop
- * devices are bound at all; the device's own status says what backs it.
- */
-static int loop_lookup(const struct stat *st, const char *tag,
-		       struct loop_found *f)
+/* The status of bound loop device @nr when its backing file is @st's
+ * inode (and its tag @tag, unless NULL): 1 and @f filled, else 0. */
+static int loop_probe(unsigned nr, const struct stat *st, const char *tag,
+		      struct loop_found *f, char *tag_out)
 {
+	struct loop_info64 li;
+	char path[64], v[32];
+	int found = 0, fd;
+
+	snprintf(path, sizeof(path), "/sys/block/loop%u/loop/backing_file", nr);
+	if (access(path, F_OK))
+		return 0;	/* not bound */
+	snprintf(path, sizeof(path), "/dev/loop%u", nr);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;	/* went away meanwhile */
+	memset(&li, 0, sizeof(li));
+	if (!ioctl(fd, LOOP_GET_STATUS64, &li) &&
+	    li.lo_device == (uint64_t)st->st_dev &&
+	    li.lo_inode == (uint64_t)st->st_ino &&
+	    (!tag || !strncmp((const char *)li.lo_file_name, tag,
+			      LO_NAME_SIZE))) {
+		found = 1;
+		f->nr = nr;
+		snprintf(f->dev, sizeof(f->dev), "/dev/loop%u", nr);
+		f->offset = li.lo_offset;
+		f->sizelimit = li.lo_sizelimit;
+		f->autoclear = li.lo_flags & LO_FLAGS_AUTOCLEAR;
+		if (tag_out)
+			snprintf(tag_out, LO_NAME_SIZE, "%.*s", LO_NAME_SIZE - 1,
+				 (const char *)li.lo_file_name);
+		snprintf(path, sizeof(path), "/sys/block/loop%u/loop/sizelimit",
+			 nr);
+		/* sysfs is what losetup and people see; agree. */
+		if (!read_line(path, v, sizeof(v)))
+			f->sizelimit = strtoull(v, NULL, 10);
+	}
+	close(fd);
+	return found;
+}
+
+/*
+ * The loop devices bound to this handle's namespace file, found by one
+ * scan of every loop device and kept with the handle: `list` asks for
+ * each extent, and create/destroy/resize for the one they change, so a
+ * scan per question would cost the number of loop devices every time.
+ * It stays true while the handle lives: xenpmem activates and
+ * deactivates only under the namespace's exclusive lock, which no other
+ * process can take while this handle holds its lock, and this handle's
+ * own changes drop it. A hit is checked against the device again (a
+ * detaching device goes at its last close, whoever closes it).
+ */
+struct xp_loop_cache {
+	uint32_t n, cap;
+	struct loop_seen {
+		struct loop_found f;
+		char tag[LO_NAME_SIZE];
+	} *v;
+};
+
+void xp_loop_cache_drop(struct xp_ns *ns)
+{
+	if (ns->loops)
+		free(ns->loops->v);
+	free(ns->loops);
+	ns->loops = NULL;
+}
+
+static int loop_scan(struct xp_ns *ns, const struct stat *st)
+{
+	struct xp_loop_cache *c = calloc(1, sizeof(*c));
 	DIR *d = opendir("/sys/block");
 	struct dirent *de;
-	int found = 0;
 
-	if (!d)
-		return errno == ENOENT ? 0 : -errno;
-	while (!found && (de = readdir(d))) {
-		struct loop_info64 li;
-		char path[300], v[32];
+	if (!c || !d) {
+		int err = !c ? ENOMEM : errno;
+
+		free(c);
+		if (d)
+			closedir(d);
+		if (err == ENOENT) {	/* no sysfs block class: no loop */
+			ns->loops = calloc(1, sizeof(*ns->loops));
+			return ns->loops ? 0 : -ENOMEM;
+		}
+		return -err;
+	}
+	while ((de = readdir(d))) {
+		struct loop_seen seen;
 		unsigned nr;
-		int n = 0, fd;
+		int n = 0;
 
 		if (sscanf(de->d_name, "loop%u%n", &nr, &n) != 1 ||
 		    de->d_name[n])
 			continue;
-		snprintf(path, sizeof(path), "/sys/block/%s/loop/backing_file",
-			 de->d_name);
-		if (access(path, F_OK))
-			continue;	/* not bound */
-		snprintf(path, sizeof(path), "/dev/%s", de->d_name);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;	/* went away meanwhile */
-		memset(&li, 0, sizeof(li));
-		if (!ioctl(fd, LOOP_GET_STATUS64, &li) &&
-		    li.lo_device == (uint64_t)st->st_dev &&
-		    li.lo_inode == (uint64_t)st->st_ino &&
-		    !strncmp((const char *)li.lo_file_name, tag,
-			     LO_NAME_SIZE)) {
-			found = 1;
-			f->nr = nr;
-			snprintf(f->dev, sizeof(f->dev), "/dev/loop%u", nr);
-			f->offset = li.lo_offset;
-			f->sizelimit = li.lo_sizelimit;
-			f->autoclear = li.lo_flags & LO_FLAGS_AUTOCLEAR;
-			snprintf(path, sizeof(path),
-				 "/sys/block/%s/loop/sizelimit", de->d_name);
-			/* sysfs is what losetup and people see; agree. */
-			if (!read_line(path, v, sizeof(v)))
-				f->sizelimit = strtoull(v, NULL, 10);
+		if (!loop_probe(nr, st, NULL, &seen.f, seen.tag))
+			continue;
+		if (c->n == c->cap) {
+			uint32_t cap = c->cap ? 2 * c->cap : 8;
+			struct loop_seen *v = realloc(c->v, cap * sizeof(*v));
+
+			if (!v) {
+				closedir(d);
+				free(c->v);
+				free(c);
+				return -ENOMEM;
+			}
+			c->v = v;
+			c->cap = cap;
 		}
-		close(fd);
+		c->v[c->n++] = seen;
 	}
 	closedir(d);
-	return found;
+	ns->loops = c;
+	return 0;
+}
+
+/*
+ * The bound loop device whose backing file is @st's inode and whose tag is
+ * @tag: 1 found, 0 none, or a negative errno.
+ */
+static int loop_lookup(struct xp_ns *ns, const struct stat *st,
+		       const char *tag, struct loop_found *f)
+{
+	struct xp_loop_cache *c;
+	int rc;
+
+	if (!ns->loops) {
+		rc = loop_scan(ns, st);
+		if (rc)
+			return rc;
+	}
+	c = ns->loops;
+	for (uint32_t i = 0; i < c->n; i++) {
+		if (strncmp(c->v[i].tag, tag, LO_NAME_SIZE))
+			continue;
+		if (loop_probe(c->v[i].f.nr, st, tag, f, NULL))
+			return 1;
+		c->v[i] = c->v[--c->n];	/* gone since the scan */
+		return 0;
+	}
+	return 0;
 }
 
 static void loop_fill(const struct loop_found *f, struct xp_activation *out)
@@ -541,7 +629,7 @@ static int loop_activation(struct xp_ns *ns, const struct xp_extent *ext,
 		return xp_err(errno, tgt(ns), "cannot stat the namespace: %s",
 			      strerror(errno));
 	loop_tag(ext, tag);
-	rc = loop_lookup(&st, tag, f);
+	rc = loop_lookup(ns, &st, tag, f);
 	if (rc < 0)
 		return xp_err(-rc, tgt(ns),
 			      "extent '%s': cannot scan the loop devices: %s",
@@ -583,6 +671,9 @@ static int loop_activate(struct xp_ns *ns, const struct xp_extent *ext,
 	uint64_t off, size, got = 0;
 	char dev[32];
 	int ctl, backing, loopfd = -1, rc = -EBUSY;
+
+	/* The handle's picture of the loop devices changes now. */
+	xp_loop_cache_drop(ns);
 
 	activation_range(ext, flags, &off, &size);
 	memset(&li, 0, sizeof(li));
@@ -649,6 +740,9 @@ static int loop_deactivate(struct xp_ns *ns, const struct xp_extent *ext,
 {
 	char path[64];
 	int fd, excl;
+
+	/* The handle's picture of the loop devices changes now. */
+	xp_loop_cache_drop(ns);
 
 	/* O_EXCL fails on a mounted (or otherwise claimed) device. */
 	excl = open(f->dev, O_RDONLY | O_EXCL | O_CLOEXEC);

@@ -454,6 +454,7 @@ static void ns_free(struct xp_ns *ns)
 	if (!ns)
 		return;
 	xp_ns_free_tables(ns);
+	xp_loop_cache_drop(ns);
 	if (ns->own_media)
 		xp_media_close(ns->media);
 	free(ns);

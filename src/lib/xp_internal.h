@@ -94,6 +94,9 @@ struct xp_ns {
 	char sb_read_error[2][160];
 	char table_read_error[160];
 	bool *unreadable;
+	/* Loop devices over this namespace file (activate.c), or NULL
+	 * before the first question. */
+	struct xp_loop_cache *loops;
 };
 
 /*
@@ -243,6 +246,9 @@ int xp_ndctl_set_enabled(uint64_t phys, uint64_t size, bool enable,
  * refused ("destroying", "resizing", ...). 0 when it is not.
  */
 int xp_extent_refuse_active(struct xp_ns *ns, uint32_t slot, const char *what);
+
+/* Forget the handle's scan of loop devices (activate.c). */
+void xp_loop_cache_drop(struct xp_ns *ns);
 
 /* Generate a random (v4) UUID. */
 void xp_uuid_generate(uint8_t out[16]);
