@@ -204,13 +204,14 @@ static inline uint32_t xp_get32(xp_le32 v)
 	return (uint32_t)v.b[0] | (uint32_t)v.b[1] << 8 |
 	       (uint32_t)v.b[2] << 16 | (uint32_t)v.b[3] << 24;
 }
+/* Spelled out byte by byte (no loop): compilers fold these into one
+ * move, which the record encoding's cost depends on. */
 static inline uint64_t xp_get64(xp_le64 v)
 {
-	uint64_t x = 0;
-
-	for (int i = 7; i >= 0; i--)
-		x = x << 8 | v.b[i];
-	return x;
+	return (uint64_t)v.b[0] | (uint64_t)v.b[1] << 8 |
+	       (uint64_t)v.b[2] << 16 | (uint64_t)v.b[3] << 24 |
+	       (uint64_t)v.b[4] << 32 | (uint64_t)v.b[5] << 40 |
+	       (uint64_t)v.b[6] << 48 | (uint64_t)v.b[7] << 56;
 }
 static inline xp_le16 xp_put16(uint16_t x)
 {
@@ -223,10 +224,10 @@ static inline xp_le32 xp_put32(uint32_t x)
 }
 static inline xp_le64 xp_put64(uint64_t x)
 {
-	xp_le64 v;
-	for (int i = 0; i < 8; i++)
-		v.b[i] = (uint8_t)(x >> (8 * i));
-	return v;
+	return (xp_le64){{(uint8_t)x, (uint8_t)(x >> 8), (uint8_t)(x >> 16),
+			  (uint8_t)(x >> 24), (uint8_t)(x >> 32),
+			  (uint8_t)(x >> 40), (uint8_t)(x >> 48),
+			  (uint8_t)(x >> 56)}};
 }
 
 /*

@@ -69,7 +69,6 @@ static unsigned index_touched(const struct xp_slot *s, const struct xp_rec *rec)
 static int slot_commit(struct xp_ns *ns, uint32_t slot, struct xp_rec *rec)
 {
 	struct xp_slot *s = &ns->slots[slot];
-	struct xp_media *m = ns->media;
 	uint8_t buf[XP_REC_SIZE] __attribute__((aligned(XP_CACHELINE)));
 	uint64_t seq, off;
 	unsigned what;
@@ -91,12 +90,22 @@ static int slot_commit(struct xp_ns *ns, uint32_t slot, struct xp_rec *rec)
 	 * only this store's record can validate there.
 	 */
 	if (s->copy_status[copy] != XP_OK && s->copy_status[copy] != XP_E_BLANK)
-		rc = xp_media_persist(m, off, buf, 8);
+		rc = xp_ns_table_persist(ns, off, buf, 8);
 	/* Left by an update cut short: even them under this update's fence. */
 	rc = rc ?: xp_ns_even_tags(ns, slot);
-	rc = rc ?: xp_media_persist(m, off, buf, XP_REC_SIZE);
-	if (rc)
+	rc = rc ?: xp_ns_table_persist(ns, off, buf, XP_REC_SIZE);
+	if (rc) {
+		/*
+		 * A failed fence put the old bytes back over stores ns->raw
+		 * already holds; the handle makes no more changes, so rather
+		 * than keep a copy that is wrong, keep none.
+		 */
+		if (ns->media->broken) {
+			free(ns->raw);
+			ns->raw = NULL;
+		}
 		return rc;
+	}
 	xp_log_dbg("%s: slot %u copy %d seq %llu: '%s'", tgt(ns), slot, copy,
 		   (unsigned long long)seq, rec->name);
 	/*

@@ -53,6 +53,8 @@ struct xp_media {
 	 * (media_undo.c); broken once a store or fence failed. */
 	struct xp_media_undo *undo;
 	size_t nundo, capundo;
+	uint8_t *undo_bytes;	/* the replaced bytes, range after range */
+	size_t nundo_bytes, capundo_bytes;
 	bool broken;
 };
 
@@ -73,6 +75,14 @@ int xp_media_open_block(const struct xp_media *tmpl, struct xp_media **out);
  */
 int xp_media_write(struct xp_media *m, uint64_t off, const void *buf,
 		   size_t len);
+/*
+ * The same, for a caller that knows the bytes the store replaces (@old,
+ * @len of them; NULL: read them), as a handle that holds the table
+ * exclusively does: no read of the media, which on a file is a system
+ * call.
+ */
+int xp_media_write_old(struct xp_media *m, uint64_t off, const void *buf,
+		       size_t len, const void *old);
 int xp_media_flush(struct xp_media *m, uint64_t off, size_t len);
 int xp_media_drain(struct xp_media *m);
 int xp_media_zero(struct xp_media *m, uint64_t off, uint64_t len,

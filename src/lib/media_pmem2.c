@@ -35,6 +35,7 @@ struct pmem2_media {
 	struct pmem2_source *src;
 	uint64_t gran;		/* mapping offset/length granularity */
 	struct window win[MAX_WINDOWS];
+	struct window *last;	/* the one the last access used */
 	unsigned long clock;
 	pmem2_drain_fn drain;
 };
@@ -73,9 +74,9 @@ static int map_range(struct pmem2_media *p, uint64_t off, uint64_t len,
 	return 0;
 }
 
-/* A pointer to [off, off+len), mapping a window when none covers it. */
-static int window_get(struct pmem2_media *p, uint64_t off, uint64_t len,
-		      uint8_t **ptr, struct window **wp)
+/* window_get() when the last window used does not cover the range. */
+static int window_find(struct pmem2_media *p, uint64_t off, uint64_t len,
+		       uint8_t **ptr, struct window **wp)
 {
 	struct window *w, *victim = &p->win[0];
 	uint64_t start, end;
@@ -89,7 +90,7 @@ static int window_get(struct pmem2_media *p, uint64_t off, uint64_t len,
 		if (w->map && off >= w->off && off + len <= w->off + w->len) {
 			w->last_use = ++p->clock;
 			*ptr = w->addr + (off - w->off);
-			*wp = w;
+			*wp = p->last = w;
 			return 0;
 		}
 		if (!w->map || (victim->map && w->last_use < victim->last_use))
@@ -109,8 +110,29 @@ static int window_get(struct pmem2_media *p, uint64_t off, uint64_t len,
 	victim->addr = pmem2_map_get_address(victim->map);
 	victim->last_use = ++p->clock;
 	*ptr = victim->addr + (off - start);
-	*wp = victim;
+	*wp = p->last = victim;
 	return 0;
+}
+
+/*
+ * A pointer to [off, off+len), mapping a window when none covers it. An
+ * update stores and flushes the same lines, so the last window used is
+ * tried first, inline (a window lies inside the namespace, so one that
+ * covers the range also bounds it).
+ */
+static inline int window_get(struct pmem2_media *p, uint64_t off,
+			     uint64_t len, uint8_t **ptr, struct window **wp)
+{
+	struct window *w = p->last;
+
+	if (w && w->map && off >= w->off && len <= w->len &&
+	    off - w->off <= w->len - len) {
+		w->last_use = ++p->clock;
+		*ptr = w->addr + (off - w->off);
+		*wp = w;
+		return 0;
+	}
+	return window_find(p, off, len, ptr, wp);
 }
 
 /*

@@ -13,6 +13,7 @@
  * reading what the media really holds.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,16 +23,36 @@
 struct xp_media_undo {
 	uint64_t off;
 	size_t len;
-	uint8_t *old;
+	size_t at;		/* its old bytes in m->undo_bytes */
+	bool known;		/* false: they could not be read */
 };
 
+/*
+ * The buffers outlive a fence: an update is one store, and allocating for
+ * it each time cost more than the store. A wipe's or init's stores can
+ * grow them large, so past this size they go back to the allocator.
+ */
+#define UNDO_KEEP_BYTES (64u << 10)
+
+static void undo_free(struct xp_media *m)
+{
+	free(m->undo);
+	free(m->undo_bytes);
+	m->undo = NULL;
+	m->undo_bytes = NULL;
+	m->nundo = m->capundo = 0;
+	m->nundo_bytes = m->capundo_bytes = 0;
+}
+
+/* Forget the ranges a good fence made durable. */
 static void undo_drop(struct xp_media *m)
 {
-	for (size_t i = 0; i < m->nundo; i++)
-		free(m->undo[i].old);
-	free(m->undo);
-	m->undo = NULL;
-	m->nundo = m->capundo = 0;
+	if (m->capundo_bytes > UNDO_KEEP_BYTES) {
+		undo_free(m);
+		return;
+	}
+	m->nundo = 0;
+	m->nundo_bytes = 0;
 }
 
 static int refuse_broken(struct xp_media *m)
@@ -54,26 +75,22 @@ static int undo_fail(struct xp_media *m, int rc)
 		    m->target, m->nundo);
 	for (size_t i = m->nundo; i-- > 0;) {
 		const struct xp_media_undo *u = &m->undo[i];
+		const uint8_t *old = m->undo_bytes + u->at;
 
-		if (u->old && !m->ops->write(m, u->off, u->old, u->len))
+		if (u->known && !m->ops->write(m, u->off, old, u->len))
 			m->ops->flush(m, u->off, u->len);
 	}
 	if (m->nundo)
 		m->ops->drain(m);
-	undo_drop(m);
+	undo_free(m);
 	m->broken = true;
 	xp_err(-rc, NULL, "%s", why);
 	return rc;
 }
 
-int xp_media_write(struct xp_media *m, uint64_t off, const void *buf,
-		   size_t len)
+/* Room for one more range of @len old bytes. */
+static int undo_reserve(struct xp_media *m, size_t len)
 {
-	struct xp_media_undo *u;
-	int rc;
-
-	if (m->broken)
-		return refuse_broken(m);
 	if (m->nundo == m->capundo) {
 		size_t cap = m->capundo ? 2 * m->capundo : 16;
 		struct xp_media_undo *t = realloc(m->undo, cap * sizeof(*t));
@@ -83,21 +100,52 @@ int xp_media_write(struct xp_media *m, uint64_t off, const void *buf,
 		m->undo = t;
 		m->capundo = cap;
 	}
+	if (len > m->capundo_bytes - m->nundo_bytes) {
+		size_t cap = m->capundo_bytes ? m->capundo_bytes : 1024;
+		uint8_t *t;
+
+		if (len > SIZE_MAX / 2 - m->nundo_bytes)
+			return xp_err(ENOMEM, m->target, "out of memory");
+		while (cap - m->nundo_bytes < len)
+			cap *= 2;
+		t = realloc(m->undo_bytes, cap);
+		if (!t)
+			return xp_err(ENOMEM, m->target, "out of memory");
+		m->undo_bytes = t;
+		m->capundo_bytes = cap;
+	}
+	return 0;
+}
+
+int xp_media_write_old(struct xp_media *m, uint64_t off, const void *buf,
+		       size_t len, const void *old)
+{
+	struct xp_media_undo *u;
+	uint8_t *keep;
+	int rc;
+
+	if (m->broken)
+		return refuse_broken(m);
+	rc = undo_reserve(m, len);
+	if (rc)
+		return rc;
 	u = &m->undo[m->nundo];
-	u->old = malloc(len ? len : 1);
-	if (!u->old)
-		return xp_err(ENOMEM, m->target, "out of memory");
+	u->at = m->nundo_bytes;
+	keep = m->undo_bytes + u->at;
 	/*
 	 * Bytes that cannot be read (a bad block) cannot be put back either;
 	 * the store goes ahead, since storing is what clears a bad block.
 	 */
-	if (m->ops->read(m, off, u->old, len)) {
-		free(u->old);
-		u->old = NULL;
+	if (old) {
+		memcpy(keep, old, len);
+		u->known = true;
+	} else {
+		u->known = !m->ops->read(m, off, keep, len);
 	}
 	u->off = off;
 	u->len = len;
 	m->nundo++;
+	m->nundo_bytes += len;
 	rc = m->ops->write(m, off, buf, len);
 	if (!rc)
 		return 0;
@@ -107,10 +155,17 @@ int xp_media_write(struct xp_media *m, uint64_t off, const void *buf,
 	 * and breaks nothing. A pwrite or a store may have landed in part.
 	 */
 	if (m->kind == XP_BACKEND_HV) {
-		free(m->undo[--m->nundo].old);
+		m->nundo--;
+		m->nundo_bytes -= len;
 		return rc;
 	}
 	return undo_fail(m, rc);
+}
+
+int xp_media_write(struct xp_media *m, uint64_t off, const void *buf,
+		   size_t len)
+{
+	return xp_media_write_old(m, off, buf, len, NULL);
 }
 
 int xp_media_flush(struct xp_media *m, uint64_t off, size_t len)
@@ -156,6 +211,6 @@ void xp_media_close(struct xp_media *m)
 {
 	if (!m)
 		return;
-	undo_drop(m);
+	undo_free(m);
 	m->ops->close(m);
 }

@@ -234,6 +234,23 @@ static uint32_t decode_table(struct xp_ns *ns, const uint8_t *raw,
 	return bad;
 }
 
+int xp_ns_table_write(struct xp_ns *ns, uint64_t off, const void *buf,
+		      size_t len)
+{
+	uint64_t at = off - XP_TABLE_OFFSET;
+	const uint8_t *old = NULL;
+	int rc;
+
+	/* An unreadable slot's old bytes are unknown: the undo layer tries
+	 * the media, as for any other store. */
+	if (ns->raw && !ns->unreadable[at / XP_SLOT_SIZE])
+		old = ns->raw + at;
+	rc = xp_media_write_old(ns->media, off, buf, len, old);
+	if (!rc && ns->raw)
+		memcpy(ns->raw + at, buf, len);
+	return rc;
+}
+
 int xp_ns_even_tags(struct xp_ns *ns, int64_t skip)
 {
 	struct xp_media *m = ns->media;
@@ -247,12 +264,15 @@ int xp_ns_even_tags(struct xp_ns *ns, int64_t skip)
 		if (!s->mixed_tags || (int64_t)i == skip)
 			continue;
 		off = xp_slot_offset(i) + (uint64_t)s->active * XP_REC_SIZE;
-		rc = m->ops->read(m, off, copy, sizeof(copy));
-		if (rc)
+		/* A slot with mixed tags was read, so ns->raw holds it. */
+		if (ns->raw)
+			memcpy(copy, ns->raw + (off - XP_TABLE_OFFSET),
+			       sizeof(copy));
+		else if ((rc = m->ops->read(m, off, copy, sizeof(copy))))
 			return rc;
 		for (uint32_t w = 0; w < XP_REC_WORDS; w++)
 			copy[w * 8 + 7] = xp_rec_tag(s->rec.seq);
-		rc = xp_media_write(m, off, copy, sizeof(copy));
+		rc = xp_ns_table_write(ns, off, copy, sizeof(copy));
 		rc = rc ?: xp_media_flush(m, off, sizeof(copy));
 		if (rc)
 			return rc;
@@ -336,8 +356,10 @@ void xp_ns_free_tables(struct xp_ns *ns)
 	free(ns->violation);
 	free(ns->bad);
 	free(ns->unreadable);
+	free(ns->raw);
 	xp_ns_index_free(&ns->index);
 	ns->unreadable = NULL;
+	ns->raw = NULL;
 	ns->slots = NULL;
 	ns->order = NULL;
 	ns->gaps = NULL;
@@ -412,7 +434,18 @@ int xp_ns_load_table(struct xp_ns *ns)
 			decode_table(ns, raw, &ns->sb);
 		}
 	}
-	free(raw);
+	/*
+	 * A writer keeps the bytes as the old bytes of its stores. Not over
+	 * the hypervisor: it folds the 8-byte seq pre-write into the record
+	 * write that follows (media_hv.c), so there a store that returned
+	 * is not on the media yet, and only the hypervisor's copy is exact.
+	 */
+	free(ns->raw);
+	ns->raw = NULL;
+	if ((ns->flags & XP_OPEN_WRITE) && m->kind != XP_BACKEND_HV)
+		ns->raw = raw;
+	else
+		free(raw);
 	xp_ns_check_rules(ns);
 	ns->moved = compute_moved(ns);
 	return xp_ns_rebuild(ns);

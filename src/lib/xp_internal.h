@@ -97,6 +97,15 @@ struct xp_ns {
 	/* Loop devices over this namespace file (activate.c), or NULL
 	 * before the first question. */
 	struct xp_loop_cache *loops;
+	/*
+	 * A writer's copy of the table's bytes as the media holds them (read
+	 * machine-check safe at open, kept current by every store this handle
+	 * makes; its exclusive lock keeps everyone else out): the bytes an
+	 * update replaces, handed to the undo layer without a read of the
+	 * media. NULL for readers, check and the hypervisor backend; zeroes
+	 * over unreadable slots.
+	 */
+	uint8_t *raw;
 };
 
 /*
@@ -162,6 +171,21 @@ int xp_ns_find_error(struct xp_ns *ns, const char *name, int rc);
  * subset of these stores lands.
  */
 int xp_ns_even_tags(struct xp_ns *ns, int64_t skip);
+/*
+ * Store @len bytes at @off, inside one slot of the table, through the
+ * undo layer, giving it the bytes replaced from ns->raw when the handle
+ * keeps them, and keep ns->raw current. The caller flushes and fences.
+ */
+int xp_ns_table_write(struct xp_ns *ns, uint64_t off, const void *buf,
+		      size_t len);
+static inline int xp_ns_table_persist(struct xp_ns *ns, uint64_t off,
+				      const void *buf, size_t len)
+{
+	int rc = xp_ns_table_write(ns, off, buf, len);
+
+	rc = rc ?: xp_media_flush(ns->media, off, len);
+	return rc ?: xp_media_drain(ns->media);
+}
 /* Re-run the table rules over the decoded slots. */
 void xp_ns_check_rules(struct xp_ns *ns);
 /* Free what xp_ns_load_* allocated. */

@@ -297,6 +297,45 @@ static void t_sb_backup_unreadable(void)
 	sb_copy_unreadable(1);
 }
 
+/*
+ * A writer takes the bytes its stores replace from the table it read at
+ * open, not from the media (a read there is a system call): with every
+ * read failing, updates still go ahead, and when a fence fails the bytes
+ * put back are those of the last good update, byte for byte.
+ */
+static void t_fence_fails_no_reads(void)
+{
+	static const uint8_t own[16] = {7, 7, 7};
+	struct xp_extent x = {0};
+	struct xp_media *m2;
+	struct xp_ns *ns2 = NULL;
+	struct env e;
+
+	if (env_new(&e))
+		return;
+	CHECK_RC(mk(e.ns, "a", 2 * MiB), 0);
+	tm_fail_reads(e.m, 0, NS_SIZE, EIO);
+	CHECK_RC(xp_extent_rename(e.ns, "a", "b", 0), 0);
+	CHECK_RC(xp_extent_assign(e.ns, "b", own), 0);
+	CHECK_RC(xp_extent_rename(e.ns, "b", "c", 0), 0);
+	snap(&e);
+	tm_fail_drain(e.m, 1);
+	CHECK_RC(xp_extent_assign(e.ns, "c", NULL), -EIO);
+	expect_unchanged(&e);
+	tm_fail_reads(e.m, 0, 0, 0);
+
+	m2 = tm_new(e.img, NS_SIZE, 0, 0);
+	CHECK_RC(xp_ns_open_media(m2, XP_OPEN_WRITE, &ns2), 0);
+	if (ns2) {
+		CHECK_EQ_U64(xp_ns_extent_count(ns2), 1);
+		CHECK_RC(xp_ns_extent_find(ns2, "c", &x), 0);
+		CHECK(!memcmp(x.owner, own, 16));
+		xp_ns_close(ns2);
+	}
+	xp_media_close(m2);
+	env_done(&e);
+}
+
 /* A table page unreadable: its slots are corrupt and named; extent "a"
  * on another page stays listed; --repair --force frees those slots. */
 static void t_table_page_unreadable(void)
@@ -397,6 +436,7 @@ int main(int argc, char **argv)
 	RUN(t_fence_fails_create);
 	RUN(t_fence_fails_resize);
 	RUN(t_fence_fails_rename);
+	RUN(t_fence_fails_no_reads);
 	RUN(t_init_badblocks_before_probes);
 	RUN(t_check_unreadable_zero_area);
 	RUN(t_sb_primary_unreadable);

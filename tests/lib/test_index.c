@@ -10,7 +10,8 @@
  * xp_ns_rebuild() makes, which a fresh handle serves them from), gaps,
  * name lookups against a scan of the slots, the lowest free slot, the
  * byte counters; and checks both handles' index sums, name chains and
- * free-slot bitmaps node by node. A damaged table
+ * free-slot bitmaps node by node, and the writer's copy of the table's
+ * bytes against the image. A damaged table
  * (duplicate name, overlap) answers as before and, once forced changes
  * resolve it, takes ordinary changes again.
  */
@@ -181,6 +182,14 @@ static void expect_as_rebuilt(struct env *e)
 
 	e->compared++;
 	check_index_sums(ns);
+	/* The writer's copy of the table bytes, the old bytes its stores
+	 * hand the undo layer, is exactly what the media holds; a handle a
+	 * failed fence broke has none left. */
+	CHECK(ns->media->broken ? !ns->raw : ns->raw != NULL);
+	if (ns->raw)
+		CHECK_MSG(!memcmp(ns->raw, e->img + XP_TABLE_OFFSET,
+				  (size_t)ns->sb.slot_count * XP_SLOT_SIZE),
+			  "the writer's table bytes differ from the media's");
 	CHECK_RC(xp_ns_open_media(e->m, 0, &ro), 0);
 	if (!ro)
 		return;
