@@ -46,7 +46,7 @@ static struct xp_ns *fresh_ns(uint32_t extents)
 	struct xp_init_opts io = {.max_extents = SLOTS, .mgmt = XP_MGMT_NONE,
 				  .align = UNIT};
 	struct xp_media *m;
-	struct xp_ns *ns;
+	struct xp_ns *ns = NULL;
 
 	if (img == MAP_FAILED) {
 		perror("mmap");
