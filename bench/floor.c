@@ -18,15 +18,8 @@
 
 #include <libpmem2.h>
 
-/* Under callgrind --instr-atstart=no: instrument from here on. */
-#if __has_include(<valgrind/callgrind.h>)
-#include <valgrind/callgrind.h>
-#define MEASURING_STARTS() CALLGRIND_START_INSTRUMENTATION
-#else
-#define MEASURING_STARTS() do { } while (0)
-#endif
+#include "bench_common.h"
 
-#define NOINLINE __attribute__((noinline))
 #define FILE_SIZE (2u << 20)
 
 struct target {
@@ -34,21 +27,6 @@ struct target {
 	pmem2_memcpy_fn memcpy_fn;
 	pmem2_persist_fn persist_fn;
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 static NOINLINE void bench_measured_persist(const struct target *t,
 					    const uint8_t *src)

@@ -18,35 +18,13 @@
 
 #include <libpmemobj.h>
 
-/* Under callgrind --instr-atstart=no: instrument from here on. */
-#if __has_include(<valgrind/callgrind.h>)
-#include <valgrind/callgrind.h>
-#define MEASURING_STARTS() CALLGRIND_START_INSTRUMENTATION
-#else
-#define MEASURING_STARTS() do { } while (0)
-#endif
+#include "bench_common.h"
 
-#define NOINLINE __attribute__((noinline))
 #define POOL_SIZE (32u << 20)
 
 struct root {
 	uint8_t rec[128];
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 /* One transaction: snapshot the record into the undo log, overwrite it. */
 static NOINLINE int bench_measured_tx(PMEMobjpool *pop, struct root *r,

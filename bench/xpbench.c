@@ -34,21 +34,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_common.h"
 #include "counting.h"
 
-/*
- * Under callgrind the bench runs with --instr-atstart=no, and the setup
- * (init, a table of 60,000 records, two opens) then runs at close to
- * native speed; instrumentation starts where the measuring does.
- */
-#if __has_include(<valgrind/callgrind.h>)
-#include <valgrind/callgrind.h>
-#define MEASURING_STARTS() CALLGRIND_START_INSTRUMENTATION
-#else
-#define MEASURING_STARTS() do { } while (0)
-#endif
-
-#define NOINLINE __attribute__((noinline))
 #define EXTENT_SIZE (2ull << 20)
 
 static void die(const char *what)
@@ -61,14 +49,6 @@ static void check(int rc, const char *what)
 {
 	if (rc)
 		die(what);
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static void make_sparse(const char *path, uint64_t size)
@@ -196,13 +176,6 @@ static void make_populated(const char *path, uint32_t slots, uint32_t n)
 	}
 	xp_ns_close(ns);
 	xp_media_close(&c->m);
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 enum update_op { UPDATE_ASSIGN, UPDATE_RENAME, UPDATE_PAIR };
