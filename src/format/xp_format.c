@@ -79,7 +79,7 @@ static inline void st64(uint8_t *p, uint64_t v)
 	p[7] = (uint8_t)(v >> 56);
 }
 
-static inline __attribute__((always_inline)) uint64_t
+static inline __attribute__((__always_inline__)) uint64_t
 fletcher64(uint64_t state, const uint8_t *p, size_t len)
 {
 	uint32_t lo = (uint32_t)state;
