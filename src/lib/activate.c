@@ -508,35 +508,35 @@ void xp_loop_cache_drop(struct xp_ns *ns)
 static int loop_scan(struct xp_ns *ns, const struct stat *st)
 {
 	struct xp_loop_cache *c = calloc(1, sizeof(*c));
-	DIR *d = opendir("/sys/block");
 	struct dirent *de;
+	DIR *d;
 
-	if (!c || !d) {
-		int err = !c ? ENOMEM : errno;
+	if (!c)
+		return -ENOMEM;
+	d = opendir("/sys/block");
+	if (!d) {
+		int err = errno;
 
-		free(c);
-		if (d)
-			closedir(d);
-		if (err == ENOENT) {	/* no sysfs block class: no loop */
-			ns->loops = calloc(1, sizeof(*ns->loops));
-			return ns->loops ? 0 : -ENOMEM;
+		/* No sysfs block class: no loop device either. */
+		if (err == ENOENT) {
+			ns->loops = c;
+			return 0;
 		}
+		free(c);
 		return -err;
 	}
 	while ((de = readdir(d))) {
-		struct loop_seen seen;
+		struct loop_seen seen, *v;
 		unsigned nr;
 		int n = 0;
 
 		if (sscanf(de->d_name, "loop%u%n", &nr, &n) != 1 ||
-		    de->d_name[n])
-			continue;
-		if (!loop_probe(nr, st, NULL, &seen.f, seen.tag))
+		    de->d_name[n] ||
+		    !loop_probe(nr, st, NULL, &seen.f, seen.tag))
 			continue;
 		if (c->n == c->cap) {
-			uint32_t cap = c->cap ? 2 * c->cap : 8;
-			struct loop_seen *v = realloc(c->v, cap * sizeof(*v));
-
+			c->cap = c->cap ? 2 * c->cap : 8;
+			v = realloc(c->v, c->cap * sizeof(*v));
 			if (!v) {
 				closedir(d);
 				free(c->v);
@@ -544,7 +544,6 @@ static int loop_scan(struct xp_ns *ns, const struct stat *st)
 				return -ENOMEM;
 			}
 			c->v = v;
-			c->cap = cap;
 		}
 		c->v[c->n++] = seen;
 	}
