@@ -714,39 +714,118 @@ enum xp_fmt_status xp_rec_decode(const struct xp_sb *sb, uint32_t slot,
 	return XP_OK;
 }
 
+/* The bytes of @v below its first zero byte (all of @v when it has none). */
+static inline uint64_t below_first_zero(uint64_t v, bool *had_zero)
+{
+	const uint64_t ones = 0x0101010101010101ull;
+	/* The lowest set bit marks the first zero byte exactly; bits above
+	 * it may be false alarms, which the lowest-bit mask ignores. */
+	uint64_t z = (v - ones) & ~v & (ones << 7);
+
+	*had_zero = z != 0;
+	return z ? v & ((z & -z) / 0x80 - 1) : v;
+}
+
+/* Fletcher-64 (xp_fletcher64()) over the two 32-bit words of @v. */
+static inline __attribute__((__always_inline__)) void
+fletcher_word64(uint32_t *lo, uint32_t *hi, uint64_t v)
+{
+	uint32_t a = (uint32_t)v, b = (uint32_t)(v >> 32);
+
+	*hi += 2 * *lo + 2 * a + b;
+	*lo += a + b;
+}
+
+/*
+ * Word k of a copy: payload bytes 7k..7k+6 (payload bit 56k on), from the
+ * payload's 64-bit words @p, with the tag @t in byte 7. Every shift is a
+ * constant once the caller's k is.
+ */
+#define REC_WORD(p, k, t)                                                    \
+	(((((p)[(7 * (k)) / 8] >> (8 * ((7 * (k)) % 8))) |                    \
+	  (8 * ((7 * (k)) % 8) > 8 ?                                         \
+		   (p)[(7 * (k)) / 8 + 1] << ((64 - 8 * ((7 * (k)) % 8)) % 64) \
+		   : 0)) & WORD_LOW) | (t))
+
+/*
+ * What xp_rec_scatter() of the payload with xp_rec_checksum() stored in
+ * it gives, built in 64-bit words: an update encodes one record, and the
+ * byte-wise payload, its checksum pass and the scatter were most of an
+ * update's CPU time. tests/unit/test_format.c holds the two equal.
+ */
 void xp_rec_encode(const struct xp_sb *sb, uint32_t slot,
 		   const struct xp_rec *rec, void *buf)
 {
-	/* Zeroed a word at a time: a byte loop was a third of the cost. */
-	union {
-		uint64_t w[XP_REC_PAYLOAD / 8];
-		uint8_t b[XP_REC_PAYLOAD];
-	} u;
-	uint8_t *pl = u.b;
-	struct xp_rec_payload *d = (struct xp_rec_payload *)pl;
-	size_t n;
 
-	for (n = 0; n < XP_REC_PAYLOAD / 8; n++)
-		u.w[n] = 0;
-	d->seq = xp_put64(rec->seq);
-	d->magic = xp_put32(XP_REC_MAGIC);
+	const size_t sum_word = offsetof(struct xp_rec_payload, checksum) / 8;
+	const uint64_t t = (uint64_t)xp_rec_tag(rec->seq) << 56;
+	/* One word more than the payload: REC_WORD names p[k + 1] even
+	 * where it does not use it. */
+	uint64_t p[XP_REC_PAYLOAD / 8 + 1];
+	uint8_t *out = buf;
+	uint32_t lo = 0, hi = 0;
+	size_t i;
+
+	_Static_assert(offsetof(struct xp_rec_payload, checksum) % 8 == 0 &&
+		       XP_REC_PAYLOAD % 8 == 0, "payload in whole words");
+	p[0] = rec->seq;
+	p[1] = XP_REC_MAGIC;
+	/* Each word set once (zeroing the array first was a rep stos). */
 	if (xp_rec_used(rec)) {
-		d->type = rec->type;
-		d->align_shift = rec->align_shift;
-		d->flags = xp_put16(rec->flags);
-		d->offset = xp_put64(rec->offset);
-		d->size = xp_put64(rec->size);
-		d->label_size = xp_put64(rec->label_size);
-		/* Eight bytes a move: byte loops were most of encode. */
-		st64(d->uuid, ld64(rec->uuid));
-		st64(d->uuid + 8, ld64(rec->uuid + 8));
-		st64(d->owner, ld64(rec->owner));
-		st64(d->owner + 8, ld64(rec->owner + 8));
-		for (n = 0; n < XP_NAME_MAX && rec->name[n]; n++)
-			d->name[n] = (uint8_t)rec->name[n];
+		bool ended = false;
+
+		p[1] |= (uint64_t)rec->type << 32 |
+			(uint64_t)rec->align_shift << 40 |
+			(uint64_t)rec->flags << 48;
+		p[2] = rec->offset;
+		p[3] = rec->size;
+		p[4] = rec->label_size;
+		p[5] = ld64(rec->uuid);
+		p[6] = ld64(rec->uuid + 8);
+		p[7] = ld64(rec->owner);
+		p[8] = ld64(rec->owner + 8);
+		/* The name up to its NUL and at most XP_NAME_MAX bytes,
+		 * NUL-padded, as the byte loop it replaces copied it. */
+		for (i = 0; i < 4; i++) {
+			uint64_t w = ld64((const uint8_t *)rec->name + 8 * i);
+
+			p[9 + i] = ended ? 0 : below_first_zero(w, &ended);
+		}
+		p[12] &= WORD_LOW;
+	} else {
+		for (i = 2; i < sum_word; i++)
+			p[i] = 0;
 	}
-	d->checksum = xp_put64(xp_rec_checksum(sb->ns_uuid, slot, pl));
-	xp_rec_scatter(pl, xp_rec_tag(rec->seq), buf);
+	p[XP_REC_PAYLOAD / 8] = 0;
+	_Static_assert(offsetof(struct xp_rec_payload, uuid) == 40 &&
+		       offsetof(struct xp_rec_payload, name) == 72,
+		       "payload words");
+	/* xp_rec_checksum(): the namespace UUID, the slot as le64, the
+	 * payload before the checksum, then eight zero bytes. */
+	fletcher_word64(&lo, &hi, ld64(sb->ns_uuid));
+	fletcher_word64(&lo, &hi, ld64(sb->ns_uuid + 8));
+	fletcher_word64(&lo, &hi, slot);
+	for (i = 0; i < sum_word; i++)
+		fletcher_word64(&lo, &hi, p[i]);
+	fletcher_word64(&lo, &hi, 0);
+	p[sum_word] = (uint64_t)hi << 32 | lo;
+
+	st64(out + 0, REC_WORD(p, 0, t));
+	st64(out + 8, REC_WORD(p, 1, t));
+	st64(out + 16, REC_WORD(p, 2, t));
+	st64(out + 24, REC_WORD(p, 3, t));
+	st64(out + 32, REC_WORD(p, 4, t));
+	st64(out + 40, REC_WORD(p, 5, t));
+	st64(out + 48, REC_WORD(p, 6, t));
+	st64(out + 56, REC_WORD(p, 7, t));
+	st64(out + 64, REC_WORD(p, 8, t));
+	st64(out + 72, REC_WORD(p, 9, t));
+	st64(out + 80, REC_WORD(p, 10, t));
+	st64(out + 88, REC_WORD(p, 11, t));
+	st64(out + 96, REC_WORD(p, 12, t));
+	st64(out + 104, REC_WORD(p, 13, t));
+	st64(out + 112, REC_WORD(p, 14, t));
+	st64(out + 120, REC_WORD(p, 15, t));
 }
 
 static void tag_mask_of(const uint8_t *copy, uint32_t mask[8])

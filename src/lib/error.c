@@ -82,6 +82,11 @@ static int log_priority(void)
 	return prio;
 }
 
+bool xp_log_wanted(int priority)
+{
+	return priority <= log_priority();
+}
+
 void xp_set_log_fn(xp_log_fn fn, void *arg)
 {
 	pthread_mutex_lock(&xp_log_state.lock);

@@ -92,7 +92,8 @@ static int slot_commit(struct xp_ns *ns, uint32_t slot, struct xp_rec *rec)
 	if (s->copy_status[copy] != XP_OK && s->copy_status[copy] != XP_E_BLANK)
 		rc = xp_ns_table_persist(ns, off, buf, 8);
 	/* Left by an update cut short: even them under this update's fence. */
-	rc = rc ?: xp_ns_even_tags(ns, slot);
+	if (!rc && ns->nmixed)
+		rc = xp_ns_even_tags(ns, slot);
 	rc = rc ?: xp_ns_table_persist(ns, off, buf, XP_REC_SIZE);
 	if (rc) {
 		/*
@@ -120,10 +121,10 @@ static int slot_commit(struct xp_ns *ns, uint32_t slot, struct xp_rec *rec)
 		return xp_ns_rebuild(ns);
 	}
 	what = index_touched(s, rec);
-	if (s->state == XP_SLOT_USED)
+	if (what && s->state == XP_SLOT_USED)
 		xp_ns_index_unlink(ns, slot, what);
 	xp_slot_set(s, copy, rec);
-	if (s->state == XP_SLOT_USED)
+	if (what && s->state == XP_SLOT_USED)
 		xp_ns_index_link(ns, slot, what);
 	return 0;
 }

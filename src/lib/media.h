@@ -26,6 +26,14 @@ struct xp_media_ops {
 		     size_t len);
 	int (*flush)(struct xp_media *m, uint64_t off, size_t len);
 	int (*drain)(struct xp_media *m);
+	/*
+	 * Optional: store, flush and fence @len bytes in one step that on
+	 * failure has stored nothing. An update is one such store, and the
+	 * undo layer's bookkeeping for write, flush and drain cost more
+	 * than the store (xp_media_persist()).
+	 */
+	int (*persist)(struct xp_media *m, uint64_t off, const void *buf,
+		       size_t len);
 	/* Zero and persist a large range (wipe), reporting progress. */
 	int (*zero)(struct xp_media *m, uint64_t off, uint64_t len,
 		    xp_progress_fn progress, void *arg);
@@ -89,13 +97,13 @@ int xp_media_zero(struct xp_media *m, uint64_t off, uint64_t len,
 		  xp_progress_fn progress, void *arg);
 void xp_media_close(struct xp_media *m);
 
+/* Store, flush and fence; @old as for xp_media_write_old(). */
+int xp_media_persist_old(struct xp_media *m, uint64_t off, const void *buf,
+			 size_t len, const void *old);
 static inline int xp_media_persist(struct xp_media *m, uint64_t off,
 				   const void *buf, size_t len)
 {
-	int rc = xp_media_write(m, off, buf, len);
-
-	rc = rc ?: xp_media_flush(m, off, len);
-	return rc ?: xp_media_drain(m);
+	return xp_media_persist_old(m, off, buf, len, NULL);
 }
 
 /*

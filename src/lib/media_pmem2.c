@@ -197,6 +197,23 @@ static int p_flush(struct xp_media *m, uint64_t off, size_t len)
 	return rc;
 }
 
+/*
+ * libpmem2's memcpy with no flags stores, flushes what it stored and
+ * drains: one call for an update. Once the window is there nothing can
+ * fail, and without one nothing was stored.
+ */
+static int p_persist(struct xp_media *m, uint64_t off, const void *buf,
+		     size_t len)
+{
+	struct window *w;
+	uint8_t *dst;
+	int rc = window_get(to_p(m), off, len, &dst, &w);
+
+	if (!rc)
+		pmem2_get_memcpy_fn(w->map)(dst, buf, len, 0);
+	return rc;
+}
+
 static int p_drain(struct xp_media *m)
 {
 	struct pmem2_media *p = to_p(m);
@@ -294,6 +311,7 @@ static const struct xp_media_ops pmem2_ops = {
 	.write = p_write,
 	.flush = p_flush,
 	.drain = p_drain,
+	.persist = p_persist,
 	.zero = p_zero,
 	.close = p_close,
 	.badblocks = p_badblocks,

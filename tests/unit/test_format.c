@@ -1304,6 +1304,84 @@ static void test_rec_encoding(void)
 	}
 }
 
+/*
+ * The encoder builds a copy in 64-bit words; here the same copy is built
+ * byte by byte from docs/format.md (payload, checksum over ns_uuid ||
+ * slot || payload || 8 zero bytes, bytes 0..6 of each word, tag in byte
+ * 7), for random records: every field value, names of every length with
+ * bytes after their NUL (which the copy must not carry), 31 bytes with no
+ * NUL, free records with junk in their unused fields.
+ */
+static void ref_encode(const struct xp_sb *sb, uint32_t slot,
+		       const struct xp_rec *r, uint8_t *copy)
+{
+	uint8_t pl[XP_REC_PAYLOAD], ref[136];
+
+	memset(pl, 0, sizeof(pl));
+	put_le(pl + 0, r->seq, 8);
+	put_le(pl + 8, XP_REC_MAGIC, 4);
+	if (r->type != XP_REC_FREE) {
+		pl[12] = r->type;
+		pl[13] = r->align_shift;
+		put_le(pl + 14, r->flags, 2);
+		put_le(pl + 16, r->offset, 8);
+		put_le(pl + 24, r->size, 8);
+		put_le(pl + 32, r->label_size, 8);
+		memcpy(pl + 40, r->uuid, 16);
+		memcpy(pl + 56, r->owner, 16);
+		for (size_t i = 0; i < XP_NAME_MAX && r->name[i]; i++)
+			pl[72 + i] = (uint8_t)r->name[i];
+	}
+	memcpy(ref, sb->ns_uuid, 16);
+	put_le(ref + 16, slot, 8);
+	memcpy(ref + 24, pl, 104);
+	memset(ref + 128, 0, 8);
+	put_le(pl + 104, ref_fletcher64(ref, sizeof(ref)), 8);
+	for (size_t i = 0; i < XP_REC_PAYLOAD; i++)
+		copy[(i / 7) * 8 + i % 7] = pl[i];
+	for (uint32_t k = 0; k < XP_REC_WORDS; k++)
+		copy[k * 8 + 7] = (uint8_t)r->seq;
+}
+
+static void test_rec_encode_words(void)
+{
+	struct xp_sb sb;
+	uint8_t got[XP_REC_SIZE], want[XP_REC_SIZE];
+
+	def_sb(&sb);
+	for (int iter = 0; iter < 20000; iter++) {
+		struct xp_rec r;
+		uint32_t slot = (uint32_t)xt_rand() % XP_MAX_SLOTS;
+		size_t len = (size_t)xt_rand() % 33;
+
+		for (size_t i = 0; i < sizeof(r); i++)
+			((uint8_t *)&r)[i] = (uint8_t)xt_rand();
+		r.seq = (uint64_t)xt_rand() << 32 ^ (uint64_t)xt_rand();
+		r.type = (uint8_t)(xt_rand() % 4);
+		/* A name of @len non-NUL bytes (32: no NUL anywhere), then
+		 * whatever random bytes were there. */
+		for (size_t i = 0; i < len && i < sizeof(r.name); i++)
+			r.name[i] = (char)(1 + xt_rand() % 255);
+		if (len < sizeof(r.name))
+			r.name[len] = 0;
+		for (size_t i = 0; i < sizeof(sb.ns_uuid); i++)
+			sb.ns_uuid[i] = (uint8_t)xt_rand();
+		memset(got, 0xee, sizeof(got));
+		xp_rec_encode(&sb, slot, &r, got);
+		ref_encode(&sb, slot, &r, want);
+		if (memcmp(got, want, sizeof(got))) {
+			for (size_t i = 0; i < sizeof(got); i++)
+				if (got[i] != want[i]) {
+					CHECK_MSG(0, "iteration %d: byte %zu is %#x, want %#x (name length %zu, type %u)",
+						  iter, i, got[i], want[i], len,
+						  r.type);
+					break;
+				}
+			break;
+		}
+	}
+}
+
 static void test_rec_roundtrip_bounds(void)
 {
 	struct xp_sb sb, bg;
@@ -3352,6 +3430,7 @@ int main(int argc, char **argv)
 	RUN(test_sb_same_but_generation);
 	RUN(test_rec_gather_scatter);
 	RUN(test_rec_encoding);
+	RUN(test_rec_encode_words);
 	RUN(test_rec_roundtrip_bounds);
 	RUN(test_rec_type_flags_owner);
 	RUN(test_rec_free_payload);
