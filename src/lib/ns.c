@@ -234,36 +234,13 @@ static uint32_t decode_table(struct xp_ns *ns, const uint8_t *raw,
 	return bad;
 }
 
-/* The writer's copy of table bytes at @at, or NULL when it has none. */
-static const uint8_t *raw_old(const struct xp_ns *ns, uint64_t at)
-{
-	/* An unreadable slot's old bytes are unknown: the undo layer tries
-	 * the media, as for any other store. */
-	if (ns->raw && !ns->unreadable[at / XP_SLOT_SIZE])
-		return ns->raw + at;
-	return NULL;
-}
-
 int xp_ns_table_write(struct xp_ns *ns, uint64_t off, const void *buf,
 		      size_t len)
 {
 	uint64_t at = off - XP_TABLE_OFFSET;
-	int rc = xp_media_write_old(ns->media, off, buf, len, raw_old(ns, at));
+	int rc = xp_media_write_old(ns->media, off, buf, len,
+				    xp_ns_raw_old(ns, at));
 
-	if (!rc && ns->raw)
-		memcpy(ns->raw + at, buf, len);
-	return rc;
-}
-
-int xp_ns_table_persist(struct xp_ns *ns, uint64_t off, const void *buf,
-			size_t len)
-{
-	uint64_t at = off - XP_TABLE_OFFSET;
-	int rc = xp_media_persist_old(ns->media, off, buf, len,
-				      raw_old(ns, at));
-
-	/* A failed store or fence put the media back as it was (or stored
-	 * nothing), which is what ns->raw still holds. */
 	if (!rc && ns->raw)
 		memcpy(ns->raw + at, buf, len);
 	return rc;

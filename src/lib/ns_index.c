@@ -81,9 +81,11 @@ int xp_ns_index_alloc(struct xp_ns_index *ix, uint32_t slots)
 	}
 	ix->node = calloc(slots ? slots : 1, sizeof(*ix->node));
 	ix->name_next = calloc(slots ? slots : 1, sizeof(*ix->name_next));
+	ix->name_hv = calloc(slots ? slots : 1, sizeof(*ix->name_hv));
 	ix->name_head = malloc(buckets * sizeof(*ix->name_head));
 	ix->free_bits = calloc(words, sizeof(*ix->free_bits));
-	if (!ix->node || !ix->name_next || !ix->name_head || !ix->free_bits) {
+	if (!ix->node || !ix->name_next || !ix->name_hv || !ix->name_head ||
+	    !ix->free_bits) {
 		xp_ns_index_free(ix);
 		return -ENOMEM;
 	}
@@ -99,6 +101,7 @@ void xp_ns_index_free(struct xp_ns_index *ix)
 {
 	free(ix->node);
 	free(ix->name_next);
+	free(ix->name_hv);
 	free(ix->name_head);
 	free(ix->free_bits);
 	memset(ix, 0, sizeof(*ix));
@@ -147,10 +150,10 @@ int64_t xp_ns_free_slot(const struct xp_ns *ns)
 static void name_link(struct xp_ns *ns, uint32_t slot)
 {
 	struct xp_ns_index *ix = &ns->index;
-	uint32_t *head =
-	    &ix->name_head[name_hash(ns, ns->slots[slot].rec.name) &
-			   ix->name_mask];
+	uint32_t h = name_hash(ns, ns->slots[slot].rec.name);
+	uint32_t *head = &ix->name_head[h & ix->name_mask];
 
+	ix->name_hv[slot] = h;
 	ix->name_next[slot] = *head;
 	*head = slot;
 }
@@ -158,8 +161,7 @@ static void name_link(struct xp_ns *ns, uint32_t slot)
 static void name_unlink(struct xp_ns *ns, uint32_t slot)
 {
 	struct xp_ns_index *ix = &ns->index;
-	uint32_t *p = &ix->name_head[name_hash(ns, ns->slots[slot].rec.name) &
-				     ix->name_mask];
+	uint32_t *p = &ix->name_head[ix->name_hv[slot] & ix->name_mask];
 
 	while (*p != NIL && *p != slot)
 		p = &ix->name_next[*p];
@@ -170,11 +172,12 @@ static void name_unlink(struct xp_ns *ns, uint32_t slot)
 int xp_ns_index_find_name(const struct xp_ns *ns, const char *name)
 {
 	const struct xp_ns_index *ix = &ns->index;
+	uint32_t h = name_hash(ns, name);
 	int found = -ENOENT;
 
-	for (uint32_t s = ix->name_head[name_hash(ns, name) & ix->name_mask];
-	     s != NIL; s = ix->name_next[s]) {
-		if (strcmp(ns->slots[s].rec.name, name))
+	for (uint32_t s = ix->name_head[h & ix->name_mask]; s != NIL;
+	     s = ix->name_next[s]) {
+		if (ix->name_hv[s] != h || strcmp(ns->slots[s].rec.name, name))
 			continue;
 		if (found >= 0)
 			return -EUCLEAN;

@@ -9,6 +9,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <string.h>
 #include <syslog.h>
 
 #include "media.h"
@@ -38,6 +39,10 @@ struct xp_ns_index {
 	uint64_t tail_gap;	/* free bytes after the last extent */
 	uint32_t *name_head;	/* name_mask + 1 chains of used slots */
 	uint32_t *name_next;	/* per slot */
+	/* Per slot: its name's hash, so a chain is walked without a string
+	 * compare for each name that only shares the bucket, and a slot
+	 * leaves its chain without hashing its name again. */
+	uint32_t *name_hv;
 	uint32_t name_mask;
 	/* Bit per free slot, then a bit per nonzero word, level by level. */
 	uint64_t *free_bits;
@@ -189,9 +194,35 @@ int xp_ns_even_tags(struct xp_ns *ns, int64_t skip);
  */
 int xp_ns_table_write(struct xp_ns *ns, uint64_t off, const void *buf,
 		      size_t len);
-/* Store, flush and fence table bytes (one step where the media can). */
-int xp_ns_table_persist(struct xp_ns *ns, uint64_t off, const void *buf,
-			size_t len);
+/* The writer's copy of table bytes at @at, or NULL when it has none. */
+static inline const uint8_t *xp_ns_raw_old(const struct xp_ns *ns,
+					   uint64_t at)
+{
+	/* An unreadable slot's old bytes are unknown: the undo layer tries
+	 * the media, as for any other store. */
+	if (ns->raw && !ns->unreadable[at / XP_SLOT_SIZE])
+		return ns->raw + at;
+	return NULL;
+}
+
+/*
+ * Store, flush and fence table bytes (one step where the media can).
+ * Inline: an update's @len is a constant, and its copy into ns->raw is
+ * then a few moves rather than a call.
+ */
+static inline int xp_ns_table_persist(struct xp_ns *ns, uint64_t off,
+				      const void *buf, size_t len)
+{
+	uint64_t at = off - XP_TABLE_OFFSET;
+	int rc = xp_media_persist_old(ns->media, off, buf, len,
+				      xp_ns_raw_old(ns, at));
+
+	/* A failed store or fence put the media back as it was (or stored
+	 * nothing), which is what ns->raw still holds. */
+	if (!rc && ns->raw)
+		memcpy(ns->raw + at, buf, len);
+	return rc;
+}
 /* Re-run the table rules over the decoded slots. */
 void xp_ns_check_rules(struct xp_ns *ns);
 /* Free what xp_ns_load_* allocated. */
