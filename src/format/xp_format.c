@@ -7,51 +7,6 @@
 #include "xp_format.h"
 #include "xp_overflow.h"
 
-static bool all_zero(const uint8_t *p, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (p[i])
-			return false;
-	return true;
-}
-
-static void bytes_copy(uint8_t *dst, const uint8_t *src, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		dst[i] = src[i];
-}
-
-static void bytes_zero(uint8_t *dst, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		dst[i] = 0;
-}
-
-static bool bytes_equal(const uint8_t *a, const uint8_t *b, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (a[i] != b[i])
-			return false;
-	return true;
-}
-
-const char *xp_fmt_strstatus(enum xp_fmt_status st)
-{
-	switch (st) {
-	case XP_OK: return "valid";
-	case XP_E_BLANK: return "blank";
-	case XP_E_SIGNATURE: return "bad signature";
-	case XP_E_CHECKSUM: return "checksum mismatch";
-	case XP_E_VERSION: return "unsupported version";
-	case XP_E_FIELD: return "field out of bounds";
-	case XP_E_LAYOUT: return "inconsistent layout";
-	case XP_E_TOO_SMALL: return "namespace too small";
-	case XP_E_INVAL: return "invalid parameters";
-	case XP_E_TORN: return "torn by an interrupted write";
-	}
-	return "unknown status";
-}
-
 /*
  * Little-endian loads and stores spelled as byte shifts: correct on any
  * host, and GCC and clang fold each into one move on a little-endian one.
@@ -77,6 +32,76 @@ static inline void st64(uint8_t *p, uint64_t v)
 	p[5] = (uint8_t)(v >> 40);
 	p[6] = (uint8_t)(v >> 48);
 	p[7] = (uint8_t)(v >> 56);
+}
+
+/*
+ * The byte-range helpers go a word at a time (opening a namespace runs
+ * them over every slot: all_zero as a byte loop was most of an open of a
+ * 65,536-slot table); the tail, if any, a byte at a time.
+ */
+static bool all_zero(const uint8_t *p, size_t len)
+{
+	size_t i = 0;
+
+	/* Out at the first nonzero word: a written record copy is nonzero
+	 * in its first. */
+	for (; i + 8 <= len; i += 8)
+		if (ld64(p + i))
+			return false;
+	for (; i < len; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+static void bytes_copy(uint8_t *dst, const uint8_t *src, size_t len)
+{
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8)
+		st64(dst + i, ld64(src + i));
+	for (; i < len; i++)
+		dst[i] = src[i];
+}
+
+static void bytes_zero(uint8_t *dst, size_t len)
+{
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8)
+		st64(dst + i, 0);
+	for (; i < len; i++)
+		dst[i] = 0;
+}
+
+static bool bytes_equal(const uint8_t *a, const uint8_t *b, size_t len)
+{
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8)
+		if (ld64(a + i) != ld64(b + i))
+			return false;
+	for (; i < len; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
+}
+
+const char *xp_fmt_strstatus(enum xp_fmt_status st)
+{
+	switch (st) {
+	case XP_OK: return "valid";
+	case XP_E_BLANK: return "blank";
+	case XP_E_SIGNATURE: return "bad signature";
+	case XP_E_CHECKSUM: return "checksum mismatch";
+	case XP_E_VERSION: return "unsupported version";
+	case XP_E_FIELD: return "field out of bounds";
+	case XP_E_LAYOUT: return "inconsistent layout";
+	case XP_E_TOO_SMALL: return "namespace too small";
+	case XP_E_INVAL: return "invalid parameters";
+	case XP_E_TORN: return "torn by an interrupted write";
+	}
+	return "unknown status";
 }
 
 static inline __attribute__((__always_inline__)) uint64_t
@@ -587,60 +612,50 @@ void xp_rec_scatter(const uint8_t payload[XP_REC_PAYLOAD], uint8_t tag,
 	w[k * 8 + 7] = tag;
 }
 
-uint64_t xp_rec_checksum(const uint8_t ns_uuid[16], uint32_t slot,
-			 const uint8_t payload[XP_REC_PAYLOAD])
-{
-	xp_le64 s = xp_put64(slot);
-	static const uint8_t zero8[8];
-	const size_t sum_off = offsetof(struct xp_rec_payload, checksum);
-	uint64_t st;
-
-	/* Inline, so each piece's length is a constant the loops fold. */
-	st = fletcher64(0, ns_uuid, 16);
-	st = fletcher64(st, s.b, 8);
-	st = fletcher64(st, payload, sum_off);
-	return fletcher64(st, zero8, 8);
-}
 
 static bool tags_uniform(const uint8_t *copy)
 {
+	uint64_t w0 = ld64(copy), diff = 0;
+
+	/* Byte 7 of every word against word 0's: one OR a word. */
 	for (uint32_t k = 1; k < XP_REC_WORDS; k++)
-		if (copy[k * 8 + 7] != copy[7])
-			return false;
-	return true;
+		diff |= ld64(copy + k * 8) ^ w0;
+	return !(diff >> 56);
 }
 
 /*
- * [A-Za-z0-9._+:-] as a bit per byte value: bits 43 '+', 45 '-', 46 '.',
- * 48..57 digits, 58 ':' in the first word; 65..90, 95 '_', 97..122 in the
- * second. One test a byte where the range compares were a dozen (a rename
- * validates its new name).
+ * What each byte value may be in a name: 1 for [A-Za-z0-9_+:-], 2 for
+ * '.', 0 for anything else. A load a character, where the range compares
+ * were a dozen instructions (a rename validates its new name).
  */
-static const uint64_t name_chars[2] = {0x07ff680000000000ull,
-				       0x07fffffe87fffffeull};
-
-static bool name_char_ok(uint8_t c)
-{
-	return c < 128 && (name_chars[c >> 6] >> (c & 63) & 1);
-}
+#define NAME_CH 1u
+#define NAME_DOT 2u
+static const uint8_t name_chars[256] = {
+	['a' ... 'z'] = NAME_CH, ['A' ... 'Z'] = NAME_CH,
+	['0' ... '9'] = NAME_CH, ['_'] = NAME_CH, ['-'] = NAME_CH,
+	['+'] = NAME_CH, [':'] = NAME_CH, ['.'] = NAME_DOT,
+};
 
 bool xp_name_valid(const char *name, size_t maxlen)
 {
-	bool dots_only = true;
+	unsigned seen = 0;
 	size_t n = 0;
 
 	if (!name)
 		return false;
 	while (n < maxlen && name[n]) {
-		if (!name_char_ok((uint8_t)name[n]))
+		unsigned k = name_chars[(uint8_t)name[n]];
+
+		if (!k)
 			return false;
-		dots_only &= name[n] == '.';
+		seen |= k;
 		n++;
 	}
 	if (n == 0 || n > XP_NAME_MAX || (n == maxlen) || name[0] == '-')
 		return false;
-	/* "." and ".." name no device node (/dev/mapper/NAME). */
-	return !dots_only;
+	/* "." and ".." name no device node (/dev/mapper/NAME): a name needs
+	 * one character that is not a dot. */
+	return seen & NAME_CH;
 }
 
 enum xp_fmt_status xp_rec_decode(const struct xp_sb *sb, uint32_t slot,
@@ -804,6 +819,46 @@ fl_finish(const struct fl_state *f)
 		   : 0)) & WORD_LOW) | (t))
 
 /*
+ * xp_rec_checksum() over payload words @p (the 13 before the checksum, as
+ * little-endian values): the namespace UUID, the slot as le64, the
+ * payload before the checksum, then eight zero bytes: 34 words. In blocks
+ * of four that is 8 blocks and a half; the ninth block, zero, adds two
+ * zero words more, which leave lo as it is and add 2 lo to hi: taken off
+ * at the end.
+ */
+static inline __attribute__((__always_inline__)) uint64_t
+rec_checksum_words(const uint8_t ns_uuid[16], uint32_t slot,
+		   const uint64_t p[13])
+{
+	struct fl_state f = {{0, 0, 0, 0}, {0, 0, 0, 0}};
+	uint64_t sum;
+
+	_Static_assert(offsetof(struct xp_rec_payload, checksum) == 104,
+		       "13 payload words before the checksum");
+	fl_block(&f, ld64(ns_uuid), ld64(ns_uuid + 8));
+	fl_block(&f, slot, p[0]);
+	fl_block(&f, p[1], p[2]);
+	fl_block(&f, p[3], p[4]);
+	fl_block(&f, p[5], p[6]);
+	fl_block(&f, p[7], p[8]);
+	fl_block(&f, p[9], p[10]);
+	fl_block(&f, p[11], p[12]);
+	fl_block(&f, 0, 0);
+	sum = fl_finish(&f);
+	return sum - ((uint64_t)(2 * (uint32_t)sum) << 32);
+}
+
+uint64_t xp_rec_checksum(const uint8_t ns_uuid[16], uint32_t slot,
+			 const uint8_t payload[XP_REC_PAYLOAD])
+{
+	uint64_t p[13];
+
+	for (int i = 0; i < 13; i++)
+		p[i] = ld64(payload + 8 * i);
+	return rec_checksum_words(ns_uuid, slot, p);
+}
+
+/*
  * What xp_rec_scatter() of the payload with xp_rec_checksum() stored in
  * it gives, built in 64-bit words: an update encodes one record, and the
  * byte-wise payload, its checksum pass and the scatter were most of an
@@ -855,31 +910,7 @@ void xp_rec_encode(const struct xp_sb *sb, uint32_t slot,
 	_Static_assert(offsetof(struct xp_rec_payload, uuid) == 40 &&
 		       offsetof(struct xp_rec_payload, name) == 72,
 		       "payload words");
-	/*
-	 * xp_rec_checksum(): the namespace UUID, the slot as le64, the
-	 * payload before the checksum, then eight zero bytes: 34 words. In
-	 * blocks of four that is 8 blocks and a half; the ninth block, zero,
-	 * adds two zero words more, which leave lo as it is and add 2 lo to
-	 * hi: taken off at the end.
-	 */
-	_Static_assert(offsetof(struct xp_rec_payload, checksum) == 104,
-		       "13 payload words before the checksum");
-	{
-		struct fl_state f = {{0, 0, 0, 0}, {0, 0, 0, 0}};
-		uint64_t sum;
-
-		fl_block(&f, ld64(sb->ns_uuid), ld64(sb->ns_uuid + 8));
-		fl_block(&f, slot, p[0]);
-		fl_block(&f, p[1], p[2]);
-		fl_block(&f, p[3], p[4]);
-		fl_block(&f, p[5], p[6]);
-		fl_block(&f, p[7], p[8]);
-		fl_block(&f, p[9], p[10]);
-		fl_block(&f, p[11], p[12]);
-		fl_block(&f, 0, 0);
-		sum = fl_finish(&f);
-		p[sum_word] = sum - ((uint64_t)(2 * (uint32_t)sum) << 32);
-	}
+	p[sum_word] = rec_checksum_words(sb->ns_uuid, slot, p);
 
 	st64_word(out + 0, REC_WORD(p, 0, t));
 	st64_word(out + 8, REC_WORD(p, 1, t));
@@ -899,10 +930,15 @@ void xp_rec_encode(const struct xp_sb *sb, uint32_t slot,
 	st64_word(out + 120, REC_WORD(p, 15, t));
 }
 
-static void tag_mask_of(const uint8_t *copy, uint32_t mask[8])
+static void tag_mask_of(const uint8_t *copy, bool uniform, uint32_t mask[8])
 {
 	for (int i = 0; i < 8; i++)
 		mask[i] = 0;
+	/* Uniform tags, as a whole write leaves them: one bit. */
+	if (uniform) {
+		mask[copy[7] / 32] = 1u << (copy[7] % 32);
+		return;
+	}
 	for (uint32_t k = 0; k < XP_REC_WORDS; k++) {
 		uint8_t t = copy[k * 8 + 7];
 
@@ -933,14 +969,15 @@ void xp_slot_decode(const struct xp_sb *sb, uint32_t slot, const void *buf,
 {
 	const uint8_t *raw = buf;
 	struct xp_rec r[2];
-	bool ok[2];
+	bool ok[2], uniform[2];
 	int x, y;
 
 	for (int c = 0; c < 2; c++) {
 		out->copy_status[c] = xp_rec_decode(sb, slot, raw + c * XP_REC_SIZE,
 						    &r[c], &out->copy_field[c]);
 		ok[c] = out->copy_status[c] == XP_OK;
-		tag_mask_of(raw + c * XP_REC_SIZE, out->tag_mask[c]);
+		uniform[c] = tags_uniform(raw + c * XP_REC_SIZE);
+		tag_mask_of(raw + c * XP_REC_SIZE, uniform[c], out->tag_mask[c]);
 	}
 	out->active = -1;
 	out->fallback = -1;
@@ -983,7 +1020,7 @@ void xp_slot_decode(const struct xp_sb *sb, uint32_t slot, const void *buf,
 	}
 	out->rec = r[out->active];
 	out->state = xp_rec_used(&out->rec) ? XP_SLOT_USED : XP_SLOT_FREE;
-	out->mixed_tags = !tags_uniform(raw + out->active * XP_REC_SIZE);
+	out->mixed_tags = !uniform[out->active];
 }
 
 void xp_slot_set(struct xp_slot *s, int copy, const struct xp_rec *rec)

@@ -97,9 +97,25 @@ int xp_media_zero(struct xp_media *m, uint64_t off, uint64_t len,
 		  xp_progress_fn progress, void *arg);
 void xp_media_close(struct xp_media *m);
 
+/* Store, flush and fence through the undo layer (write, flush, drain). */
+int xp_media_persist_undo(struct xp_media *m, uint64_t off, const void *buf,
+			  size_t len, const void *old);
+
 /* Store, flush and fence; @old as for xp_media_write_old(). */
-int xp_media_persist_old(struct xp_media *m, uint64_t off, const void *buf,
-			 size_t len, const void *old);
+static inline int xp_media_persist_old(struct xp_media *m, uint64_t off,
+				       const void *buf, size_t len,
+				       const void *old)
+{
+	/*
+	 * With nothing stored since the last fence, a backend's one-step
+	 * persist leaves nothing to put back: it either made the bytes
+	 * durable or stored none of them (a refusal breaks nothing, as
+	 * for the hypervisor backend's).
+	 */
+	if (m->ops->persist && !m->nundo && !m->broken)
+		return m->ops->persist(m, off, buf, len);
+	return xp_media_persist_undo(m, off, buf, len, old);
+}
 static inline int xp_media_persist(struct xp_media *m, uint64_t off,
 				   const void *buf, size_t len)
 {

@@ -25,6 +25,7 @@
 
 struct window {
 	struct pmem2_map *map;
+	pmem2_memcpy_fn memcpy_fn;	/* the map's, asked once */
 	uint64_t off, len;
 	uint8_t *addr;
 	unsigned long last_use;
@@ -108,6 +109,7 @@ static int window_find(struct pmem2_media *p, uint64_t off, uint64_t len,
 	victim->off = start;
 	victim->len = end - start;
 	victim->addr = pmem2_map_get_address(victim->map);
+	victim->memcpy_fn = pmem2_get_memcpy_fn(victim->map);
 	victim->last_use = ++p->clock;
 	*ptr = victim->addr + (off - start);
 	*wp = p->last = victim;
@@ -181,8 +183,7 @@ static int p_write(struct xp_media *m, uint64_t off, const void *buf,
 	int rc = window_get(to_p(m), off, len, &dst, &w);
 
 	if (!rc)
-		pmem2_get_memcpy_fn(w->map)(dst, buf, len,
-					    PMEM2_F_MEM_NOFLUSH);
+		w->memcpy_fn(dst, buf, len, PMEM2_F_MEM_NOFLUSH);
 	return rc;
 }
 
@@ -210,7 +211,7 @@ static int p_persist(struct xp_media *m, uint64_t off, const void *buf,
 	int rc = window_get(to_p(m), off, len, &dst, &w);
 
 	if (!rc)
-		pmem2_get_memcpy_fn(w->map)(dst, buf, len, 0);
+		w->memcpy_fn(dst, buf, len, 0);
 	return rc;
 }
 

@@ -191,20 +191,11 @@ int xp_media_drain(struct xp_media *m)
 	return 0;
 }
 
-int xp_media_persist_old(struct xp_media *m, uint64_t off, const void *buf,
-			 size_t len, const void *old)
+int xp_media_persist_undo(struct xp_media *m, uint64_t off, const void *buf,
+			  size_t len, const void *old)
 {
-	int rc;
+	int rc = xp_media_write_old(m, off, buf, len, old);
 
-	/*
-	 * With nothing stored since the last fence, a backend's one-step
-	 * persist leaves nothing to put back: it either made the bytes
-	 * durable or stored none of them (a refusal breaks nothing, as
-	 * for the hypervisor backend below).
-	 */
-	if (m->ops->persist && !m->nundo && !m->broken)
-		return m->ops->persist(m, off, buf, len);
-	rc = xp_media_write_old(m, off, buf, len, old);
 	rc = rc ?: xp_media_flush(m, off, len);
 	return rc ?: xp_media_drain(m);
 }
