@@ -139,7 +139,10 @@ class Bench:
         ir, stdout = self.callgrind(cmd)
         if ir is None:
             return None
-        ops = parse_kv(stdout)["ops"]
+        kv = parse_kv(stdout)
+        # Every op a driver ran inside bench_measured_*: the timed ones and
+        # the back-to-back ones after them.
+        ops = kv["ops"] + kv.get("b2b_ops", 0)
         return ir / ops if ops else None
 
     # -- the namespace directory -----------------------------------------
@@ -197,6 +200,9 @@ class Bench:
             out[k] = {
                 "p50_ns": statistics.median(x["p50_ns"] for x in v),
                 "p99_ns": statistics.median(x["p99_ns"] for x in v),
+                "b2b_ns": statistics.median(x["b2b_ns"] for x in v),
+                "empty_ns": (statistics.median(x["empty_window_ns"] for x in v)
+                             if "empty_window_ns" in v[0] else None),
                 "ops": sum(x["ops"] for x in v),
                 "runs": len(v),
             }
@@ -384,6 +390,11 @@ def table(res):
             continue
         u = up[k]
         note = "%d ops in %d run(s), median of run p50s" % (u["ops"], u["runs"])
+        if k == "floor" and u.get("empty_ns") is not None:
+            note += "; an empty window (2 clock reads + mfence) takes %s" % t(u["empty_ns"])
+        note += "; back to back %s/op (%s the floor's, %s PMDK's)" % (
+            t(u["b2b_ns"]), ratio(u["b2b_ns"], up["floor"]["b2b_ns"]),
+            ratio(u["b2b_ns"], up.get("pmdk", {}).get("b2b_ns")))
         if k in ("assign", "rename", "pair", "public"):
             note += "; %d slots, %d extents" % (SLOTS_SMALL, EXTENTS_SMALL)
         if k == "pair":

@@ -48,7 +48,8 @@ int main(int argc, char **argv)
 	struct root *r;
 	uint8_t src[2][128];
 	uint64_t *lat, start;
-	unsigned maxops, done = 0;
+	unsigned maxops, done = 0, b2b, done_all;
+	uint64_t b2b_ns;
 	double maxsec;
 
 	if (argc != 4) {
@@ -79,17 +80,32 @@ int main(int argc, char **argv)
 				pmemobj_errormsg());
 			return 1;
 		}
+		op_settled();
 		lat[done++] = now_ns() - t0;
 	}
+	/* Throughput: the same transactions back to back. */
+	b2b = b2b_count(done);
+	start = now_ns();
+	for (unsigned i = 0; i < b2b; i++)
+		if (bench_measured_tx(pop, r, src[(done + i) & 1])) {
+			fprintf(stderr, "pmdk_tx: transaction aborted: %s\n",
+				pmemobj_errormsg());
+			return 1;
+		}
+	b2b_ns = now_ns() - start;
+	done_all = done + b2b;
 	/* The content must be the last record written, or nothing was
 	 * measured. */
-	if (done && memcmp(r->rec, src[(done - 1) & 1], sizeof(r->rec))) {
+	if (done_all &&
+	    memcmp(r->rec, src[(done_all - 1) & 1], sizeof(r->rec))) {
 		fprintf(stderr, "pmdk_tx: record does not hold the last write\n");
 		return 1;
 	}
 	qsort(lat, done, sizeof(*lat), cmp_u64);
-	printf("ops %u p50_ns %" PRIu64 " p99_ns %" PRIu64 "\n", done,
-	       done ? lat[done / 2] : 0, done ? lat[(uint64_t)done * 99 / 100] : 0);
+	printf("ops %u p50_ns %" PRIu64 " p99_ns %" PRIu64
+	       " b2b_ops %u b2b_ns %.1f\n", done,
+	       done ? lat[done / 2] : 0, done ? lat[(uint64_t)done * 99 / 100] : 0,
+	       b2b, b2b ? (double)b2b_ns / b2b : 0.0);
 	pmemobj_close(pop);
 	unlink(argv[1]);
 	free(lat);

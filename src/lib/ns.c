@@ -362,10 +362,41 @@ void xp_ns_free_tables(struct xp_ns *ns)
 	ns->bad = NULL;
 }
 
+/*
+ * The table is read a chunk at a time (a read a page was 4,096 system
+ * calls for a 65,536-slot table), and a chunk that cannot be read page by
+ * page: a page that cannot be read (a bad block) costs the slots on it,
+ * which read as corrupt and check names, not the namespace.
+ */
+#define TABLE_CHUNK (1ull << 20)
+
+static void read_pages(struct xp_ns *ns, uint8_t *raw, uint64_t from,
+		       uint64_t end)
+{
+	struct xp_media *m = ns->media;
+
+	for (uint64_t done = from; done < end; done += XP_PAGE_SIZE) {
+		uint64_t len = end - done < XP_PAGE_SIZE ? end - done :
+							   XP_PAGE_SIZE;
+
+		if (!m->ops->read(m, XP_TABLE_OFFSET + done, raw + done,
+				  (size_t)len))
+			continue;
+		if (!ns->table_read_error[0])
+			save_read_error(ns, ns->table_read_error,
+					sizeof(ns->table_read_error));
+		memset(raw + done, 0, (size_t)len);
+		for (uint64_t i = done / XP_SLOT_SIZE;
+		     i < (done + len) / XP_SLOT_SIZE; i++)
+			ns->unreadable[i] = true;
+	}
+}
+
 int xp_ns_load_table(struct xp_ns *ns)
 {
 	struct xp_media *m = ns->media;
 	uint32_t n = ns->sb.slot_count, max = n;
+	uint64_t total;
 	uint8_t *raw;
 
 	/* Two disagreeing copies may not agree on the table's size. */
@@ -382,28 +413,15 @@ int xp_ns_load_table(struct xp_ns *ns)
 		free(raw);
 		return xp_err(ENOMEM, m->target, "out of memory");
 	}
-	/*
-	 * Page by page: a page that cannot be read (a bad block) costs the
-	 * slots on it, which read as corrupt and check names, not the
-	 * namespace.
-	 */
+	total = (uint64_t)max * XP_SLOT_SIZE;
 	ns->table_read_error[0] = 0;
-	for (uint64_t done = 0; done < (uint64_t)max * XP_SLOT_SIZE;
-	     done += XP_PAGE_SIZE) {
-		uint64_t len = (uint64_t)max * XP_SLOT_SIZE - done;
+	for (uint64_t at = 0; at < total; at += TABLE_CHUNK) {
+		uint64_t end = total - at < TABLE_CHUNK ? total : at + TABLE_CHUNK;
 
-		if (len > XP_PAGE_SIZE)
-			len = XP_PAGE_SIZE;
-		if (!m->ops->read(m, XP_TABLE_OFFSET + done, raw + done,
-				  (size_t)len))
+		if (!m->ops->read(m, XP_TABLE_OFFSET + at, raw + at,
+				  (size_t)(end - at)))
 			continue;
-		if (!ns->table_read_error[0])
-			save_read_error(ns, ns->table_read_error,
-					sizeof(ns->table_read_error));
-		memset(raw + done, 0, (size_t)len);
-		for (uint64_t i = done / XP_SLOT_SIZE;
-		     i < (done + len) / XP_SLOT_SIZE; i++)
-			ns->unreadable[i] = true;
+		read_pages(ns, raw, at, end);
 	}
 	ns->ncorrupt = decode_table(ns, raw, &ns->sb);
 	/*
