@@ -461,6 +461,46 @@ def table(res):
     return "\n".join(lines)
 
 
+def targets(res):
+    """The issue's targets beside this run's numbers: a reading aid, never
+    a pass or fail of the suite (times move with the machine)."""
+    up = res["update"]
+    floor, fb = up["floor"]["p50_ns"], up["floor"]["b2b_ns"]
+    pmdk = up.get("pmdk", {}).get("p50_ns")
+    pb = up.get("pmdk", {}).get("b2b_ns")
+    lines = ["| target | update | measured (p50 window) | measured (back to back) | met |",
+             "|---|---|---|---|---|"]
+
+    def row(goal, what, a, b, limit):
+        if a is None or b is None:
+            lines.append("| %s | %s | - | - | not measured |" % (goal, what))
+            return
+        ok = a <= limit and b <= limit
+        lines.append("| %s | %s | %.2f× | %.2f× | %s |" %
+                     (goal, what, a, b, "yes" if ok else "no"))
+
+    for op, per in (("assign", 1), ("rename", 1), ("pair", 2)):
+        what = op if per == 1 else "create or destroy (pair / 2)"
+        row("≤ 1.3× the floor", what, up[op]["p50_ns"] / per / floor,
+            up[op]["b2b_ns"] / per / fb, 1.3)
+    for op, per in (("assign", 1), ("rename", 1), ("pair", 2)):
+        what = op if per == 1 else "create or destroy (pair / 2)"
+        row("≥ 3× faster than PMDK's tx", what,
+            up[op]["p50_ns"] / per / pmdk if pmdk else None,
+            up[op]["b2b_ns"] / per / pb if pb else None, 1 / 3)
+    for op in SCALE_OPS:
+        ps = [s["p50_ns"] for s in res["scaling"] if s["op"] == op]
+        irs = [s["ir_per_op"] for s in res["scaling"] if s["op"] == op and s["ir_per_op"]]
+        spread = max(ps) / min(ps) - 1 if ps and min(ps) else None
+        ispread = max(irs) / min(irs) - 1 if irs and min(irs) else None
+        lines.append("| same cost ±20 %% from %d to %d extents | %s | %s | instructions %s | %s |" %
+                     (res["cfg"]["scale"][0], res["cfg"]["scale"][-1], op,
+                      "-" if spread is None else "max/min %+.0f %%" % (100 * spread),
+                      "-" if ispread is None else "max/min %+.0f %%" % (100 * ispread),
+                      "yes" if spread is not None and spread <= 0.2 else "no"))
+    return "\n".join(lines)
+
+
 def plot(res, out):
     if not shutil.which("gnuplot"):
         log("gnuplot missing: no plots")
@@ -534,8 +574,13 @@ def main():
     tab = table(b.res)
     with open(os.path.join(b.out, "table.md"), "w") as f:
         f.write(tab + "\n")
+    tgt = targets(b.res)
+    with open(os.path.join(b.out, "table.md"), "a") as f:
+        f.write("\n" + tgt + "\n")
     pngs = plot(b.res, b.out)
     print(tab)
+    print()
+    print(tgt)
     print()
     print("xenpmem rows labelled 'libpmem2 backend' use the library's internal API "
           "(xp_media_open_pmem2 + xp_ns_open_media) on a tmpfs file with "

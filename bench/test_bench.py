@@ -56,8 +56,18 @@ def main():
         if p.returncode:
             print(p.stderr)
         expect(p.returncode == 0, "bench.py --quick exits 0")
-        rows = [cells(l) for l in p.stdout.splitlines()
+        # The first table is the rows; the second the targets.
+        tables, cur = [], []
+        for l in p.stdout.splitlines() + [""]:
+            if l.startswith("|"):
+                cur.append(l)
+            elif cur:
+                tables.append(cur)
+                cur = []
+        rows = [cells(l) for l in (tables[0] if tables else [])
                 if l.startswith("| ") and not l.startswith("| group")]
+        tgt = [cells(l) for l in (tables[1] if len(tables) > 1 else [])
+               if l.startswith("| ") and not l.startswith("| target")]
         with open(os.path.join(out, "results.json")) as f:
             res = json.load(f)
         pngs = [n for n in os.listdir(out) if n.endswith(".png")]
@@ -95,6 +105,13 @@ def main():
     expect(len(by_group.get("fragmentation", [])) == 1, "1 fragmentation row")
     expect(set(pngs) >= {"scaling.png", "open-list.png"} or not shutil.which("gnuplot"),
            "scaling plots written, got %s" % pngs)
+
+    # The targets table: every target of the issue, each with a number
+    # and a verdict (which one, this test does not care).
+    expect(len(tgt) == 9, "9 target rows (floor, PMDK, scaling x 3 updates), got %d" % len(tgt))
+    for r in tgt:
+        expect(len(r) == 5 and r[4] in ("yes", "no") and re.search(r"\d", r[2]),
+               "target row with a number and yes/no: %s" % r)
 
     # Invariants: the protocol's cost per update, whatever the speed.
     up = res["update"]
