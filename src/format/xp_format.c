@@ -818,6 +818,12 @@ fl_finish(const struct fl_state *f)
 		   (p)[(7 * (k)) / 8 + 1] << ((64 - 8 * ((7 * (k)) % 8)) % 64) \
 		   : 0)) & WORD_LOW) | (t))
 
+/* The payload in 64-bit words, as the encoder and the checksum use it. */
+_Static_assert(offsetof(struct xp_rec_payload, checksum) == 104 &&
+	       XP_REC_PAYLOAD % 8 == 0, "13 payload words, then the checksum");
+_Static_assert(offsetof(struct xp_rec_payload, uuid) == 40 &&
+	       offsetof(struct xp_rec_payload, name) == 72, "payload words");
+
 /*
  * xp_rec_checksum() over payload words @p (the 13 before the checksum, as
  * little-endian values): the namespace UUID, the slot as le64, the
@@ -833,8 +839,6 @@ rec_checksum_words(const uint8_t ns_uuid[16], uint32_t slot,
 	struct fl_state f = {{0, 0, 0, 0}, {0, 0, 0, 0}};
 	uint64_t sum;
 
-	_Static_assert(offsetof(struct xp_rec_payload, checksum) == 104,
-		       "13 payload words before the checksum");
 	fl_block(&f, ld64(ns_uuid), ld64(ns_uuid + 8));
 	fl_block(&f, slot, p[0]);
 	fl_block(&f, p[1], p[2]);
@@ -876,8 +880,6 @@ void xp_rec_encode(const struct xp_sb *sb, uint32_t slot,
 	uint8_t *out = buf;
 	size_t i;
 
-	_Static_assert(offsetof(struct xp_rec_payload, checksum) % 8 == 0 &&
-		       XP_REC_PAYLOAD % 8 == 0, "payload in whole words");
 	p[0] = rec->seq;
 	p[1] = XP_REC_MAGIC;
 	/* Each word set once (zeroing the array first was a rep stos). */
@@ -907,9 +909,6 @@ void xp_rec_encode(const struct xp_sb *sb, uint32_t slot,
 			p[i] = 0;
 	}
 	p[XP_REC_PAYLOAD / 8] = 0;
-	_Static_assert(offsetof(struct xp_rec_payload, uuid) == 40 &&
-		       offsetof(struct xp_rec_payload, name) == 72,
-		       "payload words");
 	p[sum_word] = rec_checksum_words(sb->ns_uuid, slot, p);
 
 	st64_word(out + 0, REC_WORD(p, 0, t));
