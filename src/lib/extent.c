@@ -398,7 +398,7 @@ int xp_extent_create(struct xp_ns *ns, const struct xp_create_opts *o,
 	memcpy(rec.owner, o->owner, 16);
 	rec.align_shift = (uint8_t)shift;
 	rec.label_size = o->label_size;
-	xp_uuid_generate(rec.uuid);
+	xp_uuid_pool_take(&ns->uuids, rec.uuid);
 	snprintf(rec.name, sizeof(rec.name), "%s", o->name);
 	rc = zero_new_range(ns, o->name, off, o->size, o->flags, o->progress,
 			    o->progress_arg);

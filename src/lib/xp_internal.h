@@ -45,6 +45,13 @@ struct xp_ns_index {
 	uint32_t free_levels;
 };
 
+/* Random bytes for new extents' UUIDs, drawn 64 UUIDs at a time (uuid.c). */
+struct xp_uuid_pool {
+	struct xp_uuid_page *page;	/* NULL before the first UUID */
+	size_t page_size;
+	bool unavailable;	/* no page a fork wipes: a system call each */
+};
+
 struct xp_ns {
 	struct xp_media *media;
 	bool own_media;		/* close the media with the handle */
@@ -97,6 +104,7 @@ struct xp_ns {
 	/* Loop devices over this namespace file (activate.c), or NULL
 	 * before the first question. */
 	struct xp_loop_cache *loops;
+	struct xp_uuid_pool uuids;
 	/*
 	 * A writer's copy of the table's bytes as the media holds them (read
 	 * machine-check safe at open, kept current by every store this handle
@@ -276,5 +284,9 @@ void xp_loop_cache_drop(struct xp_ns *ns);
 
 /* Generate a random (v4) UUID. */
 void xp_uuid_generate(uint8_t out[16]);
+/* The same from @pool's bytes: no system call for most UUIDs, and never
+ * one a parent or child of a fork(2) also gets. */
+void xp_uuid_pool_take(struct xp_uuid_pool *pool, uint8_t out[16]);
+void xp_uuid_pool_drop(struct xp_uuid_pool *pool);
 
 #endif /* XP_INTERNAL_H */
