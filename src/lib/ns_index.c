@@ -199,45 +199,83 @@ static bool before(const struct xp_ns *ns, uint32_t s, uint64_t off,
 	return o < off || (o == off && s < slot);
 }
 
+/* An empty subtree's sums, so that pull() adds both children alike. */
+static const struct xp_ns_node no_node;
+
 static void pull(struct xp_ns *ns, uint32_t s)
 {
-	struct xp_ns_node *n = &ns->index.node[s];
-	uint32_t kids[2] = {n->left, n->right};
+	struct xp_ns_node *nd = ns->index.node, *n = &nd[s];
+	const struct xp_ns_node *l = n->left == NIL ? &no_node : &nd[n->left];
+	const struct xp_ns_node *r =
+	    n->right == NIL ? &no_node : &nd[n->right];
+	uint64_t max = l->gap_max > r->gap_max ? l->gap_max : r->gap_max;
 
-	n->count = 1;
-	n->gaps = n->gap != 0;
-	n->gap_sum = n->gap_max = n->gap;
-	n->used = ns->slots[s].rec.size;
-	for (int i = 0; i < 2; i++) {
-		const struct xp_ns_node *c = &ns->index.node[kids[i]];
-
-		if (kids[i] == NIL)
-			continue;
-		n->count += c->count;
-		n->gaps += c->gaps;
-		n->gap_sum += c->gap_sum;
-		n->used += c->used;
-		if (c->gap_max > n->gap_max)
-			n->gap_max = c->gap_max;
-	}
+	n->count = l->count + r->count + 1;
+	n->gaps = l->gaps + r->gaps + (n->gap != 0);
+	n->gap_sum = l->gap_sum + r->gap_sum + n->gap;
+	n->gap_max = n->gap > max ? n->gap : max;
+	n->used = l->used + r->used + ns->slots[s].rec.size;
 }
 
-/* Split @t into the extents before (@off, @slot) and the rest. */
-static void split(struct xp_ns *ns, uint32_t t, uint64_t off, uint32_t slot,
-		  uint32_t *l, uint32_t *r)
+/*
+ * Where an extent goes or was, and its neighbours in offset order, found
+ * on the way down: each is the last node the search left to the right
+ * (@pred) or to the left (@succ) of, so they lie on the search path, and
+ * every node whose sums a new gap changes is pulled on the way back up.
+ */
+struct place {
+	uint32_t slot;
+	uint64_t off;
+	uint32_t pred, succ;
+};
+
+/* The gap from the end of @pred (NIL: the data area's start) to @to. */
+static uint64_t gap_between(const struct xp_ns *ns, uint32_t pred, uint64_t to)
+{
+	uint64_t from = pred == NIL ? ns->sb.data_offset : rec_end(ns, pred);
+
+	return to > from ? to - from : 0;
+}
+
+/*
+ * The gap in front of @succ (NIL: the tail gap) once @pred is the extent
+ * before it. Sums over @succ are the caller's to pull.
+ */
+static void set_gap_before(struct xp_ns *ns, uint32_t pred, uint32_t succ)
+{
+	if (succ == NIL)
+		ns->index.tail_gap = gap_between(
+		    ns, pred, ns->sb.data_offset + ns->sb.data_size);
+	else
+		ns->index.node[succ].gap =
+		    gap_between(ns, pred, ns->slots[succ].rec.offset);
+}
+
+/*
+ * Split @t into the extents before @p's key and the rest. At the bottom
+ * of the search both neighbours are known: the new extent's gap and its
+ * successor's are set there, before the pulls on the way up.
+ */
+static void split(struct xp_ns *ns, uint32_t t, struct place *p, uint32_t *l,
+		  uint32_t *r)
 {
 	struct xp_ns_node *n;
 
 	if (t == NIL) {
 		*l = *r = NIL;
+		ns->index.node[p->slot].gap =
+		    gap_between(ns, p->pred, p->off);
+		set_gap_before(ns, p->slot, p->succ);
 		return;
 	}
 	n = &ns->index.node[t];
-	if (before(ns, t, off, slot)) {
-		split(ns, n->right, off, slot, &n->right, r);
+	if (before(ns, t, p->off, p->slot)) {
+		p->pred = t;
+		split(ns, n->right, p, &n->right, r);
 		*l = t;
 	} else {
-		split(ns, n->left, off, slot, l, &n->left);
+		p->succ = t;
+		split(ns, n->left, p, l, &n->left);
 		*r = t;
 	}
 	pull(ns, t);
@@ -262,70 +300,89 @@ static uint32_t merge(struct xp_ns *ns, uint32_t a, uint32_t b)
 	return b;
 }
 
-static uint32_t last_of(const struct xp_ns *ns, uint32_t t)
+/*
+ * Put @p's extent into @t: down the search path while the nodes outrank
+ * it, then it takes the place of the rest, split around it. Expected cost
+ * one search path and two pulls per node on it.
+ */
+static uint32_t insert(struct xp_ns *ns, uint32_t t, struct place *p,
+		       uint32_t prio)
 {
-	while (t != NIL && ns->index.node[t].right != NIL)
-		t = ns->index.node[t].right;
+	struct xp_ns_node *nd = ns->index.node;
+
+	if (t == NIL || priority(ns, t) < prio) {
+		split(ns, t, p, &nd[p->slot].left, &nd[p->slot].right);
+		pull(ns, p->slot);
+		return p->slot;
+	}
+	if (before(ns, t, p->off, p->slot)) {
+		p->pred = t;
+		nd[t].right = insert(ns, nd[t].right, p, prio);
+	} else {
+		p->succ = t;
+		nd[t].left = insert(ns, nd[t].left, p, prio);
+	}
+	pull(ns, t);
 	return t;
 }
 
-/* Give the first extent of @t the gap @gap before it. */
-static void set_first_gap(struct xp_ns *ns, uint32_t t, uint64_t gap)
+/* Give the first extent of @t the gap after @pred, pulling its spine. */
+static void set_first_gap(struct xp_ns *ns, uint32_t t, uint32_t pred)
 {
 	struct xp_ns_node *n = &ns->index.node[t];
 
 	if (n->left == NIL)
-		n->gap = gap;
+		set_gap_before(ns, pred, t);
 	else
-		set_first_gap(ns, n->left, gap);
+		set_first_gap(ns, n->left, pred);
 	pull(ns, t);
 }
 
 /*
- * The gap in front of whatever follows @prev (NIL: the data area's start)
- * in the tree @rest, or at the data area's end when @rest is empty.
+ * Take @p's extent out of @t: its children merged in its place, and the
+ * gap before its successor widened to reach back to its predecessor.
  */
-static void set_gap_after(struct xp_ns *ns, uint32_t prev, uint32_t rest)
+static uint32_t erase(struct xp_ns *ns, uint32_t t, struct place *p)
 {
-	uint64_t from = prev == NIL ? ns->sb.data_offset : rec_end(ns, prev);
-	uint64_t to = ns->sb.data_offset + ns->sb.data_size;
-	uint32_t first = rest;
+	struct xp_ns_node *nd = ns->index.node;
 
-	if (rest != NIL) {
-		while (ns->index.node[first].left != NIL)
-			first = ns->index.node[first].left;
-		to = ns->slots[first].rec.offset;
+	if (t == p->slot) {
+		uint32_t pred = p->pred;
+
+		/* The neighbours inside the subtree are nearer. */
+		for (uint32_t c = nd[t].left; c != NIL; c = nd[c].right)
+			pred = c;
+		if (nd[t].right == NIL)
+			set_gap_before(ns, pred, p->succ);
+		else
+			set_first_gap(ns, nd[t].right, pred);
+		return merge(ns, nd[t].left, nd[t].right);
 	}
-	if (rest == NIL)
-		ns->index.tail_gap = to > from ? to - from : 0;
-	else
-		set_first_gap(ns, rest, to > from ? to - from : 0);
+	if (before(ns, t, p->off, p->slot)) {
+		p->pred = t;
+		nd[t].right = erase(ns, nd[t].right, p);
+	} else {
+		p->succ = t;
+		nd[t].left = erase(ns, nd[t].left, p);
+	}
+	pull(ns, t);
+	return t;
 }
 
 static void extent_link(struct xp_ns *ns, uint32_t slot)
 {
-	struct xp_ns_node *n = &ns->index.node[slot];
-	uint32_t l, r;
+	struct place p = {slot, ns->slots[slot].rec.offset, NIL, NIL};
 
-	split(ns, ns->index.root, ns->slots[slot].rec.offset, slot, &l, &r);
-	n->left = n->right = NIL;
-	n->gap = 0;
-	pull(ns, slot);
-	set_gap_after(ns, last_of(ns, l), slot);
-	set_gap_after(ns, slot, r);
-	ns->index.root = merge(ns, merge(ns, l, slot), r);
+	ns->index.root =
+	    insert(ns, ns->index.root, &p, priority(ns, slot));
 	ns->nused++;
 }
 
 static void extent_unlink(struct xp_ns *ns, uint32_t slot)
 {
-	uint64_t off = ns->slots[slot].rec.offset;
-	uint32_t l, m, r;
+	struct place p = {slot, ns->slots[slot].rec.offset, NIL, NIL};
 
-	split(ns, ns->index.root, off, slot, &l, &r);
-	split(ns, r, off, slot + 1, &m, &r);
-	set_gap_after(ns, last_of(ns, l), r);
-	ns->index.root = merge(ns, l, r);
+	ns->index.root = erase(ns, ns->index.root, &p);
 	ns->nused--;
 }
 
