@@ -81,9 +81,11 @@ int xp_ns_index_alloc(struct xp_ns_index *ix, uint32_t slots)
 	}
 	ix->node = calloc(slots ? slots : 1, sizeof(*ix->node));
 	ix->name_next = calloc(slots ? slots : 1, sizeof(*ix->name_next));
+	ix->path = calloc(slots ? slots : 1, sizeof(*ix->path));
 	ix->name_head = malloc(buckets * sizeof(*ix->name_head));
 	ix->free_bits = calloc(words, sizeof(*ix->free_bits));
-	if (!ix->node || !ix->name_next || !ix->name_head || !ix->free_bits) {
+	if (!ix->node || !ix->name_next || !ix->path || !ix->name_head ||
+	    !ix->free_bits) {
 		xp_ns_index_free(ix);
 		return -ENOMEM;
 	}
@@ -99,6 +101,7 @@ void xp_ns_index_free(struct xp_ns_index *ix)
 {
 	free(ix->node);
 	free(ix->name_next);
+	free(ix->path);
 	free(ix->name_head);
 	free(ix->free_bits);
 	memset(ix, 0, sizeof(*ix));
@@ -202,7 +205,7 @@ static bool before(const struct xp_ns *ns, uint32_t s, uint64_t off,
 /* An empty subtree's sums, so that pull() adds both children alike. */
 static const struct xp_ns_node no_node;
 
-static void pull(struct xp_ns *ns, uint32_t s)
+static inline void pull(struct xp_ns *ns, uint32_t s)
 {
 	struct xp_ns_node *nd = ns->index.node, *n = &nd[s];
 	const struct xp_ns_node *l = n->left == NIL ? &no_node : &nd[n->left];
@@ -216,18 +219,6 @@ static void pull(struct xp_ns *ns, uint32_t s)
 	n->gap_max = n->gap > max ? n->gap : max;
 	n->used = l->used + r->used + ns->slots[s].rec.size;
 }
-
-/*
- * Where an extent goes or was, and its neighbours in offset order, found
- * on the way down: each is the last node the search left to the right
- * (@pred) or to the left (@succ) of, so they lie on the search path, and
- * every node whose sums a new gap changes is pulled on the way back up.
- */
-struct place {
-	uint32_t slot;
-	uint64_t off;
-	uint32_t pred, succ;
-};
 
 /* The gap from the end of @pred (NIL: the data area's start) to @to. */
 static uint64_t gap_between(const struct xp_ns *ns, uint32_t pred, uint64_t to)
@@ -251,36 +242,6 @@ static void set_gap_before(struct xp_ns *ns, uint32_t pred, uint32_t succ)
 		    gap_between(ns, pred, ns->slots[succ].rec.offset);
 }
 
-/*
- * Split @t into the extents before @p's key and the rest. At the bottom
- * of the search both neighbours are known: the new extent's gap and its
- * successor's are set there, before the pulls on the way up.
- */
-static void split(struct xp_ns *ns, uint32_t t, struct place *p, uint32_t *l,
-		  uint32_t *r)
-{
-	struct xp_ns_node *n;
-
-	if (t == NIL) {
-		*l = *r = NIL;
-		ns->index.node[p->slot].gap =
-		    gap_between(ns, p->pred, p->off);
-		set_gap_before(ns, p->slot, p->succ);
-		return;
-	}
-	n = &ns->index.node[t];
-	if (before(ns, t, p->off, p->slot)) {
-		p->pred = t;
-		split(ns, n->right, p, &n->right, r);
-		*l = t;
-	} else {
-		p->succ = t;
-		split(ns, n->left, p, l, &n->left);
-		*r = t;
-	}
-	pull(ns, t);
-}
-
 /* Join two trees, every extent of @a before every extent of @b. */
 static uint32_t merge(struct xp_ns *ns, uint32_t a, uint32_t b)
 {
@@ -301,88 +262,118 @@ static uint32_t merge(struct xp_ns *ns, uint32_t a, uint32_t b)
 }
 
 /*
- * Put @p's extent into @t: down the search path while the nodes outrank
- * it, then it takes the place of the rest, split around it. Expected cost
- * one search path and two pulls per node on it.
+ * Both changes go down one search path without recursion, note in
+ * index.path every node whose sums change, parents before children, and
+ * pull them bottom-up once the tree has its new shape and gaps. The
+ * neighbours of the extent are the last nodes the search passed on
+ * either side (or, on erase, the nearest nodes of its own subtrees).
+ * Expected cost: the extent's depth, O(log n), plus about two nodes that
+ * a split or merge touches below it.
  */
-static uint32_t insert(struct xp_ns *ns, uint32_t t, struct place *p,
-		       uint32_t prio)
+static void pull_down_to(struct xp_ns *ns, uint32_t from, uint32_t *d)
 {
-	struct xp_ns_node *nd = ns->index.node;
-
-	if (t == NIL || priority(ns, t) < prio) {
-		split(ns, t, p, &nd[p->slot].left, &nd[p->slot].right);
-		pull(ns, p->slot);
-		return p->slot;
-	}
-	if (before(ns, t, p->off, p->slot)) {
-		p->pred = t;
-		nd[t].right = insert(ns, nd[t].right, p, prio);
-	} else {
-		p->succ = t;
-		nd[t].left = insert(ns, nd[t].left, p, prio);
-	}
-	pull(ns, t);
-	return t;
-}
-
-/* Give the first extent of @t the gap after @pred, pulling its spine. */
-static void set_first_gap(struct xp_ns *ns, uint32_t t, uint32_t pred)
-{
-	struct xp_ns_node *n = &ns->index.node[t];
-
-	if (n->left == NIL)
-		set_gap_before(ns, pred, t);
-	else
-		set_first_gap(ns, n->left, pred);
-	pull(ns, t);
+	while (*d > from)
+		pull(ns, ns->index.path[--*d]);
 }
 
 /*
- * Take @p's extent out of @t: its children merged in its place, and the
- * gap before its successor widened to reach back to its predecessor.
+ * Down the search path while the nodes outrank @x; @x takes the place of
+ * the rest, which splits around its key into its two subtrees.
  */
-static uint32_t erase(struct xp_ns *ns, uint32_t t, struct place *p)
+static void extent_link(struct xp_ns *ns, uint32_t x)
 {
-	struct xp_ns_node *nd = ns->index.node;
+	struct xp_ns_index *ix = &ns->index;
+	struct xp_ns_node *nd = ix->node;
+	uint64_t off = ns->slots[x].rec.offset;
+	uint32_t prio = priority(ns, x), pred = NIL, succ = NIL;
+	uint32_t *link = &ix->root, *l = &nd[x].left, *r = &nd[x].right;
+	uint32_t t, d = 0, above;
 
-	if (t == p->slot) {
-		uint32_t pred = p->pred;
-
-		/* The neighbours inside the subtree are nearer. */
-		for (uint32_t c = nd[t].left; c != NIL; c = nd[c].right)
-			pred = c;
-		if (nd[t].right == NIL)
-			set_gap_before(ns, pred, p->succ);
-		else
-			set_first_gap(ns, nd[t].right, pred);
-		return merge(ns, nd[t].left, nd[t].right);
+	for (t = *link; t != NIL && priority(ns, t) > prio; t = *link) {
+		ix->path[d++] = t;
+		if (before(ns, t, off, x)) {
+			pred = t;
+			link = &nd[t].right;
+		} else {
+			succ = t;
+			link = &nd[t].left;
+		}
 	}
-	if (before(ns, t, p->off, p->slot)) {
-		p->pred = t;
-		nd[t].right = erase(ns, nd[t].right, p);
-	} else {
-		p->succ = t;
-		nd[t].left = erase(ns, nd[t].left, p);
+	*link = x;
+	above = d;
+	while (t != NIL) {
+		ix->path[d++] = t;
+		if (before(ns, t, off, x)) {
+			pred = t;
+			*l = t;
+			l = &nd[t].right;
+			t = nd[t].right;
+		} else {
+			succ = t;
+			*r = t;
+			r = &nd[t].left;
+			t = nd[t].left;
+		}
 	}
-	pull(ns, t);
-	return t;
-}
-
-static void extent_link(struct xp_ns *ns, uint32_t slot)
-{
-	struct place p = {slot, ns->slots[slot].rec.offset, NIL, NIL};
-
-	ns->index.root =
-	    insert(ns, ns->index.root, &p, priority(ns, slot));
+	*l = *r = NIL;
+	nd[x].gap = gap_between(ns, pred, off);
+	set_gap_before(ns, x, succ);
+	pull_down_to(ns, above, &d);
+	pull(ns, x);
+	pull_down_to(ns, 0, &d);
 	ns->nused++;
 }
 
-static void extent_unlink(struct xp_ns *ns, uint32_t slot)
+/*
+ * Down to @x; its children merge into its place, and the gap before its
+ * successor widens back to its predecessor.
+ */
+static void extent_unlink(struct xp_ns *ns, uint32_t x)
 {
-	struct place p = {slot, ns->slots[slot].rec.offset, NIL, NIL};
+	struct xp_ns_index *ix = &ns->index;
+	struct xp_ns_node *nd = ix->node;
+	uint64_t off = ns->slots[x].rec.offset;
+	uint32_t pred = NIL, succ = NIL, *link = &ix->root;
+	uint32_t t, a, b, d = 0, above;
 
-	ns->index.root = erase(ns, ns->index.root, &p);
+	for (t = *link; t != x; t = *link) {
+		if (t == NIL)
+			return;	/* not in the tree: nothing of it to take out */
+		ix->path[d++] = t;
+		if (before(ns, t, off, x)) {
+			pred = t;
+			link = &nd[t].right;
+		} else {
+			succ = t;
+			link = &nd[t].left;
+		}
+	}
+	above = d;
+	for (t = nd[x].left; t != NIL; t = nd[t].right)
+		pred = t;
+	/* A successor in the right subtree is its first node: pull the
+	 * left spine down to it. */
+	for (t = nd[x].right; t != NIL; t = nd[t].left)
+		ix->path[d++] = succ = t;
+	set_gap_before(ns, pred, succ);
+	pull_down_to(ns, above, &d);
+	a = nd[x].left;
+	b = nd[x].right;
+	while (a != NIL && b != NIL) {
+		if (priority(ns, a) > priority(ns, b)) {
+			*link = a;
+			ix->path[d++] = a;
+			link = &nd[a].right;
+			a = nd[a].right;
+		} else {
+			*link = b;
+			ix->path[d++] = b;
+			link = &nd[b].left;
+			b = nd[b].left;
+		}
+	}
+	*link = a != NIL ? a : b;
+	pull_down_to(ns, 0, &d);
 	ns->nused--;
 }
 
@@ -524,17 +515,27 @@ bool xp_ns_index_gap_at(const struct xp_ns *ns, uint32_t idx,
 	return true;
 }
 
-/* In offset order, the gaps of @t of at least @min bytes, until @fn says
- * stop; subtrees without one are skipped whole. */
+/*
+ * In offset order, the gaps of @t of at least @min bytes, until @fn says
+ * stop; subtrees without one are skipped whole. The nodes whose right
+ * side is still to come wait in index.path, which no change is using
+ * while a question runs (one thread per handle): no call per level.
+ */
 static bool gaps_walk(const struct xp_ns *ns, uint32_t t, uint64_t min,
 		      bool (*fn)(const struct xp_gap *g, void *arg), void *arg)
 {
 	const struct xp_ns_node *nd = ns->index.node;
+	uint32_t *pending = ns->index.path, d = 0;
 	struct xp_gap g;
 
-	while (t != NIL && nd[t].gap_max >= min && nd[t].gap_max) {
-		if (gaps_walk(ns, nd[t].left, min, fn, arg))
-			return true;
+	for (;;) {
+		while (t != NIL && nd[t].gap_max >= min && nd[t].gap_max) {
+			pending[d++] = t;
+			t = nd[t].left;
+		}
+		if (!d)
+			return false;
+		t = pending[--d];
 		if (nd[t].gap && nd[t].gap >= min) {
 			gap_of(ns, t, &g);
 			if (fn(&g, arg))
@@ -542,7 +543,6 @@ static bool gaps_walk(const struct xp_ns *ns, uint32_t t, uint64_t min,
 		}
 		t = nd[t].right;
 	}
-	return false;
 }
 
 bool xp_ns_index_gaps_from(const struct xp_ns *ns, uint64_t min,

@@ -36,6 +36,9 @@ struct xp_ns_index {
 	uint32_t root;
 	uint32_t seed;		/* mixed into the tree's priorities */
 	uint64_t tail_gap;	/* free bytes after the last extent */
+	/* Nodes a change pulls again (ns_index.c): distinct nodes, so one
+	 * per slot is room enough however deep the tree. */
+	uint32_t *path;
 	uint32_t *name_head;	/* name_mask + 1 chains of used slots */
 	uint32_t *name_next;	/* per slot */
 	uint32_t name_mask;
