@@ -947,8 +947,13 @@ int xp_extent_refuse_active(struct xp_ns *ns, uint32_t slot, const char *what)
 	struct xp_extent ext;
 	int rc;
 
-	/* The common answer, "not active", straight from the handle's scan. */
-	if (ns->media->kind == XP_BACKEND_FILE && ns->media->fd >= 0) {
+	/* No device over a memory image, device DAX or the hypervisor's
+	 * namespace (xp_extent_activation()); over a file, the common
+	 * answer, "not active", comes straight from the handle's scan. */
+	if (ns->media->fd < 0 || ns->media->kind == XP_BACKEND_DEVDAX ||
+	    ns->media->kind == XP_BACKEND_HV)
+		return 0;
+	if (ns->media->kind == XP_BACKEND_FILE) {
 		rc = loop_cache(ns, rec->name, &c);
 		if (rc || loop_listed(c, rec->uuid) < 0)
 			return rc;
