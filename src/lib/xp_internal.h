@@ -48,7 +48,7 @@ struct xp_ns_index {
 	uint32_t free_levels;
 };
 
-/* Random bytes for new extents' UUIDs, drawn 64 UUIDs at a time (uuid.c). */
+/* Random bytes for new extents' UUIDs, a page at a time (uuid.c). */
 struct xp_uuid_pool {
 	struct xp_uuid_page *page;	/* NULL before the first UUID */
 	size_t page_size;
