@@ -488,12 +488,19 @@ static int loop_probe(unsigned nr, const struct stat *st, const char *tag,
  * process can take while this handle holds its lock, and this handle's
  * own changes drop it. A hit is checked against the device again (a
  * detaching device goes at its last close, whoever closes it).
+ *
+ * A question is answered from numbers: the file's inode, taken once, and
+ * per device the extent UUID its tag names, parsed at the scan. A device
+ * counts only when its tag is exactly what loop_tag() writes, as when the
+ * tags were compared as strings. Destroying an extent then asks no
+ * system call and formats no text (it did both per destroy before).
  */
 struct xp_loop_cache {
+	struct stat st;		/* the namespace file's, at the scan */
 	uint32_t n, cap;
 	struct loop_seen {
 		struct loop_found f;
-		char tag[LO_NAME_SIZE];
+		uint8_t uuid[16];
 	} *v;
 };
 
@@ -505,6 +512,20 @@ void xp_loop_cache_drop(struct xp_ns *ns)
 	ns->loops = NULL;
 }
 
+/* The extent UUID in @tag, when @tag is one loop_tag() wrote. */
+static bool tag_uuid(const char *tag, uint8_t uuid[16])
+{
+	const size_t plen = sizeof(LOOP_TAG_PREFIX) - 1;
+	char again[XP_UUID_STR_LEN];
+
+	if (strncmp(tag, LOOP_TAG_PREFIX, plen) ||
+	    xp_uuid_parse(tag + plen, uuid))
+		return false;
+	/* libuuid also reads upper case, which loop_tag() never writes. */
+	xp_uuid_format(uuid, again);
+	return !strcmp(again, tag + plen);
+}
+
 static int loop_scan(struct xp_ns *ns, const struct stat *st)
 {
 	struct xp_loop_cache *c = calloc(1, sizeof(*c));
@@ -513,6 +534,7 @@ static int loop_scan(struct xp_ns *ns, const struct stat *st)
 
 	if (!c)
 		return -ENOMEM;
+	c->st = *st;
 	d = opendir("/sys/block");
 	if (!d) {
 		int err = errno;
@@ -527,12 +549,14 @@ static int loop_scan(struct xp_ns *ns, const struct stat *st)
 	}
 	while ((de = readdir(d))) {
 		struct loop_seen seen, *v;
+		char tag[LO_NAME_SIZE];
 		unsigned nr;
 		int n = 0;
 
 		if (sscanf(de->d_name, "loop%u%n", &nr, &n) != 1 ||
 		    de->d_name[n] ||
-		    !loop_probe(nr, st, NULL, &seen.f, seen.tag))
+		    !loop_probe(nr, st, NULL, &seen.f, tag) ||
+		    !tag_uuid(tag, seen.uuid))
 			continue;
 		if (c->n == c->cap) {
 			c->cap = c->cap ? 2 * c->cap : 8;
@@ -552,30 +576,53 @@ static int loop_scan(struct xp_ns *ns, const struct stat *st)
 	return 0;
 }
 
-/*
- * The bound loop device whose backing file is @st's inode and whose tag is
- * @tag: 1 found, 0 none, or a negative errno.
- */
-static int loop_lookup(struct xp_ns *ns, const struct stat *st,
-		       const char *tag, struct loop_found *f)
+/* The handle's scan, made at the first question about extent @name. */
+static int loop_cache(struct xp_ns *ns, const char *name,
+		      struct xp_loop_cache **c)
 {
-	struct xp_loop_cache *c;
+	struct stat st;
 	int rc;
 
 	if (!ns->loops) {
-		rc = loop_scan(ns, st);
-		if (rc)
-			return rc;
+		if (fstat(ns->media->fd, &st) < 0)
+			return xp_err(errno, tgt(ns),
+				      "cannot stat the namespace: %s",
+				      strerror(errno));
+		rc = loop_scan(ns, &st);
+		if (rc < 0)
+			return xp_err(-rc, tgt(ns),
+				      "extent '%s': cannot scan the loop devices: %s",
+				      name, strerror(-rc));
 	}
-	c = ns->loops;
-	for (uint32_t i = 0; i < c->n; i++) {
-		if (strncmp(c->v[i].tag, tag, LO_NAME_SIZE))
-			continue;
-		if (loop_probe(c->v[i].f.nr, st, tag, f, NULL))
-			return 1;
-		c->v[i] = c->v[--c->n];	/* gone since the scan */
+	*c = ns->loops;
+	return 0;
+}
+
+/* The scan's entry for extent UUID @uuid, or -1. */
+static int loop_listed(const struct xp_loop_cache *c, const uint8_t uuid[16])
+{
+	for (uint32_t i = 0; i < c->n; i++)
+		if (!memcmp(c->v[i].uuid, uuid, 16))
+			return (int)i;
+	return -1;
+}
+
+/*
+ * The bound loop device over this namespace file tagged with @ext's UUID:
+ * 1 found, 0 none.
+ */
+static int loop_lookup(struct xp_loop_cache *c, const struct xp_extent *ext,
+		       struct loop_found *f)
+{
+	char tag[LO_NAME_SIZE];
+	int i = loop_listed(c, ext->uuid);
+
+	if (i < 0)
 		return 0;
-	}
+	loop_tag(ext, tag);
+	if (loop_probe(c->v[i].f.nr, &c->st, tag, f, NULL))
+		return 1;
+	c->v[i] = c->v[--c->n];	/* gone since the scan */
 	return 0;
 }
 
@@ -620,20 +667,12 @@ static int loop_keep(struct xp_ns *ns, const struct xp_extent *ext,
 static int loop_activation(struct xp_ns *ns, const struct xp_extent *ext,
 			   struct xp_activation *out, struct loop_found *f)
 {
-	char tag[LO_NAME_SIZE];
-	struct stat st;
-	int rc;
+	struct xp_loop_cache *c;
+	int rc = loop_cache(ns, ext->name, &c);
 
-	if (fstat(ns->media->fd, &st) < 0)
-		return xp_err(errno, tgt(ns), "cannot stat the namespace: %s",
-			      strerror(errno));
-	loop_tag(ext, tag);
-	rc = loop_lookup(ns, &st, tag, f);
-	if (rc < 0)
-		return xp_err(-rc, tgt(ns),
-			      "extent '%s': cannot scan the loop devices: %s",
-			      ext->name, strerror(-rc));
 	if (rc)
+		return rc;
+	if (loop_lookup(c, ext, f))
 		loop_fill(f, out);
 	return 0;
 }
@@ -902,10 +941,23 @@ int xp_extent_deactivate(struct xp_ns *ns, const char *name)
 
 int xp_extent_refuse_active(struct xp_ns *ns, uint32_t slot, const char *what)
 {
+	const struct xp_rec *rec = &ns->slots[slot].rec;
 	struct xp_activation act;
+	struct xp_loop_cache *c;
 	struct xp_extent ext;
 	int rc;
 
+	/* No device over a memory image, device DAX or the hypervisor's
+	 * namespace (xp_extent_activation()); over a file, the common
+	 * answer, "not active", comes straight from the handle's scan. */
+	if (ns->media->fd < 0 || ns->media->kind == XP_BACKEND_DEVDAX ||
+	    ns->media->kind == XP_BACKEND_HV)
+		return 0;
+	if (ns->media->kind == XP_BACKEND_FILE) {
+		rc = loop_cache(ns, rec->name, &c);
+		if (rc || loop_listed(c, rec->uuid) < 0)
+			return rc;
+	}
 	xp_extent_fill(ns, slot, &ext);
 	rc = xp_extent_activation(ns, &ext, &act);
 	if (rc || act.kind == XP_ACT_NONE)

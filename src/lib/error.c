@@ -8,7 +8,6 @@
 #include <syslog.h>
 #include <stdio.h>
 #include <string.h>
-#include <uuid/uuid.h>
 
 #include "xp_internal.h"
 
@@ -240,22 +239,4 @@ const char *xp_backend_name(enum xp_backend b)
 	case XP_BACKEND_HV: return "hypervisor";
 	}
 	return "unknown";
-}
-
-void xp_uuid_generate(uint8_t out[16])
-{
-	uuid_generate_random(out);
-}
-
-void xp_uuid_format(const uint8_t uuid[16], char out[XP_UUID_STR_LEN])
-{
-	uuid_unparse_lower(uuid, out);
-}
-
-int xp_uuid_parse(const char *s, uint8_t uuid[16])
-{
-	/* libuuid takes exactly the 36-character form. */
-	if (!s || strlen(s) != 36 || uuid_parse(s, uuid))
-		return -EINVAL;
-	return 0;
 }

@@ -501,6 +501,7 @@ static void ns_free(struct xp_ns *ns)
 		return;
 	xp_ns_free_tables(ns);
 	xp_loop_cache_drop(ns);
+	xp_uuid_pool_drop(&ns->uuids);
 	if (ns->own_media)
 		xp_media_close(ns->media);
 	free(ns);

@@ -82,10 +82,11 @@ int xp_ns_index_alloc(struct xp_ns_index *ix, uint32_t slots)
 	ix->node = calloc(slots ? slots : 1, sizeof(*ix->node));
 	ix->name_next = calloc(slots ? slots : 1, sizeof(*ix->name_next));
 	ix->name_hv = calloc(slots ? slots : 1, sizeof(*ix->name_hv));
+	ix->path = calloc(slots ? slots : 1, sizeof(*ix->path));
 	ix->name_head = malloc(buckets * sizeof(*ix->name_head));
 	ix->free_bits = calloc(words, sizeof(*ix->free_bits));
-	if (!ix->node || !ix->name_next || !ix->name_hv || !ix->name_head ||
-	    !ix->free_bits) {
+	if (!ix->node || !ix->name_next || !ix->name_hv || !ix->path ||
+	    !ix->name_head || !ix->free_bits) {
 		xp_ns_index_free(ix);
 		return -ENOMEM;
 	}
@@ -102,6 +103,7 @@ void xp_ns_index_free(struct xp_ns_index *ix)
 	free(ix->node);
 	free(ix->name_next);
 	free(ix->name_hv);
+	free(ix->path);
 	free(ix->name_head);
 	free(ix->free_bits);
 	memset(ix, 0, sizeof(*ix));
@@ -202,48 +204,44 @@ static bool before(const struct xp_ns *ns, uint32_t s, uint64_t off,
 	return o < off || (o == off && s < slot);
 }
 
-static void pull(struct xp_ns *ns, uint32_t s)
+/* An empty subtree's sums, so that pull() adds both children alike. */
+static const struct xp_ns_node no_node;
+
+static inline void pull(struct xp_ns *ns, uint32_t s)
 {
-	struct xp_ns_node *n = &ns->index.node[s];
-	uint32_t kids[2] = {n->left, n->right};
+	struct xp_ns_node *nd = ns->index.node, *n = &nd[s];
+	const struct xp_ns_node *l = n->left == NIL ? &no_node : &nd[n->left];
+	const struct xp_ns_node *r =
+	    n->right == NIL ? &no_node : &nd[n->right];
+	uint64_t max = l->gap_max > r->gap_max ? l->gap_max : r->gap_max;
 
-	n->count = 1;
-	n->gaps = n->gap != 0;
-	n->gap_sum = n->gap_max = n->gap;
-	n->used = ns->slots[s].rec.size;
-	for (int i = 0; i < 2; i++) {
-		const struct xp_ns_node *c = &ns->index.node[kids[i]];
-
-		if (kids[i] == NIL)
-			continue;
-		n->count += c->count;
-		n->gaps += c->gaps;
-		n->gap_sum += c->gap_sum;
-		n->used += c->used;
-		if (c->gap_max > n->gap_max)
-			n->gap_max = c->gap_max;
-	}
+	n->count = l->count + r->count + 1;
+	n->gaps = l->gaps + r->gaps + (n->gap != 0);
+	n->gap_sum = l->gap_sum + r->gap_sum + n->gap;
+	n->gap_max = n->gap > max ? n->gap : max;
+	n->used = l->used + r->used + ns->slots[s].rec.size;
 }
 
-/* Split @t into the extents before (@off, @slot) and the rest. */
-static void split(struct xp_ns *ns, uint32_t t, uint64_t off, uint32_t slot,
-		  uint32_t *l, uint32_t *r)
+/* The gap from the end of @pred (NIL: the data area's start) to @to. */
+static uint64_t gap_between(const struct xp_ns *ns, uint32_t pred, uint64_t to)
 {
-	struct xp_ns_node *n;
+	uint64_t from = pred == NIL ? ns->sb.data_offset : rec_end(ns, pred);
 
-	if (t == NIL) {
-		*l = *r = NIL;
-		return;
-	}
-	n = &ns->index.node[t];
-	if (before(ns, t, off, slot)) {
-		split(ns, n->right, off, slot, &n->right, r);
-		*l = t;
-	} else {
-		split(ns, n->left, off, slot, l, &n->left);
-		*r = t;
-	}
-	pull(ns, t);
+	return to > from ? to - from : 0;
+}
+
+/*
+ * The gap in front of @succ (NIL: the tail gap) once @pred is the extent
+ * before it. Sums over @succ are the caller's to pull.
+ */
+static void set_gap_before(struct xp_ns *ns, uint32_t pred, uint32_t succ)
+{
+	if (succ == NIL)
+		ns->index.tail_gap = gap_between(
+		    ns, pred, ns->sb.data_offset + ns->sb.data_size);
+	else
+		ns->index.node[succ].gap =
+		    gap_between(ns, pred, ns->slots[succ].rec.offset);
 }
 
 /* Join two trees, every extent of @a before every extent of @b. */
@@ -265,70 +263,119 @@ static uint32_t merge(struct xp_ns *ns, uint32_t a, uint32_t b)
 	return b;
 }
 
-static uint32_t last_of(const struct xp_ns *ns, uint32_t t)
+/*
+ * Both changes go down one search path without recursion, note in
+ * index.path every node whose sums change, parents before children, and
+ * pull them bottom-up once the tree has its new shape and gaps. The
+ * neighbours of the extent are the last nodes the search passed on
+ * either side (or, on erase, the nearest nodes of its own subtrees).
+ * Expected cost: the extent's depth, O(log n), plus about two nodes that
+ * a split or merge touches below it.
+ */
+static void pull_down_to(struct xp_ns *ns, uint32_t from, uint32_t *d)
 {
-	while (t != NIL && ns->index.node[t].right != NIL)
-		t = ns->index.node[t].right;
-	return t;
-}
-
-/* Give the first extent of @t the gap @gap before it. */
-static void set_first_gap(struct xp_ns *ns, uint32_t t, uint64_t gap)
-{
-	struct xp_ns_node *n = &ns->index.node[t];
-
-	if (n->left == NIL)
-		n->gap = gap;
-	else
-		set_first_gap(ns, n->left, gap);
-	pull(ns, t);
+	while (*d > from)
+		pull(ns, ns->index.path[--*d]);
 }
 
 /*
- * The gap in front of whatever follows @prev (NIL: the data area's start)
- * in the tree @rest, or at the data area's end when @rest is empty.
+ * Down the search path while the nodes outrank @x; @x takes the place of
+ * the rest, which splits around its key into its two subtrees.
  */
-static void set_gap_after(struct xp_ns *ns, uint32_t prev, uint32_t rest)
+static void extent_link(struct xp_ns *ns, uint32_t x)
 {
-	uint64_t from = prev == NIL ? ns->sb.data_offset : rec_end(ns, prev);
-	uint64_t to = ns->sb.data_offset + ns->sb.data_size;
-	uint32_t first = rest;
+	struct xp_ns_index *ix = &ns->index;
+	struct xp_ns_node *nd = ix->node;
+	uint64_t off = ns->slots[x].rec.offset;
+	uint32_t prio = priority(ns, x), pred = NIL, succ = NIL;
+	uint32_t *link = &ix->root, *l = &nd[x].left, *r = &nd[x].right;
+	uint32_t t, d = 0, above;
 
-	if (rest != NIL) {
-		while (ns->index.node[first].left != NIL)
-			first = ns->index.node[first].left;
-		to = ns->slots[first].rec.offset;
+	for (t = *link; t != NIL && priority(ns, t) > prio; t = *link) {
+		ix->path[d++] = t;
+		if (before(ns, t, off, x)) {
+			pred = t;
+			link = &nd[t].right;
+		} else {
+			succ = t;
+			link = &nd[t].left;
+		}
 	}
-	if (rest == NIL)
-		ns->index.tail_gap = to > from ? to - from : 0;
-	else
-		set_first_gap(ns, rest, to > from ? to - from : 0);
-}
-
-static void extent_link(struct xp_ns *ns, uint32_t slot)
-{
-	struct xp_ns_node *n = &ns->index.node[slot];
-	uint32_t l, r;
-
-	split(ns, ns->index.root, ns->slots[slot].rec.offset, slot, &l, &r);
-	n->left = n->right = NIL;
-	n->gap = 0;
-	pull(ns, slot);
-	set_gap_after(ns, last_of(ns, l), slot);
-	set_gap_after(ns, slot, r);
-	ns->index.root = merge(ns, merge(ns, l, slot), r);
+	*link = x;
+	above = d;
+	while (t != NIL) {
+		ix->path[d++] = t;
+		if (before(ns, t, off, x)) {
+			pred = t;
+			*l = t;
+			l = &nd[t].right;
+			t = nd[t].right;
+		} else {
+			succ = t;
+			*r = t;
+			r = &nd[t].left;
+			t = nd[t].left;
+		}
+	}
+	*l = *r = NIL;
+	nd[x].gap = gap_between(ns, pred, off);
+	set_gap_before(ns, x, succ);
+	pull_down_to(ns, above, &d);
+	pull(ns, x);
+	pull_down_to(ns, 0, &d);
 	ns->nused++;
 }
 
-static void extent_unlink(struct xp_ns *ns, uint32_t slot)
+/*
+ * Down to @x; its children merge into its place, and the gap before its
+ * successor widens back to its predecessor.
+ */
+static void extent_unlink(struct xp_ns *ns, uint32_t x)
 {
-	uint64_t off = ns->slots[slot].rec.offset;
-	uint32_t l, m, r;
+	struct xp_ns_index *ix = &ns->index;
+	struct xp_ns_node *nd = ix->node;
+	uint64_t off = ns->slots[x].rec.offset;
+	uint32_t pred = NIL, succ = NIL, *link = &ix->root;
+	uint32_t t, a, b, d = 0, above;
 
-	split(ns, ns->index.root, off, slot, &l, &r);
-	split(ns, r, off, slot + 1, &m, &r);
-	set_gap_after(ns, last_of(ns, l), r);
-	ns->index.root = merge(ns, l, r);
+	for (t = *link; t != x; t = *link) {
+		if (t == NIL)
+			return;	/* not in the tree: nothing of it to take out */
+		ix->path[d++] = t;
+		if (before(ns, t, off, x)) {
+			pred = t;
+			link = &nd[t].right;
+		} else {
+			succ = t;
+			link = &nd[t].left;
+		}
+	}
+	above = d;
+	for (t = nd[x].left; t != NIL; t = nd[t].right)
+		pred = t;
+	/* A successor in the right subtree is its first node: pull the
+	 * left spine down to it. */
+	for (t = nd[x].right; t != NIL; t = nd[t].left)
+		ix->path[d++] = succ = t;
+	set_gap_before(ns, pred, succ);
+	pull_down_to(ns, above, &d);
+	a = nd[x].left;
+	b = nd[x].right;
+	while (a != NIL && b != NIL) {
+		if (priority(ns, a) > priority(ns, b)) {
+			*link = a;
+			ix->path[d++] = a;
+			link = &nd[a].right;
+			a = nd[a].right;
+		} else {
+			*link = b;
+			ix->path[d++] = b;
+			link = &nd[b].left;
+			b = nd[b].left;
+		}
+	}
+	*link = a != NIL ? a : b;
+	pull_down_to(ns, 0, &d);
 	ns->nused--;
 }
 
@@ -470,17 +517,27 @@ bool xp_ns_index_gap_at(const struct xp_ns *ns, uint32_t idx,
 	return true;
 }
 
-/* In offset order, the gaps of @t of at least @min bytes, until @fn says
- * stop; subtrees without one are skipped whole. */
+/*
+ * In offset order, the gaps of @t of at least @min bytes, until @fn says
+ * stop; subtrees without one are skipped whole. The nodes whose right
+ * side is still to come wait in index.path, which no change is using
+ * while a question runs (one thread per handle): no call per level.
+ */
 static bool gaps_walk(const struct xp_ns *ns, uint32_t t, uint64_t min,
 		      bool (*fn)(const struct xp_gap *g, void *arg), void *arg)
 {
 	const struct xp_ns_node *nd = ns->index.node;
+	uint32_t *pending = ns->index.path, d = 0;
 	struct xp_gap g;
 
-	while (t != NIL && nd[t].gap_max >= min && nd[t].gap_max) {
-		if (gaps_walk(ns, nd[t].left, min, fn, arg))
-			return true;
+	for (;;) {
+		while (t != NIL && nd[t].gap_max >= min && nd[t].gap_max) {
+			pending[d++] = t;
+			t = nd[t].left;
+		}
+		if (!d)
+			return false;
+		t = pending[--d];
 		if (nd[t].gap && nd[t].gap >= min) {
 			gap_of(ns, t, &g);
 			if (fn(&g, arg))
@@ -488,7 +545,6 @@ static bool gaps_walk(const struct xp_ns *ns, uint32_t t, uint64_t min,
 		}
 		t = nd[t].right;
 	}
-	return false;
 }
 
 bool xp_ns_index_gaps_from(const struct xp_ns *ns, uint64_t min,

@@ -37,6 +37,9 @@ struct xp_ns_index {
 	uint32_t root;
 	uint32_t seed;		/* mixed into the tree's priorities */
 	uint64_t tail_gap;	/* free bytes after the last extent */
+	/* Nodes a change pulls again (ns_index.c): distinct nodes, so one
+	 * per slot is room enough however deep the tree. */
+	uint32_t *path;
 	uint32_t *name_head;	/* name_mask + 1 chains of used slots */
 	uint32_t *name_next;	/* per slot */
 	/* Per slot: its name's hash, so a chain is walked without a string
@@ -48,6 +51,13 @@ struct xp_ns_index {
 	uint64_t *free_bits;
 	uint32_t free_off[XP_NS_FREE_LEVELS];
 	uint32_t free_levels;
+};
+
+/* Random bytes for new extents' UUIDs, a page at a time (uuid.c). */
+struct xp_uuid_pool {
+	struct xp_uuid_page *page;	/* NULL before the first UUID */
+	size_t page_size;
+	bool unavailable;	/* no page a fork wipes: a system call each */
 };
 
 struct xp_ns {
@@ -102,6 +112,7 @@ struct xp_ns {
 	/* Loop devices over this namespace file (activate.c), or NULL
 	 * before the first question. */
 	struct xp_loop_cache *loops;
+	struct xp_uuid_pool uuids;
 	/*
 	 * A writer's copy of the table's bytes as the media holds them (read
 	 * machine-check safe at open, kept current by every store this handle
@@ -313,5 +324,9 @@ void xp_loop_cache_drop(struct xp_ns *ns);
 
 /* Generate a random (v4) UUID. */
 void xp_uuid_generate(uint8_t out[16]);
+/* The same from @pool's bytes: no system call for most UUIDs, and never
+ * one a parent or child of a fork(2) also gets. */
+void xp_uuid_pool_take(struct xp_uuid_pool *pool, uint8_t out[16]);
+void xp_uuid_pool_drop(struct xp_uuid_pool *pool);
 
 #endif /* XP_INTERNAL_H */

@@ -7,9 +7,13 @@
  * device; a file needs loop devices (root): without them those cases are
  * skipped (exit 77 when nothing else ran).
  */
+#include <ctype.h>
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <linux/loop.h>
 
 #include "lib_test.h"
 
@@ -145,13 +149,123 @@ static void t_loop(void)
 	unlink(path);
 }
 
+/* A loop device over @file's bytes @off+@size with @tag, bound by hand as
+ * another tool might: its number, or -1. A free device another process
+ * takes first is asked for again, as activate does. */
+static int bind_tagged(const char *file, const char *tag, uint64_t off,
+		       uint64_t size)
+{
+	struct loop_config cfg;
+	char dev[32];
+	int ctl, nr = -1, fd, backing, rc = -1;
+
+	ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+	backing = open(file, O_RDWR | O_CLOEXEC);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.fd = (uint32_t)backing;
+	cfg.info.lo_offset = off;
+	cfg.info.lo_sizelimit = size;
+	snprintf((char *)cfg.info.lo_file_name, LO_NAME_SIZE, "%s", tag);
+	for (int i = 0; i < 8 && rc && ctl >= 0 && backing >= 0; i++) {
+		nr = ioctl(ctl, LOOP_CTL_GET_FREE);
+		if (nr < 0)
+			break;
+		snprintf(dev, sizeof(dev), "/dev/loop%d", nr);
+		fd = open(dev, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			break;
+		rc = ioctl(fd, LOOP_CONFIGURE, &cfg);
+		close(fd);
+		if (rc && errno != EBUSY)
+			break;
+	}
+	if (backing >= 0)
+		close(backing);
+	if (ctl >= 0)
+		close(ctl);
+	return rc ? -1 : nr;
+}
+
+static void unbind(int nr)
+{
+	char dev[32];
+	int fd;
+
+	snprintf(dev, sizeof(dev), "/dev/loop%d", nr);
+	fd = open(dev, O_RDWR | O_CLOEXEC);
+	if (fd >= 0) {
+		ioctl(fd, LOOP_CLR_FD, 0);
+		close(fd);
+	}
+}
+
+/*
+ * A handle finds activations by the extent UUID its scan parsed out of
+ * each device's tag: only the tag exactly as activate writes it counts,
+ * "xenpmem:" and the UUID in lower case. Devices over the extent's bytes
+ * tagged in upper case, or with more after the UUID, are someone else's:
+ * the extent reads inactive and destroy goes ahead; the exact tag, made
+ * by hand, holds destroy up.
+ */
+static void t_loop_tag_exact(void)
+{
+	char u[XP_UUID_STR_LEN], tag[LO_NAME_SIZE];
+	struct xp_activation b;
+	struct xp_extent e;
+	struct xp_ns *ns = NULL;
+	int upper, longer, exact;
+
+	CHECK_RC(make_file(), 0);
+	CHECK_RC(xp_ns_open(path, XP_OPEN_WRITE, &ns), 0);
+	if (!ns)
+		return;
+	CHECK_RC(xp_ns_extent_find(ns, "vm1", &e), 0);
+	xp_ns_close(ns);
+	xp_uuid_format(e.uuid, u);
+	for (char *p = u; *p; p++)
+		*p = (char)toupper((unsigned char)*p);
+	snprintf(tag, sizeof(tag), "xenpmem:%s", u);
+	upper = bind_tagged(path, tag, e.offset, e.size - e.label_size);
+	xp_uuid_format(e.uuid, u);
+	snprintf(tag, sizeof(tag), "xenpmem:%s.old", u);
+	longer = bind_tagged(path, tag, e.offset, e.size - e.label_size);
+	CHECK(upper >= 0 && longer >= 0);
+
+	CHECK_RC(xp_ns_open(path, XP_OPEN_WRITE, &ns), 0);
+	CHECK_RC(xp_extent_activation(ns, &e, &b), 0);
+	CHECK(b.kind == XP_ACT_NONE);
+	xp_ns_close(ns);
+
+	snprintf(tag, sizeof(tag), "xenpmem:%s", u);
+	exact = bind_tagged(path, tag, e.offset, e.size - e.label_size);
+	CHECK(exact >= 0);
+	CHECK_RC(xp_ns_open(path, XP_OPEN_WRITE, &ns), 0);
+	CHECK_RC(xp_extent_destroy(ns, "vm1", XP_FORCE), -EBUSY);
+	CHECK_RC(xp_extent_activation(ns, &e, &b), 0);
+	CHECK(b.kind == XP_ACT_LOOP);
+	CHECK_EQ_U64(b.offset, e.offset);
+	xp_ns_close(ns);
+
+	if (exact >= 0)
+		unbind(exact);
+	CHECK_RC(xp_ns_open(path, XP_OPEN_WRITE, &ns), 0);
+	CHECK_RC(xp_extent_destroy(ns, "vm1", XP_FORCE), 0);
+	xp_ns_close(ns);
+	if (upper >= 0)
+		unbind(upper);
+	if (longer >= 0)
+		unbind(longer);
+	unlink(path);
+}
+
 int main(int argc, char **argv)
 {
 	lib_test_init(argc, argv);
 	RUN(t_memory_image);
-	if (loop_usable())
+	if (loop_usable()) {
 		RUN(t_loop);
-	else
+		RUN(t_loop_tag_exact);
+	} else
 		printf("SKIP t_loop: needs root and /dev/loop-control\n");
 	return xt_finish();
 }
