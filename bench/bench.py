@@ -465,38 +465,59 @@ def targets(res):
     """The issue's targets beside this run's numbers: a reading aid, never
     a pass or fail of the suite (times move with the machine)."""
     up = res["update"]
-    floor, fb = up["floor"]["p50_ns"], up["floor"]["b2b_ns"]
-    pmdk = up.get("pmdk", {}).get("p50_ns")
-    pb = up.get("pmdk", {}).get("b2b_ns")
-    lines = ["| target | update | measured (p50 window) | measured (back to back) | met |",
-             "|---|---|---|---|---|"]
+    # A timed window's own cost (two clock reads and the mfence, measured
+    # by the floor's driver in the same run) is in every p50 alike; the
+    # net column takes it off each side of a ratio.
+    empty = up["floor"].get("empty_ns") or 0
 
-    def row(goal, what, a, b, limit):
-        if a is None or b is None:
-            lines.append("| %s | %s | - | - | not measured |" % (goal, what))
+    def p50(k, per=1):
+        v = up.get(k, {}).get("p50_ns")
+        return None if v is None else v / per
+
+    def net(k, per=1):
+        v = up.get(k, {}).get("p50_ns")
+        return None if v is None else (v - per * empty) / per
+
+    def b2b(k, per=1):
+        v = up.get(k, {}).get("b2b_ns")
+        return None if v is None else v / per
+
+    lines = ["| target | update | p50 window | p50 net of the window (%s) | back to back | met |"
+             % t(empty), "|---|---|---|---|---|---|"]
+
+    def ratio_of(a, b):
+        return None if a is None or not b else a / b
+
+    def row(goal, what, rs, limit):
+        if any(r is None for r in rs):
+            lines.append("| %s | %s | - | - | - | not measured |" % (goal, what))
             return
-        ok = a <= limit and b <= limit
-        lines.append("| %s | %s | %.2f× | %.2f× | %s |" %
-                     (goal, what, a, b, "yes" if ok else "no"))
+        verdict = "yes" if all(r <= limit for r in rs) else (
+            "in part: %s" % ", ".join(n for n, r in zip(("p50", "net", "back to back"), rs)
+                                      if r <= limit) if any(r <= limit for r in rs) else "no")
+        lines.append("| %s | %s | %.2f× | %.2f× | %.2f× | %s |" %
+                     (goal, what, rs[0], rs[1], rs[2], verdict))
 
-    for op, per in (("assign", 1), ("rename", 1), ("pair", 2)):
-        what = op if per == 1 else "create or destroy (pair / 2)"
-        row("≤ 1.3× the floor", what, up[op]["p50_ns"] / per / floor,
-            up[op]["b2b_ns"] / per / fb, 1.3)
-    for op, per in (("assign", 1), ("rename", 1), ("pair", 2)):
-        what = op if per == 1 else "create or destroy (pair / 2)"
+    ops = (("assign", 1, "assign"), ("rename", 1, "rename"),
+           ("pair", 2, "create or destroy (pair / 2)"))
+    for op, per, what in ops:
+        row("≤ 1.3× the floor", what,
+            (ratio_of(p50(op, per), p50("floor")), ratio_of(net(op, per), net("floor")),
+             ratio_of(b2b(op, per), b2b("floor"))), 1.3)
+    for op, per, what in ops:
         row("≥ 3× faster than PMDK's tx", what,
-            up[op]["p50_ns"] / per / pmdk if pmdk else None,
-            up[op]["b2b_ns"] / per / pb if pb else None, 1 / 3)
+            (ratio_of(p50(op, per), p50("pmdk")), ratio_of(net(op, per), net("pmdk")),
+             ratio_of(b2b(op, per), b2b("pmdk"))), 1 / 3)
     for op in SCALE_OPS:
         ps = [s["p50_ns"] for s in res["scaling"] if s["op"] == op]
         irs = [s["ir_per_op"] for s in res["scaling"] if s["op"] == op and s["ir_per_op"]]
         spread = max(ps) / min(ps) - 1 if ps and min(ps) else None
         ispread = max(irs) / min(irs) - 1 if irs and min(irs) else None
-        lines.append("| same cost ±20 %% from %d to %d extents | %s | %s | instructions %s | %s |" %
+        lines.append("| same cost ±20 %% from %d to %d extents | %s | p50 max/min %s | "
+                     "instructions max/min %s | - | %s |" %
                      (res["cfg"]["scale"][0], res["cfg"]["scale"][-1], op,
-                      "-" if spread is None else "max/min %+.0f %%" % (100 * spread),
-                      "-" if ispread is None else "max/min %+.0f %%" % (100 * ispread),
+                      "-" if spread is None else "%+.0f %%" % (100 * spread),
+                      "-" if ispread is None else "%+.0f %%" % (100 * ispread),
                       "yes" if spread is not None and spread <= 0.2 else "no"))
     return "\n".join(lines)
 
