@@ -282,6 +282,26 @@ static void pull_down_to(struct xp_ns *ns, uint32_t from, uint32_t *d)
  * Down the search path while the nodes outrank @x; @x takes the place of
  * the rest, which splits around its key into its two subtrees.
  */
+/*
+ * One step down the search path for @x (at offset @off): @t goes on the
+ * path, becomes @x's predecessor or successor so far, and the link to
+ * the child on @x's side comes back.
+ */
+static uint32_t *descend(struct xp_ns *ns, uint32_t t, uint64_t off,
+			 uint32_t x, uint32_t *d, uint32_t *pred,
+			 uint32_t *succ)
+{
+	struct xp_ns_node *nd = ns->index.node;
+
+	ns->index.path[(*d)++] = t;
+	if (before(ns, t, off, x)) {
+		*pred = t;
+		return &nd[t].right;
+	}
+	*succ = t;
+	return &nd[t].left;
+}
+
 static void extent_link(struct xp_ns *ns, uint32_t x)
 {
 	struct xp_ns_index *ix = &ns->index;
@@ -291,16 +311,8 @@ static void extent_link(struct xp_ns *ns, uint32_t x)
 	uint32_t *link = &ix->root, *l = &nd[x].left, *r = &nd[x].right;
 	uint32_t t, d = 0, above;
 
-	for (t = *link; t != NIL && priority(ns, t) > prio; t = *link) {
-		ix->path[d++] = t;
-		if (before(ns, t, off, x)) {
-			pred = t;
-			link = &nd[t].right;
-		} else {
-			succ = t;
-			link = &nd[t].left;
-		}
-	}
+	for (t = *link; t != NIL && priority(ns, t) > prio; t = *link)
+		link = descend(ns, t, off, x, &d, &pred, &succ);
 	*link = x;
 	above = d;
 	while (t != NIL) {
@@ -341,14 +353,7 @@ static void extent_unlink(struct xp_ns *ns, uint32_t x)
 	for (t = *link; t != x; t = *link) {
 		if (t == NIL)
 			return;	/* not in the tree: nothing of it to take out */
-		ix->path[d++] = t;
-		if (before(ns, t, off, x)) {
-			pred = t;
-			link = &nd[t].right;
-		} else {
-			succ = t;
-			link = &nd[t].left;
-		}
+		link = descend(ns, t, off, x, &d, &pred, &succ);
 	}
 	above = d;
 	for (t = nd[x].left; t != NIL; t = nd[t].right)
