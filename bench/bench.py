@@ -41,7 +41,7 @@ FULL = dict(rounds=5, upd_ops=50000, upd_sec=1.0, pub_ops=5000, pub_sec=1.0,
             init_sizes=["1G", "64G", "1T", "16T", "64T"], init_runs=3,
             list_counts=[10, 100, 1000, 10000, 65536], list_runs=5,
             list_sec=20.0,
-            bulk_n=10000, bulk_sec=60.0, cg_bulk_ops=20, cli_bulk_sec=60.0,
+            bulk_n=10000, bulk_sec=60.0, cg_bulk_ops=20, cli_bulk_sec=900.0,
             frag_ops=100000)
 QUICK = dict(rounds=1, upd_ops=2000, upd_sec=0.2, pub_ops=200, pub_sec=0.2,
              cg_upd_ops=10, cg_ref_ops=200,
