@@ -80,6 +80,21 @@ def parse_kv(text):
     return out
 
 
+def merge_runs(v):
+    """One row from a driver's runs of the same work: the median of each
+    run's p50, p99 and back-to-back mean, the ops of all of them, and the
+    protocol counts (the same in every run)."""
+    out = {k: statistics.median(x[k] for x in v) for k in ("p50_ns", "p99_ns", "b2b_ns")}
+    out["empty_ns"] = (statistics.median(x["empty_window_ns"] for x in v)
+                       if "empty_window_ns" in v[0] else None)
+    out["ops"] = sum(x["ops"] for x in v)
+    out["runs"] = len(v)
+    for f in ("fences_per_op", "lines_per_op", "bytes_per_op"):
+        if f in v[0]:
+            out[f] = max(x[f] for x in v)
+    return out
+
+
 class Bench:
     def __init__(self, args, cfg):
         self.args = args
@@ -195,22 +210,7 @@ class Bench:
                                               str(SLOTS_SMALL), str(EXTENTS_SMALL),
                                               str(c["pub_ops"]), str(c["pub_sec"]),
                                               "public"]))
-        out = {}
-        for k, v in runs.items():
-            if not v:
-                continue
-            out[k] = {
-                "p50_ns": statistics.median(x["p50_ns"] for x in v),
-                "p99_ns": statistics.median(x["p99_ns"] for x in v),
-                "b2b_ns": statistics.median(x["b2b_ns"] for x in v),
-                "empty_ns": (statistics.median(x["empty_window_ns"] for x in v)
-                             if "empty_window_ns" in v[0] else None),
-                "ops": sum(x["ops"] for x in v),
-                "runs": len(v),
-            }
-            for f in ("fences_per_op", "lines_per_op", "bytes_per_op"):
-                if f in v[0]:
-                    out[k][f] = max(x[f] for x in v)
+        out = {k: merge_runs(v) for k, v in runs.items() if v}
         log("update cost: callgrind")
         for op in ("assign", "rename", "pair"):
             log("callgrind " + op)
@@ -246,12 +246,7 @@ class Bench:
         out = []
         for op in SCALE_OPS:
             for n in c["scale"]:
-                v = runs[(op, n)]
-                r = dict(v[0])
-                for k in ("p50_ns", "p99_ns", "b2b_ns"):
-                    r[k] = statistics.median(x[k] for x in v)
-                r["ops"] = sum(x["ops"] for x in v)
-                r["runs"] = len(v)
+                r = merge_runs(runs[(op, n)])
                 r["op"] = op
                 r["extents"] = n
                 r["ir_per_op"] = self.cg_per_op(

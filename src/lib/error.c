@@ -128,9 +128,7 @@ void xp_log_at(int priority, const char *file, int line, const char *fn,
 	char msg[512];
 	va_list ap;
 
-	/* Cheap when nothing listens: most calls end here. */
-	if (priority > log_priority())
-		return;
+	/* The macros asked xp_log_wanted() already; log_text() asks again. */
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
