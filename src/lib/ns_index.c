@@ -192,16 +192,26 @@ int xp_ns_index_find_name(const struct xp_ns *ns, const char *name)
 
 static uint64_t rec_end(const struct xp_ns *ns, uint32_t s)
 {
-	return ns->slots[s].rec.offset + ns->slots[s].rec.size;
+	return ns->index.node[s].off + ns->index.node[s].size;
 }
 
 /* Whether slot @s sorts before (offset @off, slot @slot). */
 static bool before(const struct xp_ns *ns, uint32_t s, uint64_t off,
 		   uint32_t slot)
 {
-	uint64_t o = ns->slots[s].rec.offset;
+	uint64_t o = ns->index.node[s].off;
 
 	return o < off || (o == off && s < slot);
+}
+
+/* A node about to join the tree takes its slot's key. */
+static void node_key(struct xp_ns *ns, uint32_t s)
+{
+	struct xp_ns_node *n = &ns->index.node[s];
+
+	n->prio = priority(ns, s);
+	n->off = ns->slots[s].rec.offset;
+	n->size = ns->slots[s].rec.size;
 }
 
 /* An empty subtree's sums, so that pull() adds both children alike. */
@@ -219,7 +229,7 @@ static inline void pull(struct xp_ns *ns, uint32_t s)
 	n->gaps = l->gaps + r->gaps + (n->gap != 0);
 	n->gap_sum = l->gap_sum + r->gap_sum + n->gap;
 	n->gap_max = n->gap > max ? n->gap : max;
-	n->used = l->used + r->used + ns->slots[s].rec.size;
+	n->used = l->used + r->used + n->size;
 }
 
 /* The gap from the end of @pred (NIL: the data area's start) to @to. */
@@ -241,7 +251,7 @@ static void set_gap_before(struct xp_ns *ns, uint32_t pred, uint32_t succ)
 		    ns, pred, ns->sb.data_offset + ns->sb.data_size);
 	else
 		ns->index.node[succ].gap =
-		    gap_between(ns, pred, ns->slots[succ].rec.offset);
+		    gap_between(ns, pred, ns->index.node[succ].off);
 }
 
 /* Join two trees, every extent of @a before every extent of @b. */
@@ -253,7 +263,7 @@ static uint32_t merge(struct xp_ns *ns, uint32_t a, uint32_t b)
 		return b;
 	if (b == NIL)
 		return a;
-	if (priority(ns, a) > priority(ns, b)) {
+	if (n[a].prio > n[b].prio) {
 		n[a].right = merge(ns, n[a].right, b);
 		pull(ns, a);
 		return a;
@@ -306,12 +316,15 @@ static void extent_link(struct xp_ns *ns, uint32_t x)
 {
 	struct xp_ns_index *ix = &ns->index;
 	struct xp_ns_node *nd = ix->node;
-	uint64_t off = ns->slots[x].rec.offset;
-	uint32_t prio = priority(ns, x), pred = NIL, succ = NIL;
+	uint64_t off;
+	uint32_t prio, pred = NIL, succ = NIL;
 	uint32_t *link = &ix->root, *l = &nd[x].left, *r = &nd[x].right;
 	uint32_t t, d = 0, above;
 
-	for (t = *link; t != NIL && priority(ns, t) > prio; t = *link)
+	node_key(ns, x);
+	off = nd[x].off;
+	prio = nd[x].prio;
+	for (t = *link; t != NIL && nd[t].prio > prio; t = *link)
 		link = descend(ns, t, off, x, &d, &pred, &succ);
 	*link = x;
 	above = d;
@@ -346,7 +359,7 @@ static void extent_unlink(struct xp_ns *ns, uint32_t x)
 {
 	struct xp_ns_index *ix = &ns->index;
 	struct xp_ns_node *nd = ix->node;
-	uint64_t off = ns->slots[x].rec.offset;
+	uint64_t off = nd[x].off;
 	uint32_t pred = NIL, succ = NIL, *link = &ix->root;
 	uint32_t t, a, b, d = 0, above;
 
@@ -367,7 +380,7 @@ static void extent_unlink(struct xp_ns *ns, uint32_t x)
 	a = nd[x].left;
 	b = nd[x].right;
 	while (a != NIL && b != NIL) {
-		if (priority(ns, a) > priority(ns, b)) {
+		if (nd[a].prio > nd[b].prio) {
 			*link = a;
 			ix->path[d++] = a;
 			link = &nd[a].right;
@@ -436,8 +449,10 @@ void xp_ns_index_build(struct xp_ns *ns, const uint32_t *order, uint32_t n)
 	for (uint32_t i = 0; i < n; i++) {
 		uint32_t s = order[i];
 		struct xp_ns_node *nd = &ix->node[s];
-		uint64_t off = ns->slots[s].rec.offset;
+		uint64_t off;
 
+		node_key(ns, s);
+		off = nd->off;
 		nd->left = nd->right = NIL;
 		nd->gap = !ns->ncorrupt && off > cursor ? off - cursor : 0;
 		if (rec_end(ns, s) > cursor)
@@ -484,7 +499,7 @@ uint32_t xp_ns_index_gap_count(const struct xp_ns *ns)
 static void gap_of(const struct xp_ns *ns, uint32_t s, struct xp_gap *gap)
 {
 	gap->size = ns->index.node[s].gap;
-	gap->offset = ns->slots[s].rec.offset - gap->size;
+	gap->offset = ns->index.node[s].off - gap->size;
 }
 
 static void tail_of(const struct xp_ns *ns, struct xp_gap *gap)
@@ -572,7 +587,7 @@ uint32_t xp_ns_index_next_after(const struct xp_ns *ns, uint64_t off)
 	uint32_t t = ns->index.root, best = NIL;
 
 	while (t != NIL) {
-		if (ns->slots[t].rec.offset > off) {
+		if (nd[t].off > off) {
 			best = t;
 			t = nd[t].left;
 		} else {

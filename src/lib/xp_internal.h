@@ -28,6 +28,13 @@ struct xp_ns_node {
 	uint32_t left, right;	/* children in offset order */
 	uint32_t count;		/* extents in this subtree */
 	uint32_t gaps;		/* ... with a free gap right before them */
+	/*
+	 * The node's own key, copied from its slot when it is linked (a
+	 * change to a slot's place unlinks it first): a step down the tree
+	 * reads this node's cache line, not its ~330-byte struct xp_slot.
+	 */
+	uint32_t prio;		/* treap priority (ns_index.c priority()) */
+	uint64_t off, size;	/* the extent's place */
 	uint64_t gap;		/* free bytes right before this extent */
 	uint64_t gap_sum, gap_max, used;	/* over this subtree */
 };
@@ -233,6 +240,27 @@ static inline int xp_ns_table_persist(struct xp_ns *ns, uint64_t off,
 	if (!rc && ns->raw)
 		memcpy(ns->raw + at, buf, len);
 	return rc;
+}
+/*
+ * The same in the two halves of xp_media_persist_begin(): between them
+ * the caller updates what it keeps in memory while the lines are written
+ * back, and stores nothing to the media.
+ */
+static inline int xp_ns_table_persist_begin(struct xp_ns *ns, uint64_t off,
+					    const void *buf, size_t len,
+					    bool *fence_owed)
+{
+	uint64_t at = off - XP_TABLE_OFFSET;
+	int rc = xp_media_persist_begin(ns->media, off, buf, len,
+					xp_ns_raw_old(ns, at), fence_owed);
+
+	if (!rc && ns->raw)
+		memcpy(ns->raw + at, buf, len);
+	return rc;
+}
+static inline void xp_ns_table_persist_end(struct xp_ns *ns, bool fence_owed)
+{
+	xp_media_persist_end(ns->media, fence_owed);
 }
 /* Re-run the table rules over the decoded slots. */
 void xp_ns_check_rules(struct xp_ns *ns);

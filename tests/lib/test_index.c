@@ -87,6 +87,13 @@ static void check_node(const struct xp_ns *ns, uint32_t t, struct walk *w,
 	}
 	CHECK_MSG(ns->slots[t].state == XP_SLOT_USED, "free slot %u in tree",
 		  t);
+	/* The key a node carries is its slot's place as it is now. */
+	CHECK_MSG(n->off == ns->slots[t].rec.offset &&
+		      n->size == ns->slots[t].rec.size,
+		  "slot %u: node key %llu+%llu, slot %llu+%llu", t,
+		  (unsigned long long)n->off, (unsigned long long)n->size,
+		  (unsigned long long)ns->slots[t].rec.offset,
+		  (unsigned long long)ns->slots[t].rec.size);
 	if (n->left != XP_NS_NIL)
 		check_node(ns, n->left, &l, depth + 1);
 	if (n->right != XP_NS_NIL)
