@@ -69,6 +69,14 @@ static unsigned index_touched(const struct xp_slot *s, const struct xp_rec *rec)
 	return what;
 }
 
+/* Once the record is durable (the log hook is the caller's code). */
+static void log_commit(struct xp_ns *ns, uint32_t slot, int copy,
+		       const struct xp_rec *rec)
+{
+	xp_log_dbg("%s: slot %u copy %d seq %llu: '%s'", tgt(ns), slot, copy,
+		   (unsigned long long)rec->seq, rec->name);
+}
+
 static int slot_commit(struct xp_ns *ns, uint32_t slot, struct xp_rec *rec)
 {
 	struct xp_slot *s = &ns->slots[slot];
@@ -77,6 +85,7 @@ static int slot_commit(struct xp_ns *ns, uint32_t slot, struct xp_rec *rec)
 	uint8_t buf[XP_REC_SIZE] __attribute__((aligned(16)));
 	uint64_t seq, off;
 	unsigned what;
+	bool fence_owed = false;
 	int copy, rc = 0;
 
 	copy = xp_slot_next_copy(s, &seq);
@@ -99,7 +108,8 @@ static int slot_commit(struct xp_ns *ns, uint32_t slot, struct xp_rec *rec)
 	/* Left by an update cut short: even them under this update's fence. */
 	if (!rc && ns->nmixed)
 		rc = xp_ns_even_tags(ns, slot);
-	rc = rc ?: xp_ns_table_persist(ns, off, buf, XP_REC_SIZE);
+	rc = rc ?: xp_ns_table_persist_begin(ns, off, buf, XP_REC_SIZE,
+					     &fence_owed);
 	if (rc) {
 		/*
 		 * A failed fence put the old bytes back over stores ns->raw
@@ -112,8 +122,6 @@ static int slot_commit(struct xp_ns *ns, uint32_t slot, struct xp_rec *rec)
 		}
 		return rc;
 	}
-	xp_log_dbg("%s: slot %u copy %d seq %llu: '%s'", tgt(ns), slot, copy,
-		   (unsigned long long)seq, rec->name);
 	/*
 	 * A table that breaks a rule took a change that may remove the
 	 * violation: everything derived from the table starts over. A whole
@@ -121,16 +129,26 @@ static int slot_commit(struct xp_ns *ns, uint32_t slot, struct xp_rec *rec)
 	 * the index follows the one slot.
 	 */
 	if (ns->npairs) {
+		xp_ns_table_persist_end(ns, fence_owed);
+		log_commit(ns, slot, copy, rec);
 		xp_slot_set(s, copy, rec);
 		xp_ns_check_rules(ns);
 		return xp_ns_rebuild(ns);
 	}
+	/*
+	 * The index changes while the record's two lines are written back
+	 * (an O(log n) tree step for a new or gone extent costs as much as
+	 * the store), and the fence comes before the return: the caller
+	 * sees the change only once it is durable, as before.
+	 */
 	what = index_touched(s, rec);
 	if (what && s->state == XP_SLOT_USED)
 		xp_ns_index_unlink(ns, slot, what);
 	xp_slot_set(s, copy, rec);
 	if (what && s->state == XP_SLOT_USED)
 		xp_ns_index_link(ns, slot, what);
+	xp_ns_table_persist_end(ns, fence_owed);
+	log_commit(ns, slot, copy, rec);
 	return 0;
 }
 

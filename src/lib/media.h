@@ -34,6 +34,14 @@ struct xp_media_ops {
 	 */
 	int (*persist)(struct xp_media *m, uint64_t off, const void *buf,
 		       size_t len);
+	/*
+	 * Optional: the same store and flush without the fence, which the
+	 * caller issues later with @drain; on failure nothing was stored.
+	 * Only a backend whose @drain cannot fail offers it: nothing is
+	 * left to undo (xp_media_persist_begin()).
+	 */
+	int (*store_flush)(struct xp_media *m, uint64_t off, const void *buf,
+			   size_t len);
 	/* Zero and persist a large range (wipe), reporting progress. */
 	int (*zero)(struct xp_media *m, uint64_t off, uint64_t len,
 		    xp_progress_fn progress, void *arg);
@@ -120,6 +128,30 @@ static inline int xp_media_persist(struct xp_media *m, uint64_t off,
 				   const void *buf, size_t len)
 {
 	return xp_media_persist_old(m, off, buf, len, NULL);
+}
+
+/*
+ * xp_media_persist_old() in two halves, so that work which needs no
+ * media runs while the flushed lines are written back: the first stores
+ * and flushes, and where the media can leave the fence for later it sets
+ * *@fence_owed, and xp_media_persist_end() fences. Otherwise the first
+ * half did the whole persist. Nothing but memory work in between: no
+ * other store may be ordered by this fence.
+ */
+static inline int xp_media_persist_begin(struct xp_media *m, uint64_t off,
+					 const void *buf, size_t len,
+					 const void *old, bool *fence_owed)
+{
+	*fence_owed = m->ops->store_flush && !m->nundo && !m->broken;
+	if (*fence_owed)
+		return m->ops->store_flush(m, off, buf, len);
+	return xp_media_persist_old(m, off, buf, len, old);
+}
+static inline void xp_media_persist_end(struct xp_media *m, bool fence_owed)
+{
+	/* A backend with store_flush has a drain that cannot fail. */
+	if (fence_owed)
+		(void)m->ops->drain(m);
 }
 
 /*

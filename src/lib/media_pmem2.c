@@ -215,6 +215,19 @@ static int p_persist(struct xp_media *m, uint64_t off, const void *buf,
 	return rc;
 }
 
+/* The same, minus the fence (p_drain(), which cannot fail). */
+static int p_store_flush(struct xp_media *m, uint64_t off, const void *buf,
+			 size_t len)
+{
+	struct window *w;
+	uint8_t *dst;
+	int rc = window_get(to_p(m), off, len, &dst, &w);
+
+	if (!rc)
+		w->memcpy_fn(dst, buf, len, PMEM2_F_MEM_NODRAIN);
+	return rc;
+}
+
 static int p_drain(struct xp_media *m)
 {
 	struct pmem2_media *p = to_p(m);
@@ -313,6 +326,7 @@ static const struct xp_media_ops pmem2_ops = {
 	.flush = p_flush,
 	.drain = p_drain,
 	.persist = p_persist,
+	.store_flush = p_store_flush,
 	.zero = p_zero,
 	.close = p_close,
 	.badblocks = p_badblocks,

@@ -159,6 +159,17 @@ static void retag_word(struct recmedia *rm, uint64_t off, uint8_t *word)
 	rm->injected++;
 }
 
+/* Nothing reaches the media between a store_flush() and its fence. */
+static void no_fence_owed(struct recmedia *rm, const char *what, uint64_t off)
+{
+	if (!rm->fence_owed)
+		return;
+	fprintf(stderr,
+		"recmedia: %s at %#llx while the fence of a store_flush is still owed\n",
+		what, (unsigned long long)off);
+	abort();
+}
+
 static int r_write(struct xp_media *m, uint64_t off, const void *buf,
 		   size_t len)
 {
@@ -168,6 +179,7 @@ static int r_write(struct xp_media *m, uint64_t off, const void *buf,
 
 	if (rc)
 		return rc;
+	no_fence_owed(rm, "store", off);
 	if (!len)
 		return 0;
 	if (rm->inject == REC_INJ_SWAP_COPY &&
@@ -240,6 +252,7 @@ static int r_drain(struct xp_media *m)
 
 	log_event(rm, REC_EV_FENCE, 0, 0, NULL);
 	rm->nfences++;
+	rm->fence_owed = false;
 	if (rm->model == REC_PMEM) {
 		for (size_t i = 0; i < rm->nflist; i++)
 			memcpy(rm->per + rm->flist[i] * rm->line,
@@ -271,6 +284,7 @@ static int r_zero(struct xp_media *m, uint64_t off, uint64_t len,
 
 	if (rc)
 		return rc;
+	no_fence_owed(rm, "zero", off);
 	/* Like the real backends: zeroed and durable when it returns. */
 	memset(rm->vol + off, 0, len);
 	memset(rm->per + off, 0, len);
@@ -286,6 +300,22 @@ static int r_zero(struct xp_media *m, uint64_t off, uint64_t len,
 	return 0;
 }
 
+/*
+ * As the pmem2 backend offers it: the store and its flush now, the fence
+ * when the library drains. The same events as write + flush, so every
+ * crash point of the split update is explored as before.
+ */
+static int r_store_flush(struct xp_media *m, uint64_t off, const void *buf,
+			 size_t len)
+{
+	int rc = r_write(m, off, buf, len);
+
+	rc = rc ?: r_flush(m, off, len);
+	if (!rc)
+		R(m)->fence_owed = true;
+	return rc;
+}
+
 static void r_close(struct xp_media *m)
 {
 	/* The recorder outlives the handles the library opens over it. */
@@ -297,6 +327,7 @@ static const struct xp_media_ops rec_ops = {
 	.write = r_write,
 	.flush = r_flush,
 	.drain = r_drain,
+	.store_flush = r_store_flush,
 	.zero = r_zero,
 	.close = r_close,
 };

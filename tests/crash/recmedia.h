@@ -98,6 +98,12 @@ struct recmedia {
 	bool in_point;		/* no recursion from a callback */
 	enum rec_inject inject;
 	uint64_t injected;	/* stores the injection changed */
+	/*
+	 * Since a store_flush(), whose fence the library issues later:
+	 * another store or zero before that fence would be ordered by a
+	 * fence its caller never asked for; the recorder aborts.
+	 */
+	bool fence_owed;
 };
 
 /* New recorder over a zeroed image of @size bytes. */
