@@ -65,6 +65,15 @@ static inline unsigned b2b_count(unsigned timed)
 	return timed < B2B_MAX_OPS ? timed : B2B_MAX_OPS;
 }
 
+/*
+ * Untimed ops before the measuring starts, in every driver alike: the
+ * steady state of a process that holds its handle or pool (a toolstack
+ * does), without first-use costs (page faults on the mapping, a handle's
+ * one-time scan of loop devices at its first destroy, the first page of
+ * UUIDs) in a callgrind run of a few hundred ops.
+ */
+#define WARMUP_OPS 16u
+
 /* qsort() order of uint64_t latencies. */
 static inline int cmp_u64(const void *a, const void *b)
 {

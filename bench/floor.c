@@ -87,6 +87,8 @@ int main(int argc, char **argv)
 	lat = calloc(maxops ? maxops : 1, sizeof(*lat));
 	if (!lat)
 		return 1;
+	for (unsigned i = 0; i < WARMUP_OPS; i++)
+		bench_measured_persist(&t, data[i & 1]);
 	MEASURING_STARTS();
 	start = now_ns();
 	while (done < maxops && (now_ns() - start) / 1e9 < maxsec) {

@@ -70,6 +70,12 @@ int main(int argc, char **argv)
 	lat = calloc(maxops ? maxops : 1, sizeof(*lat));
 	if (!r || !lat)
 		return 1;
+	for (unsigned i = 0; i < WARMUP_OPS; i++)
+		if (bench_measured_tx(pop, r, src[i & 1])) {
+			fprintf(stderr, "pmdk_tx: transaction aborted: %s\n",
+				pmemobj_errormsg());
+			return 1;
+		}
 	MEASURING_STARTS();
 	start = now_ns();
 	while (done < maxops && (now_ns() - start) / 1e9 < maxsec) {

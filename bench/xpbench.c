@@ -274,6 +274,8 @@ static int mode_update(int argc, char **argv)
 	lat = calloc(maxops ? maxops : 1, sizeof(*lat));
 	if (!lat)
 		return 1;
+	for (unsigned i = 0; i < WARMUP_OPS; i++)
+		check(bench_measured_update(&u), op);
 	MEASURING_STARTS();
 	start = now_ns();
 	while (done < maxops && (now_ns() - start) / 1e9 < maxsec) {
