@@ -322,7 +322,18 @@ static void r_close(struct xp_media *m)
 	(void)m;
 }
 
-static const struct xp_media_ops rec_ops = {
+/* As the block backend: every store through write, flush and drain. */
+static const struct xp_media_ops rec_ops_block = {
+	.read = r_read,
+	.write = r_write,
+	.flush = r_flush,
+	.drain = r_drain,
+	.zero = r_zero,
+	.close = r_close,
+};
+
+/* As the pmem2 backend: an update's record store may leave its fence. */
+static const struct xp_media_ops rec_ops_pmem = {
 	.read = r_read,
 	.write = r_write,
 	.flush = r_flush,
@@ -348,7 +359,7 @@ struct recmedia *rec_new(uint64_t size, enum rec_model model)
 		rec_free(rm);
 		return NULL;
 	}
-	rm->m.ops = &rec_ops;
+	rm->m.ops = model == REC_PMEM ? &rec_ops_pmem : &rec_ops_block;
 	rm->m.kind = model == REC_PMEM ? XP_BACKEND_FILE : XP_BACKEND_BLOCK;
 	rm->m.size = size;
 	rm->m.fd = -1;
