@@ -175,16 +175,27 @@ static int p_read(struct xp_media *m, uint64_t off, void *buf, size_t len)
 	return 0;
 }
 
-static int p_write(struct xp_media *m, uint64_t off, const void *buf,
-		   size_t len)
+/*
+ * libpmem2's memcpy into the window over @off, with @flags: a plain store
+ * (NOFLUSH), a store and flush (NODRAIN), or all three (0). Once the
+ * window is there nothing can fail, and without one nothing was stored.
+ */
+static int window_copy(struct xp_media *m, uint64_t off, const void *buf,
+		       size_t len, unsigned flags)
 {
 	struct window *w;
 	uint8_t *dst;
 	int rc = window_get(to_p(m), off, len, &dst, &w);
 
 	if (!rc)
-		w->memcpy_fn(dst, buf, len, PMEM2_F_MEM_NOFLUSH);
+		w->memcpy_fn(dst, buf, len, flags);
 	return rc;
+}
+
+static int p_write(struct xp_media *m, uint64_t off, const void *buf,
+		   size_t len)
+{
+	return window_copy(m, off, buf, len, PMEM2_F_MEM_NOFLUSH);
 }
 
 static int p_flush(struct xp_media *m, uint64_t off, size_t len)
@@ -198,34 +209,18 @@ static int p_flush(struct xp_media *m, uint64_t off, size_t len)
 	return rc;
 }
 
-/*
- * libpmem2's memcpy with no flags stores, flushes what it stored and
- * drains: one call for an update. Once the window is there nothing can
- * fail, and without one nothing was stored.
- */
+/* Store, flush and fence in one call: an update's whole persist. */
 static int p_persist(struct xp_media *m, uint64_t off, const void *buf,
 		     size_t len)
 {
-	struct window *w;
-	uint8_t *dst;
-	int rc = window_get(to_p(m), off, len, &dst, &w);
-
-	if (!rc)
-		w->memcpy_fn(dst, buf, len, 0);
-	return rc;
+	return window_copy(m, off, buf, len, 0);
 }
 
 /* The same, minus the fence (p_drain(), which cannot fail). */
 static int p_store_flush(struct xp_media *m, uint64_t off, const void *buf,
 			 size_t len)
 {
-	struct window *w;
-	uint8_t *dst;
-	int rc = window_get(to_p(m), off, len, &dst, &w);
-
-	if (!rc)
-		w->memcpy_fn(dst, buf, len, PMEM2_F_MEM_NODRAIN);
-	return rc;
+	return window_copy(m, off, buf, len, PMEM2_F_MEM_NODRAIN);
 }
 
 static int p_drain(struct xp_media *m)
