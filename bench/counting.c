@@ -21,12 +21,17 @@ static int c_write(struct xp_media *m, uint64_t off, const void *buf,
 	return cnt(m)->inner->ops->write(cnt(m)->inner, off, buf, len);
 }
 
-static int c_flush(struct xp_media *m, uint64_t off, size_t len)
+static void count_flush(struct counting *c, uint64_t off, size_t len)
 {
 	uint64_t first = off / XP_CACHELINE, last = (off + len - 1) / XP_CACHELINE;
 
-	cnt(m)->flushes++;
-	cnt(m)->lines_flushed += len ? last - first + 1 : 0;
+	c->flushes++;
+	c->lines_flushed += len ? last - first + 1 : 0;
+}
+
+static int c_flush(struct xp_media *m, uint64_t off, size_t len)
+{
+	count_flush(cnt(m), off, len);
 	return cnt(m)->inner->ops->flush(cnt(m)->inner, off, len);
 }
 
@@ -34,6 +39,31 @@ static int c_drain(struct xp_media *m)
 {
 	cnt(m)->fences++;
 	return cnt(m)->inner->ops->drain(cnt(m)->inner);
+}
+
+/* The one-step stores count as the store, flush and fence they are. */
+static int c_persist(struct xp_media *m, uint64_t off, const void *buf,
+		     size_t len)
+{
+	struct counting *c = cnt(m);
+
+	c->bytes_written += len;
+	c->writes++;
+	count_flush(c, off, len);
+	c->fences++;
+	return c->inner->ops->persist(c->inner, off, buf, len);
+}
+
+/* ... and without the fence, which comes as a drain. */
+static int c_store_flush(struct xp_media *m, uint64_t off, const void *buf,
+			 size_t len)
+{
+	struct counting *c = cnt(m);
+
+	c->bytes_written += len;
+	c->writes++;
+	count_flush(c, off, len);
+	return c->inner->ops->store_flush(c->inner, off, buf, len);
 }
 
 static int c_zero(struct xp_media *m, uint64_t off, uint64_t len,
@@ -54,6 +84,8 @@ static const struct xp_media_ops counting_ops = {
 	.write = c_write,
 	.flush = c_flush,
 	.drain = c_drain,
+	.persist = c_persist,
+	.store_flush = c_store_flush,
 	.zero = c_zero,
 	.close = c_close,
 };
@@ -67,7 +99,12 @@ struct counting *counting_wrap(struct xp_media *inner)
 	c->inner = inner;
 	/* Same identity (fd for the lock, size, target), our operations. */
 	c->m = *inner;
-	c->m.ops = &counting_ops;
+	c->ops = counting_ops;
+	if (!inner->ops->persist)
+		c->ops.persist = NULL;
+	if (!inner->ops->store_flush)
+		c->ops.store_flush = NULL;
+	c->m.ops = &c->ops;
 	c->m.undo = NULL;
 	c->m.nundo = c->m.capundo = 0;
 	return c;
