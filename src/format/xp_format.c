@@ -1047,6 +1047,21 @@ void xp_slot_init(const struct xp_sb *sb, uint32_t slot, void *buf)
 	xp_rec_encode(sb, slot, &free_rec, buf);
 }
 
+bool xp_slot_pristine(const struct xp_sb *sb, uint32_t slot, const void *buf)
+{
+	const uint8_t *raw = buf;
+	uint8_t want[XP_REC_SIZE];
+	struct xp_rec free_rec;
+
+	/* Copy 1 first: any slot ever updated fails there in a word or two. */
+	if (!all_zero(raw + XP_REC_SIZE, XP_REC_SIZE))
+		return false;
+	bytes_zero((uint8_t *)&free_rec, sizeof(free_rec));
+	free_rec.seq = 1;
+	xp_rec_encode(sb, slot, &free_rec, want);
+	return bytes_equal(raw, want, XP_REC_SIZE);
+}
+
 int xp_slot_next_copy(const struct xp_slot *s, uint64_t *seq)
 {
 	int target;

@@ -457,6 +457,14 @@ void xp_slot_set(struct xp_slot *s, int copy, const struct xp_rec *rec);
 void xp_slot_init(const struct xp_sb *sb, uint32_t slot, void *buf);
 
 /*
+ * Whether @buf (XP_SLOT_SIZE bytes) is exactly what xp_slot_init() writes
+ * for @slot. Every such slot decodes alike, whatever its number: a
+ * reader of a large, mostly unused table decodes one and copies the
+ * result to the others (an encode and a compare, a quarter of a decode).
+ */
+bool xp_slot_pristine(const struct xp_sb *sb, uint32_t slot, const void *buf);
+
+/*
  * Table-wide rules over the used slots: extents do not overlap, names and
  * UUIDs are unique. @slots holds @n decoded slots; @scratch must hold @n
  * uint32_t. On a violation returns XP_E_LAYOUT with *a and *b the two

@@ -214,12 +214,26 @@ int xp_ns_sb_error(struct xp_ns *ns)
 static uint32_t decode_table(struct xp_ns *ns, const uint8_t *raw,
 			     const struct xp_sb *sb)
 {
+	/* What every slot init left as it was decodes to: the first one's
+	 * decode, copied (a table is mostly such slots). */
+	struct xp_slot pristine;
+	bool have_pristine = false;
 	uint32_t bad = 0;
 
 	ns->nmixed = 0;
 	for (uint32_t i = 0; i < sb->slot_count; i++) {
-		xp_slot_decode(sb, i, raw + (size_t)i * XP_SLOT_SIZE,
-			       &ns->slots[i]);
+		const uint8_t *buf = raw + (size_t)i * XP_SLOT_SIZE;
+
+		if (!xp_slot_pristine(sb, i, buf)) {
+			xp_slot_decode(sb, i, buf, &ns->slots[i]);
+		} else if (have_pristine) {
+			ns->slots[i] = pristine;
+		} else {
+			memset(&pristine, 0, sizeof(pristine));
+			xp_slot_decode(sb, i, buf, &pristine);
+			have_pristine = true;
+			ns->slots[i] = pristine;
+		}
 		/* Unknown is not free: nothing may be placed over what an
 		 * unreadable record may describe. */
 		if (ns->unreadable[i]) {

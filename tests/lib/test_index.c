@@ -179,6 +179,32 @@ static int scan_name(const struct xp_ns *ns, const char *name)
 	return found;
 }
 
+/* Everything a decode sets, field by field (not the padding). */
+static bool rec_same(const struct xp_rec *a, const struct xp_rec *b)
+{
+	return a->seq == b->seq && a->type == b->type &&
+	       a->align_shift == b->align_shift && a->flags == b->flags &&
+	       a->offset == b->offset && a->size == b->size &&
+	       a->label_size == b->label_size &&
+	       !memcmp(a->uuid, b->uuid, sizeof(a->uuid)) &&
+	       !memcmp(a->owner, b->owner, sizeof(a->owner)) &&
+	       !memcmp(a->name, b->name, sizeof(a->name));
+}
+
+static bool slot_same(const struct xp_slot *a, const struct xp_slot *b)
+{
+	return a->state == b->state && a->active == b->active &&
+	       rec_same(&a->rec, &b->rec) &&
+	       a->copy_status[0] == b->copy_status[0] &&
+	       a->copy_status[1] == b->copy_status[1] &&
+	       a->copy_field[0] == b->copy_field[0] &&
+	       a->copy_field[1] == b->copy_field[1] &&
+	       a->stale_damaged == b->stale_damaged &&
+	       a->mixed_tags == b->mixed_tags &&
+	       !memcmp(a->tag_mask, b->tag_mask, sizeof(a->tag_mask)) &&
+	       a->fallback == b->fallback;
+}
+
 static void expect_as_rebuilt(struct env *e)
 {
 	struct xp_ns *ns = e->ns, *ro;
@@ -202,6 +228,16 @@ static void expect_as_rebuilt(struct env *e)
 		return;
 	check_index_sums(ro);
 	CHECK(ro->views_current);
+	/* Each slot as its own full decode gives it: open decodes one slot
+	 * init left untouched and copies that to the others. */
+	for (uint32_t s = 0; s < ro->sb.slot_count; s++) {
+		struct xp_slot d;
+
+		memset(&d, 0, sizeof(d));
+		xp_slot_decode(&ro->sb, s, e->img + xp_slot_offset(s), &d);
+		CHECK_MSG(slot_same(&d, &ro->slots[s]),
+			  "slot %u: open's state differs from its decode", s);
+	}
 	CHECK_EQ_U64(xp_ns_index_gap_count(ns), ro->ngaps);
 	CHECK_EQ_U64(xp_ns_index_gap_count(ro), ro->ngaps);
 	CHECK_EQ_U64(xp_ns_extent_count(ns), ro->nused);

@@ -2155,6 +2155,73 @@ static void test_slot_decode(void)
  * A damaged copy tells only its tag: newer than the valid copy when the
  * tag is less than 128 ahead of the valid copy's (modulo 256).
  */
+/* Everything a decode sets, compared field by field. */
+static bool slot_decoded_equal(const struct xp_slot *a, const struct xp_slot *b)
+{
+	return a->state == b->state && a->active == b->active &&
+	       rec_equal(&a->rec, &b->rec) &&
+	       a->copy_status[0] == b->copy_status[0] &&
+	       a->copy_status[1] == b->copy_status[1] &&
+	       a->copy_field[0] == b->copy_field[0] &&
+	       a->copy_field[1] == b->copy_field[1] &&
+	       a->stale_damaged == b->stale_damaged &&
+	       a->mixed_tags == b->mixed_tags &&
+	       !memcmp(a->tag_mask, b->tag_mask, sizeof(a->tag_mask)) &&
+	       a->fallback == b->fallback;
+}
+
+/*
+ * xp_slot_pristine(): true exactly for what xp_slot_init() writes for that
+ * slot under that superblock, and every such slot decodes alike (a reader
+ * decodes one and copies it to the rest).
+ */
+static void test_slot_pristine(void)
+{
+	struct xp_sb sb, other;
+	struct slotbuf s;
+	struct xp_slot first, d;
+	struct xp_rec fr = mk_free(2);
+	uint32_t slots[] = {0, 1, 2, 7, 1023, 4096, 65535, XP_MAX_SLOTS - 1};
+
+	def_sb(&sb);
+	other = sb;
+	other.ns_uuid[5] ^= 1;
+	xp_slot_init(&sb, 0, s.b);
+	xp_slot_decode(&sb, 0, s.b, &first);
+	CHECK(first.state == XP_SLOT_FREE && first.active == 0 &&
+	      first.rec.seq == 1);
+	for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]); i++) {
+		uint32_t n = slots[i];
+
+		xp_slot_init(&sb, n, s.b);
+		CHECK_MSG(xp_slot_pristine(&sb, n, s.b), "slot %u", n);
+		xp_slot_decode(&sb, n, s.b, &d);
+		CHECK_MSG(slot_decoded_equal(&d, &first), "slot %u", n);
+		/* Bound to its slot and its namespace, as the checksum is. */
+		CHECK(!xp_slot_pristine(&sb, n + 1, s.b));
+		CHECK(!xp_slot_pristine(&other, n, s.b));
+	}
+	for (int i = 0; i < 300; i++) {
+		uint32_t n = (uint32_t)xt_range(0, XP_MAX_SLOTS - 1);
+
+		xp_slot_init(&sb, n, s.b);
+		xp_slot_decode(&sb, n, s.b, &d);
+		CHECK(xp_slot_pristine(&sb, n, s.b) &&
+		      slot_decoded_equal(&d, &first));
+	}
+	/* Any bit of the 256 bytes changed: not pristine. */
+	xp_slot_init(&sb, 9, s.b);
+	for (size_t bit = 0; bit < XP_SLOT_SIZE * 8; bit++) {
+		s.b[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+		CHECK_MSG(!xp_slot_pristine(&sb, 9, s.b), "bit %zu", bit);
+		s.b[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+	}
+	CHECK(xp_slot_pristine(&sb, 9, s.b));
+	/* Updated once (a free record, seq 2, in copy 1): not pristine. */
+	put_copy(&sb, 9, &s, 1, &fr);
+	CHECK(!xp_slot_pristine(&sb, 9, s.b));
+}
+
 static void test_slot_tag_distance(void)
 {
 	struct xp_sb sb;
@@ -3441,6 +3508,7 @@ int main(int argc, char **argv)
 	RUN(test_rec_binding);
 	RUN(test_rec_phys_alignment);
 	RUN(test_slot_decode);
+	RUN(test_slot_pristine);
 	RUN(test_slot_tag_distance);
 	RUN(test_slot_next_copy);
 	RUN(test_slot_protocol);
