@@ -41,20 +41,8 @@ static int c_drain(struct xp_media *m)
 	return cnt(m)->inner->ops->drain(cnt(m)->inner);
 }
 
-/* The one-step stores count as the store, flush and fence they are. */
-static int c_persist(struct xp_media *m, uint64_t off, const void *buf,
-		     size_t len)
-{
-	struct counting *c = cnt(m);
-
-	c->bytes_written += len;
-	c->writes++;
-	count_flush(c, off, len);
-	c->fences++;
-	return c->inner->ops->persist(c->inner, off, buf, len);
-}
-
-/* ... and without the fence, which comes as a drain. */
+/* The one-step store counts as the store and flush it is; its fence
+ * comes as a drain. */
 static int c_store_flush(struct xp_media *m, uint64_t off, const void *buf,
 			 size_t len)
 {
@@ -84,7 +72,6 @@ static const struct xp_media_ops counting_ops = {
 	.write = c_write,
 	.flush = c_flush,
 	.drain = c_drain,
-	.persist = c_persist,
 	.store_flush = c_store_flush,
 	.zero = c_zero,
 	.close = c_close,
@@ -100,8 +87,6 @@ struct counting *counting_wrap(struct xp_media *inner)
 	/* Same identity (fd for the lock, size, target), our operations. */
 	c->m = *inner;
 	c->ops = counting_ops;
-	if (!inner->ops->persist)
-		c->ops.persist = NULL;
 	if (!inner->ops->store_flush)
 		c->ops.store_flush = NULL;
 	c->m.ops = &c->ops;

@@ -12,7 +12,7 @@
 struct counting {
 	struct xp_media m;
 	struct xp_media *inner;
-	/* Ours, offering the one-step stores only where @inner does: the
+	/* Ours, offering the one-step store only where @inner does: the
 	 * library takes the same path as on the bare backend. */
 	struct xp_media_ops ops;
 	uint64_t bytes_written, writes, flushes, lines_flushed, fences;

@@ -27,18 +27,12 @@ struct xp_media_ops {
 	int (*flush)(struct xp_media *m, uint64_t off, size_t len);
 	int (*drain)(struct xp_media *m);
 	/*
-	 * Optional: store, flush and fence @len bytes in one step that on
-	 * failure has stored nothing. An update is one such store, and the
-	 * undo layer's bookkeeping for write, flush and drain cost more
-	 * than the store (xp_media_persist()).
-	 */
-	int (*persist)(struct xp_media *m, uint64_t off, const void *buf,
-		       size_t len);
-	/*
-	 * Optional: the same store and flush without the fence, which the
-	 * caller issues later with @drain; on failure nothing was stored.
-	 * Only a backend whose @drain cannot fail offers it: nothing is
-	 * left to undo (xp_media_persist_begin()).
+	 * Optional: store and flush @len bytes in one step that on failure
+	 * has stored nothing, the fence left to @drain, which for a backend
+	 * offering this cannot fail: with nothing pending, there is then
+	 * nothing to undo. An update is one such store, and the undo
+	 * layer's bookkeeping for write, flush and drain cost more than the
+	 * store (xp_media_persist_begin()).
 	 */
 	int (*store_flush)(struct xp_media *m, uint64_t off, const void *buf,
 			   size_t len);
@@ -109,34 +103,14 @@ void xp_media_close(struct xp_media *m);
 int xp_media_persist_undo(struct xp_media *m, uint64_t off, const void *buf,
 			  size_t len, const void *old);
 
-/* Store, flush and fence; @old as for xp_media_write_old(). */
-static inline int xp_media_persist_old(struct xp_media *m, uint64_t off,
-				       const void *buf, size_t len,
-				       const void *old)
-{
-	/*
-	 * With nothing stored since the last fence, a backend's one-step
-	 * persist leaves nothing to put back: it either made the bytes
-	 * durable or stored none of them (a refusal breaks nothing, as
-	 * for the hypervisor backend's).
-	 */
-	if (m->ops->persist && !m->nundo && !m->broken)
-		return m->ops->persist(m, off, buf, len);
-	return xp_media_persist_undo(m, off, buf, len, old);
-}
-static inline int xp_media_persist(struct xp_media *m, uint64_t off,
-				   const void *buf, size_t len)
-{
-	return xp_media_persist_old(m, off, buf, len, NULL);
-}
-
 /*
- * xp_media_persist_old() in two halves, so that work which needs no
- * media runs while the flushed lines are written back: the first stores
- * and flushes, and where the media can leave the fence for later it sets
- * *@fence_owed, and xp_media_persist_end() fences. Otherwise the first
- * half did the whole persist. Nothing but memory work in between: no
- * other store may be ordered by this fence.
+ * Store, flush and fence @len bytes (@old as for xp_media_write_old()) in
+ * two halves, so that work which needs no media can run while the
+ * flushed lines are written back: the first stores and flushes and,
+ * where the media can leave the fence for later, sets *@fence_owed;
+ * xp_media_persist_end() then fences. Otherwise the first half did the
+ * whole persist, through the undo layer. Nothing but memory work in
+ * between: no other store may be ordered by this fence.
  */
 static inline int xp_media_persist_begin(struct xp_media *m, uint64_t off,
 					 const void *buf, size_t len,
@@ -145,13 +119,31 @@ static inline int xp_media_persist_begin(struct xp_media *m, uint64_t off,
 	*fence_owed = m->ops->store_flush && !m->nundo && !m->broken;
 	if (*fence_owed)
 		return m->ops->store_flush(m, off, buf, len);
-	return xp_media_persist_old(m, off, buf, len, old);
+	return xp_media_persist_undo(m, off, buf, len, old);
 }
 static inline void xp_media_persist_end(struct xp_media *m, bool fence_owed)
 {
 	/* A backend with store_flush has a drain that cannot fail. */
 	if (fence_owed)
 		(void)m->ops->drain(m);
+}
+
+/* Both halves at once. */
+static inline int xp_media_persist_old(struct xp_media *m, uint64_t off,
+				       const void *buf, size_t len,
+				       const void *old)
+{
+	bool fence_owed;
+	int rc = xp_media_persist_begin(m, off, buf, len, old, &fence_owed);
+
+	if (!rc)
+		xp_media_persist_end(m, fence_owed);
+	return rc;
+}
+static inline int xp_media_persist(struct xp_media *m, uint64_t off,
+				   const void *buf, size_t len)
+{
+	return xp_media_persist_old(m, off, buf, len, NULL);
 }
 
 /*

@@ -177,7 +177,7 @@ static int p_read(struct xp_media *m, uint64_t off, void *buf, size_t len)
 
 /*
  * libpmem2's memcpy into the window over @off, with @flags: a plain store
- * (NOFLUSH), a store and flush (NODRAIN), or all three (0). Once the
+ * (NOFLUSH) or a store and flush (NODRAIN). Once the
  * window is there nothing can fail, and without one nothing was stored.
  */
 static int window_copy(struct xp_media *m, uint64_t off, const void *buf,
@@ -209,14 +209,7 @@ static int p_flush(struct xp_media *m, uint64_t off, size_t len)
 	return rc;
 }
 
-/* Store, flush and fence in one call: an update's whole persist. */
-static int p_persist(struct xp_media *m, uint64_t off, const void *buf,
-		     size_t len)
-{
-	return window_copy(m, off, buf, len, 0);
-}
-
-/* The same, minus the fence (p_drain(), which cannot fail). */
+/* Store and flush; the fence is p_drain(), which cannot fail. */
 static int p_store_flush(struct xp_media *m, uint64_t off, const void *buf,
 			 size_t len)
 {
@@ -320,7 +313,6 @@ static const struct xp_media_ops pmem2_ops = {
 	.write = p_write,
 	.flush = p_flush,
 	.drain = p_drain,
-	.persist = p_persist,
 	.store_flush = p_store_flush,
 	.zero = p_zero,
 	.close = p_close,

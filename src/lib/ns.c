@@ -224,15 +224,15 @@ static uint32_t decode_table(struct xp_ns *ns, const uint8_t *raw,
 	for (uint32_t i = 0; i < sb->slot_count; i++) {
 		const uint8_t *buf = raw + (size_t)i * XP_SLOT_SIZE;
 
-		if (!xp_slot_pristine(sb, i, buf)) {
-			xp_slot_decode(sb, i, buf, &ns->slots[i]);
-		} else if (have_pristine) {
+		if (xp_slot_pristine(sb, i, buf)) {
+			if (!have_pristine) {
+				memset(&pristine, 0, sizeof(pristine));
+				xp_slot_decode(sb, i, buf, &pristine);
+				have_pristine = true;
+			}
 			ns->slots[i] = pristine;
 		} else {
-			memset(&pristine, 0, sizeof(pristine));
-			xp_slot_decode(sb, i, buf, &pristine);
-			have_pristine = true;
-			ns->slots[i] = pristine;
+			xp_slot_decode(sb, i, buf, &ns->slots[i]);
 		}
 		/* Unknown is not free: nothing may be placed over what an
 		 * unreadable record may describe. */

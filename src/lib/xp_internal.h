@@ -224,27 +224,12 @@ static inline const uint8_t *xp_ns_raw_old(const struct xp_ns *ns,
 }
 
 /*
- * Store, flush and fence table bytes (one step where the media can).
- * Inline: an update's @len is a constant, and its copy into ns->raw is
- * then a few moves rather than a call.
- */
-static inline int xp_ns_table_persist(struct xp_ns *ns, uint64_t off,
-				      const void *buf, size_t len)
-{
-	uint64_t at = off - XP_TABLE_OFFSET;
-	int rc = xp_media_persist_old(ns->media, off, buf, len,
-				      xp_ns_raw_old(ns, at));
-
-	/* A failed store or fence put the media back as it was (or stored
-	 * nothing), which is what ns->raw still holds. */
-	if (!rc && ns->raw)
-		memcpy(ns->raw + at, buf, len);
-	return rc;
-}
-/*
- * The same in the two halves of xp_media_persist_begin(): between them
- * the caller updates what it keeps in memory while the lines are written
- * back, and stores nothing to the media.
+ * Store and flush table bytes (one step where the media can) and keep
+ * ns->raw current, in the two halves of xp_media_persist_begin(): in
+ * between the caller updates what it keeps in memory while the lines are
+ * written back, and stores nothing to the media. Inline: an update's
+ * @len is a constant, and its copy into ns->raw is then a few moves
+ * rather than a call.
  */
 static inline int xp_ns_table_persist_begin(struct xp_ns *ns, uint64_t off,
 					    const void *buf, size_t len,
@@ -254,6 +239,8 @@ static inline int xp_ns_table_persist_begin(struct xp_ns *ns, uint64_t off,
 	int rc = xp_media_persist_begin(ns->media, off, buf, len,
 					xp_ns_raw_old(ns, at), fence_owed);
 
+	/* A failed store or fence put the media back as it was (or stored
+	 * nothing), which is what ns->raw still holds. */
 	if (!rc && ns->raw)
 		memcpy(ns->raw + at, buf, len);
 	return rc;
@@ -261,6 +248,17 @@ static inline int xp_ns_table_persist_begin(struct xp_ns *ns, uint64_t off,
 static inline void xp_ns_table_persist_end(struct xp_ns *ns, bool fence_owed)
 {
 	xp_media_persist_end(ns->media, fence_owed);
+}
+/* Both halves at once. */
+static inline int xp_ns_table_persist(struct xp_ns *ns, uint64_t off,
+				      const void *buf, size_t len)
+{
+	bool fence_owed;
+	int rc = xp_ns_table_persist_begin(ns, off, buf, len, &fence_owed);
+
+	if (!rc)
+		xp_ns_table_persist_end(ns, fence_owed);
+	return rc;
 }
 /* Re-run the table rules over the decoded slots. */
 void xp_ns_check_rules(struct xp_ns *ns);
