@@ -89,7 +89,8 @@ def main():
                    "%s '%s': instructions per op, got '%s'" % (group, r[1], r[4]))
         return got
 
-    upd = timed("update", 6, "assign, rename, pair, public API, PMDK, floor")
+    upd = timed("update", 7, "assign, rename, pair, public API, PMDK, floor, "
+                "non-temporal floor")
     for r in upd:
         expect(TIME.match(r[3]) is not None, "update '%s': a p99, got '%s'" % (r[1], r[3]))
         expect(r[7].endswith("×") and r[8].endswith("×"),
@@ -108,7 +109,8 @@ def main():
 
     # The targets table: every target of the issue, each with a number
     # and a verdict (which one, this test does not care).
-    expect(len(tgt) == 9, "9 target rows (floor, PMDK, scaling x 3 updates), got %d" % len(tgt))
+    expect(len(tgt) == 12, "12 target rows (floor, PMDK, scaling, non-temporal floor "
+           "x 3 updates), got %d" % len(tgt))
     for r in tgt:
         expect(len(r) == 6 and re.match(r"^(yes|no|in part: .+)$", r[5]) is not None
                and re.search(r"\d", r[2]) is not None,

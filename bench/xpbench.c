@@ -213,6 +213,48 @@ static NOINLINE int bench_measured_update(struct update_ctx *u)
 /* How many updates the counting pass makes before the timed loop. */
 #define COUNTED_OPS 100
 
+/* The sequence number of the target extent's slot, under either name. */
+static uint64_t target_seq(struct xp_ns *ns, const struct update_ctx *u,
+			   struct xp_extent *e)
+{
+	const char *name = u->op == UPDATE_RENAME && (u->i & 1) ? u->other :
+								   u->target;
+
+	check(xp_ns_extent_find(ns, name, e), "find the target extent");
+	return e->seq;
+}
+
+/*
+ * After the runs: the namespace read back through the public API (pread
+ * of the file, not the mapping the updates stored through) holds every
+ * update: the target's slot went up by one sequence number an update, and
+ * it has the owner or name the last one gave it; a pair left no extent
+ * behind.
+ */
+static void check_updates(const char *path, const struct update_ctx *u,
+			  uint32_t n, uint64_t seq0)
+{
+	struct xp_extent e;
+	struct xp_ns *ns;
+	uint64_t seq;
+
+	check(xp_ns_open(path, 0, &ns), "open to check");
+	seq = target_seq(ns, u, &e);
+	if (xp_ns_damage(ns) || xp_ns_extent_count(ns) != n ||
+	    (u->op != UPDATE_PAIR && seq != seq0 + u->i) ||
+	    (u->op == UPDATE_ASSIGN &&
+	     (!e.assigned || memcmp(e.owner, u->owner[u->i & 1], 16))) ||
+	    (u->op == UPDATE_PAIR &&
+	     xp_ns_extent_find(ns, u->other, &e) != -ENOENT)) {
+		fprintf(stderr,
+			"xpbench: after %u updates the table reads back wrong: %u extents, target seq %llu (from %llu), %s\n",
+			u->i, xp_ns_extent_count(ns), (unsigned long long)seq,
+			(unsigned long long)seq0, xp_ns_damage(ns) ?: "no damage");
+		exit(1);
+	}
+	xp_ns_close(ns);
+}
+
 static int mode_update(int argc, char **argv)
 {
 	const char *op = argv[2], *dir = argv[3];
@@ -223,7 +265,8 @@ static int mode_update(int argc, char **argv)
 	bool public_api = argc > 8 && !strcmp(argv[8], "public");
 	struct update_ctx u;
 	struct counting *c = NULL;
-	uint64_t *lat, start, fences = 0, lines = 0, bytes = 0, b2b_ns;
+	uint64_t *lat, start, fences = 0, lines = 0, bytes = 0, b2b_ns, seq0;
+	struct xp_extent e;
 	char path[512];
 	unsigned done = 0, counted = 0, b2b;
 
@@ -252,6 +295,7 @@ static int mode_update(int argc, char **argv)
 	xp_uuid_generate(u.owner[1]);
 	if (public_api) {
 		check(xp_ns_open(path, XP_OPEN_WRITE, &u.ns), "open");
+		seq0 = target_seq(u.ns, &u, &e);
 	} else {
 		/*
 		 * Fences and cache lines from a counting pass through the
@@ -261,6 +305,7 @@ static int mode_update(int argc, char **argv)
 		 */
 		c = open_pmem2(path);
 		u.ns = open_ns(c);
+		seq0 = target_seq(u.ns, &u, &e);
 		for (; counted < COUNTED_OPS && counted < maxops; counted++) {
 			counting_reset(c);
 			check(bench_measured_update(&u), op);
@@ -304,6 +349,7 @@ static int mode_update(int argc, char **argv)
 	xp_ns_close(u.ns);
 	if (c)
 		xp_media_close(&c->m);
+	check_updates(path, &u, n, seq0);
 	unlink(path);
 	free(lat);
 	return 0;
