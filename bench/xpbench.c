@@ -255,47 +255,64 @@ static void check_updates(const char *path, const struct update_ctx *u,
 	xp_ns_close(ns);
 }
 
-static int mode_update(int argc, char **argv)
-{
-	const char *op = argv[2], *dir = argv[3];
-	uint32_t slots = (uint32_t)strtoul(argv[4], NULL, 0);
-	uint32_t n = (uint32_t)strtoul(argv[5], NULL, 0);
-	unsigned maxops = (unsigned)strtoul(argv[6], NULL, 0);
-	double maxsec = strtod(argv[7], NULL);
-	bool public_api = argc > 8 && !strcmp(argv[8], "public");
-	struct update_ctx u;
-	struct counting *c = NULL;
-	uint64_t *lat, start, fences = 0, lines = 0, bytes = 0, b2b_ns, seq0;
-	struct xp_extent e;
+/*
+ * One namespace an update row runs on: its file, handle and update, and
+ * what was measured on it.
+ */
+struct update_run {
 	char path[512];
-	unsigned done = 0, counted = 0, b2b;
+	struct update_ctx u;
+	struct counting *c;	/* NULL for the public API */
+	uint32_t n;
+	uint64_t seq0;
+	uint64_t fences, lines, bytes;
+	unsigned counted;
+	uint64_t *lat;
+	unsigned done, b2b;
+	uint64_t b2b_ns;
+};
 
-	memset(&u, 0, sizeof(u));
-	if (!strcmp(op, "assign")) {
-		u.op = UPDATE_ASSIGN;
-	} else if (!strcmp(op, "rename")) {
-		u.op = UPDATE_RENAME;
-	} else if (!strcmp(op, "pair")) {
-		u.op = UPDATE_PAIR;
-	} else {
-		fprintf(stderr, "xpbench: unknown update %s\n", op);
-		return 2;
-	}
-	snprintf(path, sizeof(path), "%s/update-%d.img", dir, (int)getpid());
-	make_populated(path, slots, n);
+static bool update_op_of(const char *op, enum update_op *out)
+{
+	if (!strcmp(op, "assign"))
+		*out = UPDATE_ASSIGN;
+	else if (!strcmp(op, "rename"))
+		*out = UPDATE_RENAME;
+	else if (!strcmp(op, "pair"))
+		*out = UPDATE_PAIR;
+	else
+		return false;
+	return true;
+}
+
+/* A populated namespace of @slots slots with @n extents, opened for @op,
+ * with room for @maxops timed latencies. */
+static void update_setup(struct update_run *r, enum update_op op,
+			 const char *dir, uint32_t slots, uint32_t n,
+			 unsigned maxops, bool public_api, unsigned idx)
+{
+	struct update_ctx *u = &r->u;
+	struct xp_extent e;
+
+	memset(r, 0, sizeof(*r));
+	r->n = n;
+	u->op = op;
+	snprintf(r->path, sizeof(r->path), "%s/update-%d-%u.img", dir,
+		 (int)getpid(), idx);
+	make_populated(r->path, slots, n);
 	/* The extent in the middle of the offset order, as a toolstack's
 	 * guest would be anywhere in the table. */
-	snprintf(u.target, sizeof(u.target), "e%u", n / 2);
-	snprintf(u.other, sizeof(u.other), "%s", u.op == UPDATE_PAIR ?
+	snprintf(u->target, sizeof(u->target), "e%u", n / 2);
+	snprintf(u->other, sizeof(u->other), "%s", u->op == UPDATE_PAIR ?
 		 "bench-pair" : "bench-renamed");
-	u.pair_opts.name = u.other;
-	u.pair_opts.size = EXTENT_SIZE;
-	u.pair_opts.flags = XP_NO_ZERO;
-	xp_uuid_generate(u.owner[0]);
-	xp_uuid_generate(u.owner[1]);
+	u->pair_opts.name = u->other;
+	u->pair_opts.size = EXTENT_SIZE;
+	u->pair_opts.flags = XP_NO_ZERO;
+	xp_uuid_generate(u->owner[0]);
+	xp_uuid_generate(u->owner[1]);
 	if (public_api) {
-		check(xp_ns_open(path, XP_OPEN_WRITE, &u.ns), "open");
-		seq0 = target_seq(u.ns, &u, &e);
+		check(xp_ns_open(r->path, XP_OPEN_WRITE, &u->ns), "open");
+		r->seq0 = target_seq(u->ns, u, &e);
 	} else {
 		/*
 		 * Fences and cache lines from a counting pass through the
@@ -303,55 +320,168 @@ static int mode_update(int argc, char **argv)
 		 * libpmem2 media, so that neither the times nor the
 		 * instruction counts include the wrapper's work.
 		 */
-		c = open_pmem2(path);
-		u.ns = open_ns(c);
-		seq0 = target_seq(u.ns, &u, &e);
-		for (; counted < COUNTED_OPS && counted < maxops; counted++) {
-			counting_reset(c);
-			check(bench_measured_update(&u), op);
-			fences += c->fences;
-			lines += c->lines_flushed;
-			bytes += c->bytes_written;
+		r->c = open_pmem2(r->path);
+		u->ns = open_ns(r->c);
+		r->seq0 = target_seq(u->ns, u, &e);
+		for (; r->counted < COUNTED_OPS && r->counted < maxops;
+		     r->counted++) {
+			counting_reset(r->c);
+			check(bench_measured_update(u), "update");
+			r->fences += r->c->fences;
+			r->lines += r->c->lines_flushed;
+			r->bytes += r->c->bytes_written;
 		}
-		xp_ns_close(u.ns);
-		check(xp_ns_open_media(c->inner, XP_OPEN_WRITE, &u.ns), "open");
+		xp_ns_close(u->ns);
+		check(xp_ns_open_media(r->c->inner, XP_OPEN_WRITE, &u->ns),
+		      "open");
 	}
-	lat = calloc(maxops ? maxops : 1, sizeof(*lat));
-	if (!lat)
-		return 1;
+	r->lat = calloc(maxops ? maxops : 1, sizeof(*r->lat));
+	if (!r->lat) {
+		fprintf(stderr, "xpbench: out of memory\n");
+		exit(1);
+	}
 	for (unsigned i = 0; i < WARMUP_OPS; i++)
-		check(bench_measured_update(&u), op);
-	MEASURING_STARTS();
-	start = now_ns();
-	while (done < maxops && (now_ns() - start) / 1e9 < maxsec) {
+		check(bench_measured_update(u), "update");
+}
+
+/* Up to @count timed updates, each in its own window. */
+static void update_timed(struct update_run *r, unsigned count)
+{
+	for (unsigned i = 0; i < count; i++) {
 		uint64_t t0 = now_ns();
 
-		check(bench_measured_update(&u), op);
+		check(bench_measured_update(&r->u), "update");
 		op_settled();
-		lat[done++] = now_ns() - t0;
+		r->lat[r->done++] = now_ns() - t0;
 	}
-	/* Throughput: the same updates back to back, no clock between. */
-	b2b = b2b_count(done);
-	start = now_ns();
-	for (unsigned i = 0; i < b2b; i++)
-		check(bench_measured_update(&u), op);
-	b2b_ns = now_ns() - start;
-	qsort(lat, done, sizeof(*lat), cmp_u64);
+}
+
+/* @count updates back to back, no clock between them. */
+static void update_b2b(struct update_run *r, unsigned count)
+{
+	uint64_t start = now_ns();
+
+	for (unsigned i = 0; i < count; i++)
+		check(bench_measured_update(&r->u), "update");
+	r->b2b_ns += now_ns() - start;
+	r->b2b += count;
+}
+
+static void update_print(struct update_run *r)
+{
+	qsort(r->lat, r->done, sizeof(*r->lat), cmp_u64);
 	printf("ops %u p50_ns %" PRIu64 " p99_ns %" PRIu64
-	       " b2b_ops %u b2b_ns %.1f", done,
-	       done ? lat[done / 2] : 0, done ? lat[(uint64_t)done * 99 / 100] : 0,
-	       b2b, b2b ? (double)b2b_ns / b2b : 0.0);
-	if (counted)
+	       " b2b_ops %u b2b_ns %.1f", r->done,
+	       r->done ? r->lat[r->done / 2] : 0,
+	       r->done ? r->lat[(uint64_t)r->done * 99 / 100] : 0, r->b2b,
+	       r->b2b ? (double)r->b2b_ns / r->b2b : 0.0);
+	if (r->counted)
 		printf(" fences_per_op %.3f lines_per_op %.3f bytes_per_op %.1f",
-		       (double)fences / counted, (double)lines / counted,
-		       (double)bytes / counted);
+		       (double)r->fences / r->counted,
+		       (double)r->lines / r->counted,
+		       (double)r->bytes / r->counted);
 	printf("\n");
-	xp_ns_close(u.ns);
-	if (c)
-		xp_media_close(&c->m);
-	check_updates(path, &u, n, seq0);
-	unlink(path);
-	free(lat);
+}
+
+/* Close, check that the file holds every update, and remove it. */
+static void update_finish(struct update_run *r)
+{
+	xp_ns_close(r->u.ns);
+	if (r->c)
+		xp_media_close(&r->c->m);
+	check_updates(r->path, &r->u, r->n, r->seq0);
+	unlink(r->path);
+	free(r->lat);
+}
+
+static int mode_update(int argc, char **argv)
+{
+	const char *dir = argv[3];
+	uint32_t slots = (uint32_t)strtoul(argv[4], NULL, 0);
+	uint32_t n = (uint32_t)strtoul(argv[5], NULL, 0);
+	unsigned maxops = (unsigned)strtoul(argv[6], NULL, 0);
+	double maxsec = strtod(argv[7], NULL);
+	bool public_api = argc > 8 && !strcmp(argv[8], "public");
+	struct update_run r;
+	enum update_op op;
+	uint64_t start;
+
+	if (!update_op_of(argv[2], &op)) {
+		fprintf(stderr, "xpbench: unknown update %s\n", argv[2]);
+		return 2;
+	}
+	update_setup(&r, op, dir, slots, n, maxops, public_api, 0);
+	MEASURING_STARTS();
+	start = now_ns();
+	while (r.done < maxops && (now_ns() - start) / 1e9 < maxsec)
+		update_timed(&r, 1);
+	/* Throughput: the same updates back to back, no clock between. */
+	update_b2b(&r, b2b_count(r.done));
+	update_print(&r);
+	update_finish(&r);
+	return 0;
+}
+
+/* Ops a scaling run gives one table before it moves on to the next. */
+#define SCALE_BATCH 500u
+
+/*
+ * One update at several table sizes in one process: a handle on each,
+ * then batches of timed updates on each in turn, until each has @maxops
+ * or the time is up, and the same for back to back. A process's own
+ * speed (its CPU, where its memory landed) moved a pair's p50 by +-15 %
+ * from one process to the next, as much as the issue's +-20 % bound; in
+ * one process it weighs on every size alike. One line a size, each
+ * "extents N" and then the fields an update run prints.
+ */
+static int mode_scale(int argc, char **argv)
+{
+	const char *dir = argv[3];
+	uint32_t slots = (uint32_t)strtoul(argv[4], NULL, 0);
+	unsigned maxops = (unsigned)strtoul(argv[5], NULL, 0);
+	double maxsec = strtod(argv[6], NULL);
+	unsigned k = (unsigned)(argc - 7), left;
+	struct update_run *r;
+	enum update_op op;
+	uint64_t start;
+
+	if (!update_op_of(argv[2], &op)) {
+		fprintf(stderr, "xpbench: unknown update %s\n", argv[2]);
+		return 2;
+	}
+	r = calloc(k, sizeof(*r));
+	if (!r)
+		return 1;
+	for (unsigned i = 0; i < k; i++)
+		update_setup(&r[i], op, dir, slots,
+			     (uint32_t)strtoul(argv[7 + i], NULL, 0), maxops,
+			     false, i);
+	MEASURING_STARTS();
+	start = now_ns();
+	do {
+		left = 0;
+		for (unsigned i = 0; i < k; i++) {
+			unsigned want = maxops - r[i].done;
+
+			update_timed(&r[i], want < SCALE_BATCH ? want : SCALE_BATCH);
+			left += maxops - r[i].done;
+		}
+	} while (left && (now_ns() - start) / 1e9 < maxsec);
+	do {
+		left = 0;
+		for (unsigned i = 0; i < k; i++) {
+			unsigned want = b2b_count(r[i].done) - r[i].b2b;
+
+			update_b2b(&r[i], want < SCALE_BATCH ? want : SCALE_BATCH);
+			left += b2b_count(r[i].done) - r[i].b2b;
+		}
+	} while (left);
+	for (unsigned i = 0; i < k; i++) {
+		printf("extents %u ", r[i].n);
+		update_print(&r[i]);
+		update_finish(&r[i]);
+	}
+	free(r);
 	return 0;
 }
 
@@ -582,6 +712,7 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: xpbench update assign|rename|pair DIR SLOTS EXTENTS MAXOPS MAXSEC [public]\n"
+		"       xpbench scale assign|rename|pair DIR SLOTS MAXOPS MAXSEC EXTENTS...\n"
 		"       xpbench init DIR SIZE\n"
 		"       xpbench populate FILE SLOTS EXTENTS\n"
 		"       xpbench openlist FILE RUNS\n"
@@ -596,6 +727,8 @@ int main(int argc, char **argv)
 	setenv("PMEM2_FORCE_GRANULARITY", "CACHE_LINE", 0);
 	if (argc < 2)
 		usage();
+	if (!strcmp(argv[1], "scale") && argc >= 8)
+		return mode_scale(argc, argv);
 	if (!strcmp(argv[1], "update") && argc >= 8)
 		return mode_update(argc, argv);
 	if (!strcmp(argv[1], "init") && argc == 4)
