@@ -20,41 +20,15 @@
  * the library's libpmem2 backend stores a record. Prints one line a
  * (kind, K): ns per iteration for persist + work and for the work alone.
  */
-#include <fcntl.h>
-#include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-#include <libpmem2.h>
 
 #include "bench_common.h"
+#include "floor_target.h"
 
-#define FILE_SIZE (2u << 20)
 #define ITERS 200000u
 
 enum kind { ALU, LOAD, STORE };
-
-struct target {
-	uint8_t *rec;
-	pmem2_memcpy_fn memcpy_fn;
-	pmem2_persist_fn persist_fn;
-	pmem2_drain_fn drain_fn;
-	bool nt;
-};
-
-static NOINLINE void persist(const struct target *t, const uint8_t *src)
-{
-	if (t->nt) {
-		t->memcpy_fn(t->rec, src, 128,
-			     PMEM2_F_MEM_NONTEMPORAL | PMEM2_F_MEM_NODRAIN);
-		t->drain_fn();
-		return;
-	}
-	t->memcpy_fn(t->rec, src, 128, PMEM2_F_MEM_NOFLUSH | PMEM2_F_MEM_TEMPORAL);
-	t->persist_fn(t->rec, 128);
-}
 
 static uint64_t arr[256];
 
@@ -80,49 +54,18 @@ static NOINLINE uint64_t work(enum kind kind, unsigned k, uint64_t x)
 	return x;
 }
 
-static void fail(const char *what)
-{
-	fprintf(stderr, "fence_overlap: %s: %s\n", what, pmem2_errormsg());
-	exit(1);
-}
-
 int main(int argc, char **argv)
 {
 	static const char *const names[] = {"alu", "load", "store"};
 	uint8_t data[2][128] __attribute__((aligned(64)));
-	struct pmem2_config *cfg;
-	struct pmem2_source *src;
-	struct pmem2_map *map;
-	struct target t;
+	struct floor_target t;
 	volatile uint64_t sink;
-	int fd;
 
 	if (argc < 2 || argc > 3 || (argc == 3 && strcmp(argv[2], "nt"))) {
 		fprintf(stderr, "usage: fence_overlap FILE [nt]\n");
 		return 2;
 	}
-	setenv("PMEM2_FORCE_GRANULARITY", "CACHE_LINE", 0);
-	fd = open(argv[1], O_RDWR | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0 || ftruncate(fd, FILE_SIZE) < 0) {
-		perror(argv[1]);
-		return 1;
-	}
-	if (pmem2_source_from_fd(&src, fd))
-		fail("source");
-	if (pmem2_config_new(&cfg) ||
-	    pmem2_config_set_required_store_granularity(cfg, PMEM2_GRANULARITY_PAGE))
-		fail("config");
-	if (pmem2_map_new(&map, cfg, src))
-		fail("map");
-	if (pmem2_map_get_store_granularity(map) != PMEM2_GRANULARITY_CACHE_LINE) {
-		fprintf(stderr, "fence_overlap: the mapping is not cache-line granular (PMEM2_FORCE_GRANULARITY)\n");
-		return 1;
-	}
-	t.rec = (uint8_t *)pmem2_map_get_address(map) + 8192;
-	t.memcpy_fn = pmem2_get_memcpy_fn(map);
-	t.persist_fn = pmem2_get_persist_fn(map);
-	t.drain_fn = pmem2_get_drain_fn(map);
-	t.nt = argc == 3;
+	floor_map(&t, "fence_overlap", argv[1], argc == 3);
 	memset(data[0], 0xa5, sizeof(data[0]));
 	memset(data[1], 0x5a, sizeof(data[1]));
 	for (enum kind kind = ALU; kind <= STORE; kind++) {
@@ -130,12 +73,12 @@ int main(int argc, char **argv)
 			uint64_t x = 1, t0, t1, t2;
 
 			for (unsigned i = 0; i < 2000; i++) {
-				persist(&t, data[i & 1]);
+				floor_persist(&t, data[i & 1]);
 				x = work(kind, k, x);
 			}
 			t0 = now_ns();
 			for (unsigned i = 0; i < ITERS; i++) {
-				persist(&t, data[i & 1]);
+				floor_persist(&t, data[i & 1]);
 				x = work(kind, k, x);
 			}
 			t1 = now_ns();
@@ -149,10 +92,6 @@ int main(int argc, char **argv)
 		}
 	}
 	(void)sink;
-	pmem2_map_delete(&map);
-	pmem2_config_delete(&cfg);
-	pmem2_source_delete(&src);
-	close(fd);
-	unlink(argv[1]);
+	floor_unmap(&t, argv[1]);
 	return 0;
 }

@@ -11,92 +11,36 @@
  *
  *   floor FILE MAXOPS MAXSEC [nt]
  */
-#include <fcntl.h>
 #include <inttypes.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
-
-#include <libpmem2.h>
 
 #include "bench_common.h"
+#include "floor_target.h"
 
-#define FILE_SIZE (2u << 20)
-
-struct target {
-	uint8_t *rec;
-	pmem2_memcpy_fn memcpy_fn;
-	pmem2_persist_fn persist_fn;
-	pmem2_drain_fn drain_fn;
-	bool nt;
-};
-
-static NOINLINE void bench_measured_persist(const struct target *t,
+static NOINLINE void bench_measured_persist(const struct floor_target *t,
 					    const uint8_t *src)
 {
-	if (t->nt) {
-		/* Non-temporal stores, then the fence. */
-		t->memcpy_fn(t->rec, src, 128,
-			     PMEM2_F_MEM_NONTEMPORAL | PMEM2_F_MEM_NODRAIN);
-		t->drain_fn();
-		return;
-	}
-	/* Plain stores (no non-temporal path), then flush + fence. */
-	t->memcpy_fn(t->rec, src, 128, PMEM2_F_MEM_NOFLUSH | PMEM2_F_MEM_TEMPORAL);
-	t->persist_fn(t->rec, 128);
-}
-
-static void fail(const char *what)
-{
-	fprintf(stderr, "floor: %s: %s\n", what, pmem2_errormsg());
-	exit(1);
+	floor_persist(t, src);
 }
 
 int main(int argc, char **argv)
 {
-	struct pmem2_config *cfg;
-	struct pmem2_source *src;
-	struct pmem2_map *map;
-	struct target t;
+	struct floor_target t;
 	uint8_t data[2][128] __attribute__((aligned(64)));
 	uint64_t *lat, start;
 	unsigned maxops, done = 0, b2b, done_all;
 	uint64_t b2b_ns;
 	double maxsec;
-	int fd;
 
 	if (argc < 4 || argc > 5 || (argc == 5 && strcmp(argv[4], "nt"))) {
 		fprintf(stderr, "usage: floor FILE MAXOPS MAXSEC [nt]\n");
 		return 2;
 	}
-	t.nt = argc == 5;
-	setenv("PMEM2_FORCE_GRANULARITY", "CACHE_LINE", 0);
 	maxops = (unsigned)strtoul(argv[2], NULL, 0);
 	maxsec = strtod(argv[3], NULL);
-	fd = open(argv[1], O_RDWR | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0 || ftruncate(fd, FILE_SIZE) < 0) {
-		perror(argv[1]);
-		return 1;
-	}
-	if (pmem2_source_from_fd(&src, fd))
-		fail("source");
-	if (pmem2_config_new(&cfg) ||
-	    pmem2_config_set_required_store_granularity(cfg, PMEM2_GRANULARITY_PAGE))
-		fail("config");
-	if (pmem2_map_new(&map, cfg, src))
-		fail("map");
-	if (pmem2_map_get_store_granularity(map) != PMEM2_GRANULARITY_CACHE_LINE) {
-		fprintf(stderr, "floor: the mapping is not cache-line granular (PMEM2_FORCE_GRANULARITY)\n");
-		return 1;
-	}
-	/* A slot-sized, cache-line-aligned record, as the table's are. */
-	t.rec = (uint8_t *)pmem2_map_get_address(map) + 8192;
-	t.memcpy_fn = pmem2_get_memcpy_fn(map);
-	t.persist_fn = pmem2_get_persist_fn(map);
-	t.drain_fn = pmem2_get_drain_fn(map);
+	floor_map(&t, "floor", argv[1], argc == 5);
 	memset(data[0], 0xa5, sizeof(data[0]));
 	memset(data[1], 0x5a, sizeof(data[1]));
 	lat = calloc(maxops ? maxops : 1, sizeof(*lat));
@@ -142,11 +86,7 @@ int main(int argc, char **argv)
 	}
 	qsort(lat, done, sizeof(*lat), cmp_u64);
 	printf(" empty_window_ns %" PRIu64 "\n", done ? lat[done / 2] : 0);
-	pmem2_map_delete(&map);
-	pmem2_config_delete(&cfg);
-	pmem2_source_delete(&src);
-	close(fd);
-	unlink(argv[1]);
+	floor_unmap(&t, argv[1]);
 	free(lat);
 	return 0;
 }
