@@ -448,6 +448,75 @@ static void t_random_large(void)
 	env_done(&e);
 }
 
+/*
+ * A reader decodes the table a 1 MiB chunk (4,096 slots) at a time, a
+ * writer all at once: a table of three chunks, the last one partial,
+ * with extents and untouched slots in every chunk, reads the same both
+ * ways; a page of the second chunk that cannot be read costs a reader
+ * its 16 slots and nothing else.
+ */
+static void t_reader_chunks(void)
+{
+	const uint32_t slots = 10000, made = 9000;
+	uint64_t page = XP_TABLE_OFFSET + 5000ull * XP_SLOT_SIZE;
+	uint32_t first = 5000 / 16 * 16;
+	struct xp_ns *ro = NULL;
+	struct env e;
+	char name[16];
+
+	page -= page % XP_PAGE_SIZE;
+	if (env_new(&e, 24 * GiB, slots))
+		return;
+	for (unsigned i = 0; i < made; i++) {
+		snprintf(name, sizeof(name), "c%u", i);
+		CHECK_RC(mk(e.ns, name, UNIT), 0);
+	}
+	for (unsigned i = 1; i < made; i += 7) {
+		snprintf(name, sizeof(name), "c%u", i);
+		CHECK_RC(xp_extent_destroy(e.ns, name, 0), 0);
+	}
+	/* Writer and reader against each slot's own decode. */
+	expect_as_rebuilt(&e);
+	CHECK_RC(xp_ns_open_media(e.m, 0, &ro), 0);
+	if (!ro) {
+		env_done(&e);
+		return;
+	}
+	CHECK_EQ_U64(ro->ncorrupt, 0);
+	CHECK_EQ_U64(ro->nused, e.ns->nused);
+	CHECK(!ro->raw);
+	for (uint32_t s = 0; s < slots; s++)
+		CHECK_MSG(slot_same(&ro->slots[s], &e.ns->slots[s]),
+			  "slot %u: the reader's state differs from the writer's", s);
+	xp_ns_close(ro);
+	ro = NULL;
+
+	tm_fail_reads(e.m, page, XP_PAGE_SIZE, EIO);
+	CHECK_RC(xp_ns_open_media(e.m, 0, &ro), 0);
+	if (ro) {
+		uint32_t gone = 0;
+
+		for (uint32_t s = 0; s < slots; s++) {
+			bool lost = s >= first && s < first + 16;
+
+			if (lost) {
+				gone += e.ns->slots[s].state == XP_SLOT_USED;
+				CHECK_MSG(ro->slots[s].state == XP_SLOT_CORRUPT,
+					  "slot %u on the unreadable page is not corrupt", s);
+			} else {
+				CHECK_MSG(slot_same(&ro->slots[s], &e.ns->slots[s]),
+					  "slot %u: off the unreadable page, yet changed", s);
+			}
+		}
+		CHECK(gone > 0);
+		CHECK_EQ_U64(ro->ncorrupt, 16);
+		CHECK_EQ_U64(ro->nused, e.ns->nused - gone);
+		xp_ns_close(ro);
+	}
+	tm_fail_reads(e.m, 0, 0, 0);
+	env_done(&e);
+}
+
 /* Many extents, then the middle ones destroyed and made again. */
 static void t_fill_and_churn(void)
 {
@@ -550,6 +619,7 @@ int main(int argc, char **argv)
 	lib_test_init(argc, argv);
 	RUN(t_random_small);
 	RUN(t_random_large);
+	RUN(t_reader_chunks);
 	RUN(t_fill_and_churn);
 	RUN(t_damaged_then_whole);
 	return xt_finish();
