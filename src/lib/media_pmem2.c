@@ -218,8 +218,8 @@ static int p_flush(struct xp_media *m, uint64_t off, size_t len)
  * updates ago, same copy) may have evicted them, so a plain store first
  * reads each line back in for ownership and then writes it out again.
  * Measured here (AMD Zen 4, KVM): 128 bytes and one fence, back to back,
- * 170 ns with stores + clwb, 96 ns non-temporal; an assign 226 -> 176 ns
- * (bench/, docs/performance.md). Durability is the same contract either
+ * 167-181 ns with stores + clwb, 93-101 ns non-temporal; an assign back
+ * to back 229 -> 148-156 ns (bench/, docs/performance.md). Durability is the same contract either
  * way: libpmem2 takes the flag as a hint (its msync path ignores it) and
  * the data is durable at the next p_drain(). Partial lines (the seq word
  * a torn copy gets first) keep plain stores and a flush.

@@ -470,17 +470,20 @@ int xp_ns_load_table(struct xp_ns *ns)
 	ns->table_read_error[0] = 0;
 	memset(&d, 0, sizeof(d));
 	ns->nmixed = 0;
-	/* Chunks hold whole slots: TABLE_CHUNK is a multiple of a slot. */
+	/* Chunks hold whole slots: TABLE_CHUNK is a multiple of a slot. The
+	 * first decode is under the superblock read through (@n slots). */
 	_Static_assert(TABLE_CHUNK % XP_SLOT_SIZE == 0, "whole slots a chunk");
 	for (uint64_t at = 0; at < total; at += TABLE_CHUNK) {
 		uint64_t end = total - at < TABLE_CHUNK ? total : at + TABLE_CHUNK;
+		uint32_t from = (uint32_t)(at / XP_SLOT_SIZE);
+		uint32_t to = (uint32_t)(end / XP_SLOT_SIZE);
+		uint8_t *buf = whole ? raw + at : raw;
 
-		read_chunk(ns, whole ? raw + at : raw, at, end);
-		if (!whole)
-			decode_slots(ns, raw, &ns->sb, (uint32_t)(at / XP_SLOT_SIZE),
-				     (uint32_t)(end / XP_SLOT_SIZE), &d);
+		read_chunk(ns, buf, at, end);
+		if (from < n)
+			decode_slots(ns, buf, &ns->sb, from, to < n ? to : n, &d);
 	}
-	ns->ncorrupt = whole ? decode_table(ns, raw, &ns->sb) : d.bad;
+	ns->ncorrupt = d.bad;
 	/*
 	 * Two valid superblocks that differ in more than the generation: no
 	 * protocol step wrote them, and nothing says which is right. Read

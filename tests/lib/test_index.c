@@ -16,6 +16,7 @@
  * resolve it, takes ordinary changes again.
  */
 #include "lib_test.h"
+#include "slot_same.h"
 
 #define UNIT  (2 * MiB)
 #define NAMES 40u
@@ -177,32 +178,6 @@ static int scan_name(const struct xp_ns *ns, const char *name)
 		found = (int)s;
 	}
 	return found;
-}
-
-/* Everything a decode sets, field by field (not the padding). */
-static bool rec_same(const struct xp_rec *a, const struct xp_rec *b)
-{
-	return a->seq == b->seq && a->type == b->type &&
-	       a->align_shift == b->align_shift && a->flags == b->flags &&
-	       a->offset == b->offset && a->size == b->size &&
-	       a->label_size == b->label_size &&
-	       !memcmp(a->uuid, b->uuid, sizeof(a->uuid)) &&
-	       !memcmp(a->owner, b->owner, sizeof(a->owner)) &&
-	       !memcmp(a->name, b->name, sizeof(a->name));
-}
-
-static bool slot_same(const struct xp_slot *a, const struct xp_slot *b)
-{
-	return a->state == b->state && a->active == b->active &&
-	       rec_same(&a->rec, &b->rec) &&
-	       a->copy_status[0] == b->copy_status[0] &&
-	       a->copy_status[1] == b->copy_status[1] &&
-	       a->copy_field[0] == b->copy_field[0] &&
-	       a->copy_field[1] == b->copy_field[1] &&
-	       a->stale_damaged == b->stale_damaged &&
-	       a->mixed_tags == b->mixed_tags &&
-	       !memcmp(a->tag_mask, b->tag_mask, sizeof(a->tag_mask)) &&
-	       a->fallback == b->fallback;
 }
 
 static void expect_as_rebuilt(struct env *e)

@@ -12,6 +12,7 @@
 #include "xp_format.h"
 #include "xp_overflow.h"
 #include "slot_model.h"
+#include "slot_same.h"
 #include "xp_test.h"
 
 #include <stdbool.h>
@@ -2155,21 +2156,6 @@ static void test_slot_decode(void)
  * A damaged copy tells only its tag: newer than the valid copy when the
  * tag is less than 128 ahead of the valid copy's (modulo 256).
  */
-/* Everything a decode sets, compared field by field. */
-static bool slot_decoded_equal(const struct xp_slot *a, const struct xp_slot *b)
-{
-	return a->state == b->state && a->active == b->active &&
-	       rec_equal(&a->rec, &b->rec) &&
-	       a->copy_status[0] == b->copy_status[0] &&
-	       a->copy_status[1] == b->copy_status[1] &&
-	       a->copy_field[0] == b->copy_field[0] &&
-	       a->copy_field[1] == b->copy_field[1] &&
-	       a->stale_damaged == b->stale_damaged &&
-	       a->mixed_tags == b->mixed_tags &&
-	       !memcmp(a->tag_mask, b->tag_mask, sizeof(a->tag_mask)) &&
-	       a->fallback == b->fallback;
-}
-
 /*
  * xp_slot_pristine(): true exactly for what xp_slot_init() writes for that
  * slot under that superblock, and every such slot decodes alike (a reader
@@ -2196,7 +2182,7 @@ static void test_slot_pristine(void)
 		xp_slot_init(&sb, n, s.b);
 		CHECK_MSG(xp_slot_pristine(&sb, n, s.b), "slot %u", n);
 		xp_slot_decode(&sb, n, s.b, &d);
-		CHECK_MSG(slot_decoded_equal(&d, &first), "slot %u", n);
+		CHECK_MSG(slot_same(&d, &first), "slot %u", n);
 		/* Bound to its slot and its namespace, as the checksum is. */
 		CHECK(!xp_slot_pristine(&sb, n + 1, s.b));
 		CHECK(!xp_slot_pristine(&other, n, s.b));
@@ -2207,7 +2193,7 @@ static void test_slot_pristine(void)
 		xp_slot_init(&sb, n, s.b);
 		xp_slot_decode(&sb, n, s.b, &d);
 		CHECK(xp_slot_pristine(&sb, n, s.b) &&
-		      slot_decoded_equal(&d, &first));
+		      slot_same(&d, &first));
 	}
 	/* Any bit of the 256 bytes changed: not pristine. */
 	xp_slot_init(&sb, 9, s.b);
